@@ -1,0 +1,81 @@
+"""Backward pass: visit the graph from the loss back to the parameters, scheduling gradient calls.
+
+Nodes are visited in reverse topological order, so a node's ``grad_fn`` runs after every node that
+sends it feedback has scheduled its gradient. Scheduling does not wait for any call: gradient calls
+start as soon as the texts they need exist, so independent calls of a level run concurrently, and
+the pass takes about (depth of the graph) x (latency of one call).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..engines.base import EngineLM, phase
+from .config import EngineLike, backward_engine
+
+if TYPE_CHECKING:
+    from .variable import Variable
+
+
+@dataclass
+class BackwardContext:
+    """State of one backward pass.
+
+    ``objectives`` holds the variables whose own text is the feedback: the root (a loss), and the
+    inputs of a ``sum`` of losses (each loss speaks for itself, once).
+    """
+
+    engine: EngineLM
+    objectives: set[Variable] = field(default_factory=set)
+
+
+def topological_order(root: Variable) -> list[Variable]:
+    """Every variable ``root`` depends on, inputs before outputs, in a deterministic order."""
+    order: list[Variable] = []
+    visited: set[Variable] = set()
+    stack: list[tuple[Variable, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        stack.extend((p, False) for p in reversed(node.predecessors) if p not in visited)
+    return order
+
+
+def schedule_backward(roots: list[Variable], engine: EngineLike | None = None) -> list[Variable]:
+    """Schedule the gradient calls of several losses; return every variable they touch.
+
+    Several roots in one pass share nothing but the engine: each root is an objective of its own.
+    """
+    ctx = BackwardContext(engine=backward_engine(engine))  # type: ignore[arg-type]
+    touched: list[Variable] = []
+    with phase("backward"):
+        for root in roots:
+            ctx.objectives.add(root)
+            order = topological_order(root)
+            for node in reversed(order):
+                if node.requires_grad and node.grad_fn is not None:
+                    node.grad_fn(ctx)
+            touched.extend(order)
+    return list(dict.fromkeys(touched))
+
+
+def wait_for_gradients(variables: list[Variable]) -> None:
+    """Block until every scheduled gradient is done; raise the first failure, naming its call."""
+    futures = [g.future for v in variables for g in v.pending_gradients]
+    wait(futures)
+    for variable in variables:
+        for gradient in variable.pending_gradients:
+            gradient.value  # noqa: B018 - raises CallError naming the failed call
+
+
+def backward(root: Variable, engine: EngineLike | None = None) -> None:
+    """Propagate ``root``'s feedback to every variable that requires a gradient, and wait."""
+    wait_for_gradients(schedule_backward([root], engine))

@@ -1,0 +1,98 @@
+"""Losses: LLM calls whose output *is* the feedback (an evaluation of some text)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from .config import EngineLike
+from .functions import FormattedLLMCall, Function, LLMCall, in_phase
+from .variable import Variable
+
+EVALUATOR_ROLE = "system prompt for the evaluation"
+
+
+def _instruction(value: Variable | str) -> Variable:
+    if isinstance(value, Variable):
+        return value
+    return Variable(value, requires_grad=False, role_description=EVALUATOR_ROLE)
+
+
+class TextLoss(Function):
+    """Evaluate one text with an instruction: ``TextLoss("Is this correct? Be critical.")(answer)``."""
+
+    def __init__(self, eval_system_prompt: Variable | str, engine: EngineLike | None = None, **params: Any):
+        self.eval_system_prompt = _instruction(eval_system_prompt)
+        self.llm_call = LLMCall(engine, self.eval_system_prompt, **params)
+
+    @in_phase("loss")
+    def forward(self, instance: Variable) -> Variable:  # type: ignore[override]
+        return self.llm_call(instance, f"evaluation of the {instance.get_role_description()}")
+
+
+class MultiFieldEvaluation(Function):
+    """Evaluate several texts together (question, answer, reference...) with one instruction."""
+
+    def __init__(
+        self,
+        evaluation_instruction: Variable | str,
+        role_descriptions: Sequence[str],
+        engine: EngineLike | None = None,
+        system_prompt: Variable | str | None = None,
+        **params: Any,
+    ) -> None:
+        self.evaluation_instruction = _instruction(evaluation_instruction)
+        self.role_descriptions = list(role_descriptions)
+        fields = {f"field_{i}": role for i, role in enumerate(self.role_descriptions)}
+        shown = "\n\n".join(f"**{role}**: {{field_{i}}}" for i, role in enumerate(self.role_descriptions))
+        self._fields = fields
+        self._format = "{instruction}\n\n" + shown
+        self.formatted_call = FormattedLLMCall(
+            engine, self._format, {"instruction": None, **fields}, system_prompt, **params
+        )
+
+    @in_phase("loss")
+    def forward(self, inputs: Sequence[Variable]) -> Variable:  # type: ignore[override]
+        if len(inputs) != len(self.role_descriptions):
+            raise ValueError(
+                f"{type(self).__name__} expects {len(self.role_descriptions)} inputs "
+                f"({', '.join(self.role_descriptions)}), got {len(inputs)}"
+            )
+        named = {"instruction": self.evaluation_instruction}
+        named.update({name: v for name, v in zip(self._fields, inputs, strict=True)})
+        roles = ", ".join(v.get_role_description() for v in inputs)
+        return self.formatted_call(named, f"evaluation of {roles}")
+
+
+class EvaluationParseError(ValueError):
+    """An evaluation reply lacks the tags that should enclose its verdict."""
+
+
+class MultiFieldTokenParsedEvaluation(MultiFieldEvaluation):
+    """A multi-field evaluation whose verdict or score sits between tags, e.g. ``<ACCURACY>``."""
+
+    def __init__(
+        self,
+        evaluation_instruction: Variable | str,
+        role_descriptions: Sequence[str],
+        engine: EngineLike | None = None,
+        system_prompt: Variable | str | None = None,
+        parse_tags: Sequence[str] = ("<ACCURACY>", "</ACCURACY>"),
+        **params: Any,
+    ) -> None:
+        super().__init__(evaluation_instruction, role_descriptions, engine, system_prompt, **params)
+        if len(parse_tags) != 2:
+            raise ValueError("parse_tags must be an opening and a closing tag")
+        self.parse_tags = list(parse_tags)
+
+    def parse_output(self, response: Variable | str) -> str:
+        """The text between the tags (the last such pair), stripped."""
+        text = response.text() if isinstance(response, Variable) else str(response)
+        opening, closing = (re.escape(t) for t in self.parse_tags)
+        found = re.findall(f"{opening}(.*?){closing}", text, flags=re.DOTALL)
+        if not found:
+            raise EvaluationParseError(
+                f"evaluation reply has no {self.parse_tags[0]}...{self.parse_tags[1]}: {text[:500]!r}"
+            )
+        return found[-1].strip()

@@ -1,0 +1,204 @@
+"""Textual gradient descent: rewrite each parameter from the feedback it received.
+
+One step makes one update call per parameter that has feedback, all concurrently. The reply is
+asked for as a JSON object where the engine supports JSON schemas, otherwise between tags. A reply
+that cannot be used is retried once with a repair message (bypassing the response cache); if it is
+still unusable the parameter keeps its value, a :class:`UpdateWarning` is issued and the reason is
+recorded in :attr:`TextualGradientDescent.failures`. An update never sets an empty value.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, wait
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..core.config import EngineLike, backward_engine
+from ..core.scheduler import when_ready
+from ..core.variable import Variable
+from ..engines.base import EngineLM, phase, run_generate
+from . import prompts
+from .parsing import UnusableReply, parse_update
+
+DEFAULT_TAGS = ("<IMPROVED_VARIABLE>", "</IMPROVED_VARIABLE>")
+
+
+class UpdateWarning(UserWarning):
+    """An update step left a parameter unchanged because the reply was unusable."""
+
+
+class UpdateResult(BaseModel):
+    """What one step did to one parameter."""
+
+    role: str
+    old_value: str
+    new_value: str
+    changed: bool
+    reason: str = ""
+    """Why the value was kept, when it was (no feedback, unusable reply...)."""
+
+
+class Optimizer:
+    """Base of optimizers: holds the parameters and clears their gradients."""
+
+    def __init__(self, parameters: Iterable[Variable]) -> None:
+        self.parameters = list(parameters)
+        for parameter in self.parameters:
+            if not isinstance(parameter, Variable):
+                raise TypeError(f"optimizer parameters must be Variables, got {type(parameter).__name__}")
+            if isinstance(parameter.value, bytes):
+                raise TypeError(f"cannot optimize an image variable ({parameter.role_description!r})")
+
+    def zero_grad(self) -> None:
+        for parameter in self.parameters:
+            parameter.reset_gradients()
+
+    def step(self) -> list[UpdateResult]:
+        raise NotImplementedError
+
+
+class TextualGradientDescent(Optimizer):
+    """TGD: ``TGD(parameters, engine=None, constraints=None, in_context_examples=None,
+    gradient_memory=0, new_variable_tags=...)``, as in TextGrad.
+
+    ``gradient_memory`` keeps that many past values of each parameter with the feedback they got
+    and shows them in the update prompt (momentum). ``reject(parameter, value, why)`` records a
+    candidate an outer loop rejected; it is shown as "do not propose again".
+    """
+
+    def __init__(
+        self,
+        parameters: Iterable[Variable],
+        engine: EngineLike | None = None,
+        constraints: Sequence[str] | None = None,
+        in_context_examples: Sequence[str] | None = None,
+        gradient_memory: int = 0,
+        new_variable_tags: Sequence[str] | None = None,
+        verbose: int = 0,
+        **params: Any,
+    ) -> None:
+        super().__init__(parameters)
+        self._engine = engine
+        self.constraints = list(constraints or [])
+        self.in_context_examples = list(in_context_examples or [])
+        self.gradient_memory = max(0, int(gradient_memory))
+        tags = tuple(new_variable_tags or DEFAULT_TAGS)
+        if len(tags) != 2 or not all(tags):
+            raise ValueError("new_variable_tags must be an opening and a closing tag")
+        self.tags: tuple[str, str] = (tags[0], tags[1])
+        self.verbose = verbose
+        self.params = params
+        self.memory: dict[Variable, list[prompts.PastAttempt]] = {p: [] for p in self.parameters}
+        self.rejected: dict[Variable, list[prompts.PastAttempt]] = {p: [] for p in self.parameters}
+        self.failures: list[UpdateResult] = []
+        self.history: list[list[UpdateResult]] = []
+
+    @property
+    def engine(self) -> EngineLM:
+        return backward_engine(self._engine)  # type: ignore[return-value]
+
+    @property
+    def constraint_text(self) -> str:
+        return "\n".join(f"Constraint {i}: {c}" for i, c in enumerate(self.constraints, start=1))
+
+    def reject(self, parameter: Variable, value: str, why: str) -> None:
+        """Remember a candidate that was tried and rejected, so the next step avoids it."""
+        self.rejected.setdefault(parameter, []).append(prompts.PastAttempt(value=value, feedback=why))
+
+    def update_prompt(self, parameter: Variable, structured: bool | None = None) -> str:
+        """The update prompt for ``parameter`` as it stands now (waits for its feedback)."""
+        if structured is None:
+            structured = self.engine.supports_json_schema
+        feedback = [
+            prompts.FeedbackItem(
+                text=g.text().strip(),
+                call_input=g.gradient_context.call_input if g.gradient_context else None,
+                call_output=g.gradient_context.call_output if g.gradient_context else None,
+                output_role=g.gradient_context.output_role if g.gradient_context else None,
+            )
+            for g in parameter.gradients
+        ]
+        return prompts.update_prompt(
+            role=parameter.role_description,
+            value=parameter.text(),
+            feedback=feedback,
+            history=self.memory.get(parameter, [])[-self.gradient_memory :] if self.gradient_memory else [],
+            rejected=self.rejected.get(parameter, []),
+            constraints=self.constraints,
+            examples=self.in_context_examples,
+            structured=structured,
+            tags=self.tags,
+        )
+
+    def _propose(self, parameter: Variable, engine: EngineLM) -> UpdateResult:
+        """Ask for a new value of one parameter; never raises on a bad reply."""
+        old = parameter.text()
+        if not parameter.gradients:
+            return UpdateResult(
+                role=parameter.role_description,
+                old_value=old,
+                new_value=old,
+                changed=False,
+                reason="no feedback reached this parameter",
+            )
+        structured = engine.supports_json_schema
+        prompt = self.update_prompt(parameter, structured)
+        schema = {"json_schema": prompts.update_json_schema()} if structured else {}
+        reply = run_generate(engine, prompt, prompts.UPDATE_SYSTEM_PROMPT, **schema, **self.params)
+        try:
+            new = parse_update(reply, self.tags)
+        except UnusableReply as first:
+            repair = f"{prompt}\n\n<PREVIOUS_REPLY>\n{reply}\n</PREVIOUS_REPLY>\n\n" + prompts.repair_prompt(
+                str(first), structured, self.tags
+            )
+            reply = run_generate(
+                engine, repair, prompts.UPDATE_SYSTEM_PROMPT, use_cache=False, **schema, **self.params
+            )
+            try:
+                new = parse_update(reply, self.tags)
+            except UnusableReply as second:
+                return UpdateResult(
+                    role=parameter.role_description,
+                    old_value=old,
+                    new_value=old,
+                    changed=False,
+                    reason=f"unusable update reply after one repair: {second}",
+                )
+        return UpdateResult(role=parameter.role_description, old_value=old, new_value=new, changed=new != old)
+
+    def propose(self) -> list[UpdateResult]:
+        """Compute a new value for every parameter, concurrently, without applying any."""
+        engine = self.engine
+        futures: list[Future[UpdateResult]] = []
+        with phase("update"):
+            for parameter in self.parameters:
+                waits = [g.future for g in parameter.pending_gradients] + [parameter.future]
+                futures.append(when_ready(waits, lambda p=parameter: self._propose(p, engine)))
+        wait(futures)
+        return [f.result() for f in futures]
+
+    def step(self) -> list[UpdateResult]:
+        """Update every parameter from its feedback; returns what happened to each, in order."""
+        results = self.propose()
+        for parameter, result in zip(self.parameters, results, strict=True):
+            if self.gradient_memory:
+                self.memory[parameter].append(
+                    prompts.PastAttempt(value=result.old_value, feedback=parameter.get_gradient_text())
+                )
+            if result.changed:
+                parameter.set_value(result.new_value)
+            elif result.reason.startswith("unusable"):
+                self.failures.append(result)
+                warnings.warn(
+                    f"TGD kept the {result.role!r} unchanged: {result.reason}", UpdateWarning, stacklevel=2
+                )
+            if self.verbose:
+                print(f"[TGD] {result.role}: {'updated' if result.changed else 'kept'} {result.reason}")
+        self.history.append(results)
+        return results
+
+
+TGD = TextualGradientDescent

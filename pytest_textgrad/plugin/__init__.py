@@ -1,0 +1,1 @@
+"""pytest integration (entry point ``textgrad``). Filled by the plugin issue."""
