@@ -17,6 +17,9 @@ from .functions import (
     MultimodalLLMCall,
     StringBasedFunction,
     aggregate,
+    feedback_loss,
+    recorded_call,
+    render_messages,
     sum,
 )
 from .loss import EvaluationParseError, MultiFieldEvaluation, MultiFieldTokenParsedEvaluation, TextLoss
@@ -41,7 +44,10 @@ __all__ = [
     "aggregate",
     "backward",
     "backward_engine",
+    "feedback_loss",
     "get_engine",
+    "recorded_call",
+    "render_messages",
     "reset_backward_engine",
     "schedule_backward",
     "set_backward_engine",

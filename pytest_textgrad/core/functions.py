@@ -382,3 +382,83 @@ def in_phase(name: str) -> Callable[[Callable[..., Variable]], Callable[..., Var
         return wrapper
 
     return decorate
+
+
+def render_messages(messages: Sequence[dict[str, Any]]) -> str:
+    """A recorded conversation as one text: each message under its role, images as placeholders."""
+    shown = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "\n".join(
+                str(part.get("text", "")) if part.get("type") == "text" else "<image>"
+                for part in content
+                if isinstance(part, dict)
+            )
+        shown.append(f"[{message.get('role', 'user')}]\n{content}")
+    return "\n\n".join(shown)
+
+
+def recorded_call(
+    messages: Sequence[dict[str, Any]],
+    reply: str,
+    parameters: Sequence[Variable],
+    role: str = DEFAULT_OUTPUT_ROLE,
+) -> Variable:
+    """A node for an LLM call already made elsewhere (application code, a recording).
+
+    ``parameters`` are the trainable variables whose text the call's messages contained; the
+    output's feedback is back-propagated to each of them exactly as for :class:`LLMCall`.
+    """
+    conversation = render_messages(messages)
+    inputs = list(dict.fromkeys(parameters))
+    output = Variable(reply, predecessors=inputs, requires_grad=True, role_description=role)
+    output.call_name = f"recorded call for {role!r}"
+
+    def grad_fn(ctx: BackwardContext) -> None:
+        has_feedback, feedback_vars = _feedback_for(output, ctx)
+        if not has_feedback:
+            return
+        for target in inputs:
+            if not target.requires_grad:
+                continue
+
+            def build(target: Variable = target) -> tuple[str, GradientContext]:
+                text = prompts.llm_call_gradient_prompt(
+                    system_prompt=None,
+                    call_input=conversation,
+                    output=reply,
+                    output_role=role,
+                    feedback=_feedback_text(output),
+                    target_role=target.role_description,
+                )
+                return text, GradientContext(call_input=conversation, call_output=reply, output_role=role)
+
+            schedule_gradient(target, output, [*inputs, *feedback_vars], build, ctx)
+
+    output.grad_fn = grad_fn
+    return output
+
+
+def feedback_loss(
+    outputs: Sequence[Variable], feedback: str, role: str = "verdict of a failing test"
+) -> Variable:
+    """A loss whose text is feedback already written (a test's assertion message, a judge's critique).
+
+    Backward hands ``feedback`` to each output directly, with no LLM call: it already *is* the
+    criticism of those outputs.
+    """
+    inputs = list(dict.fromkeys(outputs))
+    loss = Variable(feedback, predecessors=inputs, requires_grad=True, role_description=role)
+    loss.call_name = role
+
+    def grad_fn(ctx: BackwardContext) -> None:
+        if loss not in ctx.objectives and not loss.pending_gradients:
+            return
+        for output in inputs:
+            if output.requires_grad:
+                gradient = Variable(feedback, requires_grad=False, role_description=f"feedback: {role}")
+                output.add_gradient(gradient)
+
+    loss.grad_fn = grad_fn
+    return loss
