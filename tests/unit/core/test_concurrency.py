@@ -76,7 +76,9 @@ def test_batch_step_costs_about_the_depth_of_the_graph():
     elapsed = time.perf_counter() - started
     assert len(engine.calls) == 4 * n + 1
     assert system_prompt.value == "new prompt"
-    assert elapsed < 5 * DELAY * 1.6, f"{elapsed:.2f}s for a 5-level graph (sequential: {(4 * n + 1) * DELAY}s)"
+    assert elapsed < 5 * DELAY * 1.6, (
+        f"{elapsed:.2f}s for a 5-level graph (sequential: {(4 * n + 1) * DELAY}s)"
+    )
 
 
 def run_once(seed: int) -> tuple[list[str], list[str]]:

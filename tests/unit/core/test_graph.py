@@ -126,7 +126,9 @@ def test_multimodal_call_sends_images_and_text_parts():
     assert parts[1] == {"type": "text", "text": "What is in the picture?"}
     tg.TextLoss("judge", engine=engine)(answer).backward(engine)
     assert question.get_gradient_text() == "look closer"
-    gradient_call = next(c for c in engine.calls if "critic" in (c.system_prompt or "") and "question" in c.prompt)
+    gradient_call = next(
+        c for c in engine.calls if "critic" in (c.system_prompt or "") and "question" in c.prompt
+    )
     assert {"type": "image", "image": png} in gradient_call.messages[-1]["content"]
 
 

@@ -66,7 +66,12 @@ def test_user_engine_without_kwargs_gets_tag_prompts():
 
 def test_momentum_constraints_examples_and_rejections_reach_the_prompt():
     engine = tg.ScriptedEngine(
-        rules=[(UPDATE, lambda text: {"reasoning": "r", "improved_variable": f"v{text.count('PAST_VERSION n=')}"})]
+        rules=[
+            (
+                UPDATE,
+                lambda text: {"reasoning": "r", "improved_variable": f"v{text.count('PAST_VERSION n=')}"},
+            )
+        ]
     )
     prompt = tg.Variable("v0", role_description="system prompt")
     optimizer = tg.TGD(
@@ -130,8 +135,13 @@ def test_unusable_reply_is_repaired_once_bypassing_the_cache():
 
 @pytest.mark.parametrize(
     "bad_reply",
-    ["", "no tags at all", "<IMPROVED_VARIABLE>never closed", "<IMPROVED_VARIABLE> </IMPROVED_VARIABLE>",
-     '{"reasoning": "r", "improved_variable": ""}'],
+    [
+        "",
+        "no tags at all",
+        "<IMPROVED_VARIABLE>never closed",
+        "<IMPROVED_VARIABLE> </IMPROVED_VARIABLE>",
+        '{"reasoning": "r", "improved_variable": ""}',
+    ],
 )
 def test_still_unusable_after_repair_keeps_value_warns_and_records(bad_reply):
     engine = tg.ScriptedEngine(rules=[(UPDATE, bad_reply)], supports_json_schema=False)
@@ -157,7 +167,9 @@ def test_parameter_without_feedback_is_left_alone_without_a_call():
 
 def test_parse_update_prefers_json_then_last_tag_pair():
     assert parse_update('```json\n{"reasoning": "x", "improved_variable": " A "}\n```', TAGS) == "A"
-    quoted = "I put it in <IMPROVED_VARIABLE>...</IMPROVED_VARIABLE>: <IMPROVED_VARIABLE>B</IMPROVED_VARIABLE>"
+    quoted = (
+        "I put it in <IMPROVED_VARIABLE>...</IMPROVED_VARIABLE>: <IMPROVED_VARIABLE>B</IMPROVED_VARIABLE>"
+    )
     assert parse_update(quoted, TAGS) == "B"
 
 
@@ -172,7 +184,9 @@ def test_optimizer_rejects_non_variables_and_images():
 
 def test_several_parameters_update_in_one_step():
     engine = tg.ScriptedEngine(
-        rules=[(UPDATE, lambda t: {"reasoning": "", "improved_variable": t.split("<CURRENT_TEXT>\n")[1][:1] * 3})]
+        rules=[
+            (UPDATE, lambda t: {"reasoning": "", "improved_variable": t.split("<CURRENT_TEXT>\n")[1][:1] * 3})
+        ]
     )
     a, b = with_feedback("a", "x", role="first"), with_feedback("b", "y", role="second")
     results = tg.TGD([a, b], engine=engine).step()

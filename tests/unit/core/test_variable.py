@@ -40,7 +40,7 @@ def test_image_from_bytes_path_and_url(tmp_path):
     assert from_path.value == PNG
     from_url = tg.Variable(image_path="https://example.org/cat.png", role_description="image")
     assert isinstance(from_url.value, ImageURL) and from_url.is_image
-    with pytest.raises(FileNotFoundError, match="missing.png"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.png"):
         tg.Variable(image_path=str(tmp_path / "missing.png"), role_description="image")
 
 
