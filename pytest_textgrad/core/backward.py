@@ -31,11 +31,12 @@ class BackwardContext:
     objectives: set[Variable] = field(default_factory=set)
 
 
-def topological_order(root: Variable) -> list[Variable]:
-    """Every variable ``root`` depends on, inputs before outputs, in a deterministic order."""
+def topological_order(root: Variable | list[Variable]) -> list[Variable]:
+    """Every variable the root(s) depend on, inputs before outputs, in a deterministic order."""
+    roots = root if isinstance(root, list) else [root]
     order: list[Variable] = []
     visited: set[Variable] = set()
-    stack: list[tuple[Variable, bool]] = [(root, False)]
+    stack: list[tuple[Variable, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -50,21 +51,19 @@ def topological_order(root: Variable) -> list[Variable]:
 
 
 def schedule_backward(roots: list[Variable], engine: EngineLike | None = None) -> list[Variable]:
-    """Schedule the gradient calls of several losses; return every variable they touch.
+    """Schedule the gradient calls of several losses in one pass; return every variable touched.
 
-    Several roots in one pass share nothing but the engine: each root is an objective of its own.
+    Each root is an objective of its own. The graphs are walked together, so a node shared by
+    several losses sends its feedback back once, with the feedback of all of them.
     """
-    ctx = BackwardContext(engine=backward_engine(engine))  # type: ignore[arg-type]
-    touched: list[Variable] = []
+    ctx = BackwardContext(engine=backward_engine(engine), objectives=set(roots))  # type: ignore[arg-type]
+    # walked in reverse, so roots are listed reversed: feedback then arrives in the roots' order
+    order = topological_order(list(reversed(roots)))
     with phase("backward"):
-        for root in roots:
-            ctx.objectives.add(root)
-            order = topological_order(root)
-            for node in reversed(order):
-                if node.requires_grad and node.grad_fn is not None:
-                    node.grad_fn(ctx)
-            touched.extend(order)
-    return list(dict.fromkeys(touched))
+        for node in reversed(order):
+            if node.requires_grad and node.grad_fn is not None:
+                node.grad_fn(ctx)
+    return order
 
 
 def wait_for_gradients(variables: list[Variable]) -> None:

@@ -187,3 +187,32 @@ def test_blackbox_llm_accepts_plain_strings_and_sampling_params():
     assert model("ping").value == "pong"
     assert engine.calls[0].system_prompt == "Be brief."
     assert engine.calls[0].params == {"temperature": 0, "max_tokens": 5}
+
+
+def test_backward_of_several_losses_sharing_an_answer_sends_feedback_once_each():
+    from pytest_textgrad.core import schedule_backward, wait_for_gradients
+
+    engine = tg.ScriptedEngine(
+        rules=[
+            (
+                r"Give feedback on the system prompt",
+                lambda t: (
+                    "prompt fix for: "
+                    + t.split("<FEEDBACK>\n")[1].split("\n</FEEDBACK>")[0].replace("\n\n", " + ")
+                ),
+            ),
+            (r"critic", lambda t: "answer fix from " + t.split("<SYSTEM_PROMPT>\n")[1].split("\n")[0]),
+            (r"Judge", "bad"),
+        ],
+        default="the answer",
+    )
+    prompt = tg.Variable("sys", role_description="system prompt")
+    answer = tg.BlackboxLLM(engine, prompt)("q", response_role_description="answer")
+    losses = [tg.TextLoss(f"Judge {name}", engine=engine)(answer) for name in ("tone", "facts")]
+    wait_for_gradients(schedule_backward(losses, engine))
+    assert answer.get_gradient_text() == "answer fix from Judge tone\n\nanswer fix from Judge facts"
+    assert (
+        prompt.get_gradient_text()
+        == "prompt fix for: answer fix from Judge tone + answer fix from Judge facts"
+    )
+    assert len(prompt.pending_gradients) == 1
