@@ -13,6 +13,11 @@ from .base import (
     phase,
     run_generate,
 )
+from .cache import ResponseCache, cache_key, default_cache_dir
+from .errors import EngineError, MissingExtraError
+from .litellm_engine import LiteLLMEngine, import_litellm
+from .local import LocalLlamaEngine, register_litellm_provider
+from .registry import clear_engines, default_engine_name, get_engine
 from .scripted import ScriptedCall, ScriptedEngine, ScriptedEngineError
 from .usage import CallRecord, Completion, Usage, UsageReport, UsageTotals
 
@@ -20,7 +25,12 @@ __all__ = [
     "CallRecord",
     "ChatEngine",
     "Completion",
+    "EngineError",
     "EngineLM",
+    "LiteLLMEngine",
+    "LocalLlamaEngine",
+    "MissingExtraError",
+    "ResponseCache",
     "ScriptedCall",
     "ScriptedEngine",
     "ScriptedEngineError",
@@ -28,8 +38,15 @@ __all__ = [
     "UsageReport",
     "UsageTotals",
     "add_call_listener",
+    "cache_key",
+    "clear_engines",
     "content_to_messages",
     "current_phase",
+    "default_cache_dir",
+    "default_engine_name",
+    "get_engine",
+    "import_litellm",
     "phase",
+    "register_litellm_provider",
     "run_generate",
 ]

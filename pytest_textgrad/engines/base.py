@@ -159,6 +159,24 @@ class ChatEngine(EngineLM):
     def complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         """Run one chat call, account its usage to the current phase and tell the listeners."""
         completion = self._complete(messages, **params)
+        self._record(messages, params, completion)
+        return completion
+
+    async def acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
+        """Async twin of ``complete``; engines with a native async path override ``_acomplete``."""
+        completion = await self._acomplete(messages, **params)
+        self._record(messages, params, completion)
+        return completion
+
+    async def _acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
+        """Async twin of ``_complete``; the default runs it in a worker thread.
+
+        ``asyncio.to_thread`` copies the context, so the phase set by the caller still applies.
+        """
+        return await asyncio.to_thread(self._complete, messages, **params)
+
+    def _record(self, messages: list[dict[str, Any]], params: dict[str, Any], completion: Completion) -> None:
+        """Account a finished call to the current phase and tell the call listeners about it."""
         phase_name = current_phase()
         self.usage.add(completion, phase_name)
         notify_call(
@@ -173,12 +191,6 @@ class ChatEngine(EngineLM):
                 phase=phase_name,
             )
         )
-        return completion
-
-    async def acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
-        """Async twin of ``complete``; engines with a native async path override it."""
-        ctx = contextvars.copy_context()
-        return await asyncio.to_thread(ctx.run, self.complete, messages, **params)
 
     def generate(self, content: Content, system_prompt: str | None = None, **kwargs: Any) -> str:
         return self.complete(content_to_messages(content, system_prompt), **kwargs).text
