@@ -142,6 +142,11 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+MAX_CONCURRENCY = 100
+"""litellm's shared HTTP client holds at most 100 connections (httpx's default): more requests in
+flight only queue inside httpx, and bursts beyond it were seen to fail (bench/batch_step.py)."""
+
+
 class LiteLLMEngine(ChatEngine):
     """An engine for any litellm model string, with cache, retries, concurrency cap and usage.
 
@@ -166,7 +171,7 @@ class LiteLLMEngine(ChatEngine):
         cache: CacheSetting = True,
         api_base: str | None = None,
         api_key: str | None = None,
-        max_concurrency: int = 8,
+        max_concurrency: int = 32,
         timeout: float = 60.0,
         max_retries: int = 3,
         structured_output: StructuredOutput | None = None,
@@ -193,6 +198,10 @@ class LiteLLMEngine(ChatEngine):
             )
         self.structured_output: StructuredOutput = structured_output
         self.supports_json_schema = structured_output != "none"
+        if not 1 <= max_concurrency <= MAX_CONCURRENCY:
+            raise ValueError(
+                f"max_concurrency must be between 1 and {MAX_CONCURRENCY}, not {max_concurrency}"
+            )
         self.max_concurrency = max_concurrency
         self._semaphore = threading.BoundedSemaphore(max_concurrency)
         self._async_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (

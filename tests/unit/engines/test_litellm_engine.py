@@ -304,3 +304,13 @@ def test_usage_and_cost_with_litellm_mock_response(_isolated_cache):
 def test_unknown_model_cost_is_zero(fake):
     completion = engine("openai/smollm2", cache=False, api_base="http://h/v1").complete(HI)
     assert completion.cost == 0.0 and completion.usage.prompt_tokens == 7
+
+
+def test_max_concurrency_defaults_high_enough_for_a_batch_and_is_bounded():
+    from pytest_textgrad.engines.litellm_engine import MAX_CONCURRENCY, LiteLLMEngine
+
+    assert LiteLLMEngine("openai/x", cache=False).max_concurrency == 32
+    with pytest.raises(ValueError, match="max_concurrency"):
+        LiteLLMEngine("openai/x", cache=False, max_concurrency=MAX_CONCURRENCY + 1)
+    with pytest.raises(ValueError, match="max_concurrency"):
+        LiteLLMEngine("openai/x", cache=False, max_concurrency=0)
