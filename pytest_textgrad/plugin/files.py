@@ -1,0 +1,102 @@
+"""Prompt files on disk: which paths are allowed, how they are read, how they are replaced.
+
+A prompt file is replaced only by :func:`write_atomic` (temporary file in the same folder, fsync,
+``os.replace``, fsync of the folder), so any reader - the app code under test, an editor, a crash
+at any instant - sees either the previous complete text or the new complete text, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class PromptFileError(ValueError):
+    """A prompt path cannot be used; the message names the path and says why."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def resolve_prompt_path(path: str | os.PathLike[str], rootdir: Path) -> tuple[Path, str]:
+    """The absolute path and the rootdir-relative key (POSIX form) of a prompt file.
+
+    Relative paths are relative to the rootdir. Paths that resolve (symlinks included) outside the
+    rootdir are refused: the optimizer writes these files.
+    """
+    root = rootdir.resolve()
+    given = Path(os.fspath(path))
+    absolute = (given if given.is_absolute() else root / given).resolve()
+    try:
+        key = absolute.relative_to(root).as_posix()
+    except ValueError:
+        raise PromptFileError(
+            f"prompt file {os.fspath(path)!r} resolves to {absolute}, outside the project rootdir "
+            f"{root}; prompt files must live under the rootdir"
+        ) from None
+    return absolute, key
+
+
+def read_prompt(absolute: Path, key: str) -> tuple[str, bytes]:
+    """The text and raw bytes of a prompt file; refuses missing, binary and non-UTF-8 files."""
+    if not absolute.exists():
+        raise PromptFileError(f"prompt file {key!r} does not exist (looked for {absolute})")
+    if not absolute.is_file():
+        raise PromptFileError(f"prompt file {key!r} is not a regular file ({absolute})")
+    data = absolute.read_bytes()
+    if b"\x00" in data:
+        raise PromptFileError(f"prompt file {key!r} looks binary (it contains NUL bytes): {absolute}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PromptFileError(
+            f"prompt file {key!r} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}): {absolute}"
+        ) from None
+    return text, data
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist a rename (POSIX); a no-op where folders cannot be opened (Windows)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None) -> None:
+    """Replace ``target`` with ``data`` in one step: temp file + fsync + ``os.replace``.
+
+    The permission bits of ``mode_from`` (default: ``target`` itself when it exists) are kept.
+    """
+    folder = target.parent
+    source = mode_from or target
+    mode = source.stat().st_mode & 0o7777 if source.exists() else None
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tg-tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_dir(folder)
+
+
+def encode_like(original: str, new_text: str) -> bytes:
+    """``new_text`` as file bytes, keeping the original's trailing-newline convention."""
+    if original.endswith("\n") and not new_text.endswith("\n"):
+        new_text += "\n"
+    return new_text.encode("utf-8")

@@ -1,0 +1,130 @@
+"""The plugin's command-line options and ini keys, declared once.
+
+Each option has a ``--tg-*`` flag and a ``tg_*`` ini key. The table below is the only place they are
+spelled out: ``pytest_addoption`` registers it, :mod:`.settings` resolves it (CLI > ini > default).
+This module imports nothing heavy: it is loaded in every pytest run, used or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+
+Kind = Literal["flag", "int", "str", "path", "choice"]
+
+GROUP = "textgrad"
+GROUP_DESCRIPTION = "pytest-textgrad: optimize prompt files against this test suite"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its ``--tg-`` flag, its ``tg_`` ini key, its default and its help."""
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    metavar: str | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--tg-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "tg_" + self.name
+
+    @property
+    def dest(self) -> str:
+        return "tg_" + self.name
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "optimize",
+        "flag",
+        False,
+        "Optimize the prompt files used by the selected tests: back-propagate the failing tests' "
+        "feedback, propose new prompt text, keep it only if it fixes tests and breaks none.",
+    ),
+    Option("steps", "int", 5, "Maximum number of optimize steps (default 5).", metavar="N"),
+    Option("batch", "int", 4, "Failing tests whose feedback one step uses (default 4).", metavar="K"),
+    Option(
+        "accept",
+        "choice",
+        "strict",
+        "Which candidates are kept: 'strict' (fixes at least one test and breaks none; default) "
+        "or 'improve' (more tests fixed than broken).",
+        choices=("strict", "improve"),
+    ),
+    Option(
+        "engine",
+        "str",
+        None,
+        "Model of the task engine used by tg_llm (any litellm model name, 'local/smollm2'...). "
+        "Default: the engines' default (local/smollm2).",
+        metavar="MODEL",
+    ),
+    Option(
+        "backward_engine",
+        "str",
+        None,
+        "Model that writes gradients and new prompt text. Default: the task engine.",
+        metavar="MODEL",
+    ),
+    Option(
+        "judge_engine",
+        "str",
+        None,
+        "Model behind tg_judge. Default: the backward engine.",
+        metavar="MODEL",
+    ),
+    Option(
+        "dry_run",
+        "flag",
+        False,
+        "Optimize and show the diffs, but leave every prompt file as it was (candidates are still "
+        "written while they are evaluated, and always restored).",
+    ),
+    Option("report", "path", None, "Write the run as JSON (versioned schema) to PATH.", metavar="PATH"),
+    Option(
+        "cache_dir",
+        "path",
+        ".tg_cache",
+        "Directory of the LLM response cache, relative to the rootdir (default .tg_cache).",
+        metavar="DIR",
+    ),
+    Option("no_cache", "flag", False, "Do not use the LLM response cache."),
+)
+
+BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register every option in one ``textgrad`` group, and its ini key."""
+    group = parser.getgroup(GROUP, GROUP_DESCRIPTION)
+    for option in OPTIONS:
+        if option.kind == "flag":
+            group.addoption(
+                option.flag, action="store_true", default=None, dest=option.dest, help=option.help
+            )
+            parser.addini(option.ini, f"{option.help} (ini twin of {option.flag})", type="bool", default=None)
+            continue
+        extra: dict[str, Any] = {}
+        if option.kind == "int":
+            extra["type"] = int
+        if option.choices:
+            extra["choices"] = option.choices
+        group.addoption(
+            option.flag,
+            action="store",
+            default=None,
+            dest=option.dest,
+            metavar=option.metavar or option.name.upper(),
+            help=option.help,
+            **extra,
+        )
+        parser.addini(option.ini, f"{option.help} (ini twin of {option.flag})", default=None)

@@ -1,0 +1,103 @@
+"""Resolved settings of a run: command line > ini key > default, with where each value came from.
+
+The response cache directory defaults to ``<rootdir>/.tg_cache`` (per project, so CI can keep it
+and runs are reproducible); ``$TG_CACHE_DIR`` replaces that default, as it does for the engines.
+
+Resolved once per run, on first use (never in runs that do not use the plugin: pydantic is only
+imported here).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .options import OPTIONS, Option
+
+_KEY = pytest.StashKey["Settings"]()
+
+
+class Settings(BaseModel):
+    """Every ``--tg-*`` option after precedence; ``sources`` says where each value came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    optimize: bool = False
+    steps: int = Field(5, ge=0)
+    batch: int = Field(4, ge=1)
+    accept: Literal["strict", "improve"] = "strict"
+    engine: str | None = None
+    backward_engine: str | None = None
+    judge_engine: str | None = None
+    dry_run: bool = False
+    report: Path | None = None
+    cache_dir: Path
+    no_cache: bool = False
+    sources: dict[str, str] = Field(default_factory=dict)
+    """``{"steps": "option --tg-steps", "batch": "ini tg_batch", "accept": "default"}``"""
+
+    @property
+    def cache(self) -> bool | Path:
+        """What engines get as ``cache=``: False, or the cache directory."""
+        return False if self.no_cache else self.cache_dir
+
+
+def _raw_value(config: pytest.Config, option: Option) -> tuple[Any, str]:
+    cli = config.getoption(option.dest, None)
+    if cli is not None:
+        return cli, f"option {option.flag}"
+    ini = config.getini(option.ini)
+    if ini is not None and ini != "":
+        return ini, f"ini {option.ini}"
+    return option.default, "default"
+
+
+def _coerce(option: Option, value: Any, source: str) -> Any:
+    if value is None:
+        return None
+    if option.kind == "flag":
+        return bool(value)
+    if option.kind == "int":
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise pytest.UsageError(f"{source}: expected an integer, got {value!r}") from None
+    text = str(value).strip()
+    if option.choices and text not in option.choices:
+        raise pytest.UsageError(f"{source}: expected one of {', '.join(option.choices)}, got {text!r}")
+    return text
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """The run's settings (cached on the config). Raises ``pytest.UsageError`` naming a bad value."""
+    cached = config.stash.get(_KEY, None)
+    if cached is not None:
+        return cached
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        raw, source = _raw_value(config, option)
+        values[option.name] = _coerce(option, raw, source)
+        sources[option.name] = source
+    rootdir = Path(config.rootpath)
+    if sources["cache_dir"] == "default" and os.environ.get("TG_CACHE_DIR"):
+        values["cache_dir"], sources["cache_dir"] = os.environ["TG_CACHE_DIR"], "env TG_CACHE_DIR"
+    cache_dir = Path(values["cache_dir"]).expanduser()
+    values["cache_dir"] = cache_dir if cache_dir.is_absolute() else rootdir / cache_dir
+    if values["report"] is not None:
+        report = Path(values["report"])
+        base = Path(config.invocation_params.dir) if sources["report"].startswith("option") else rootdir
+        values["report"] = report if report.is_absolute() else base / report
+    try:
+        settings = Settings(**values, sources=sources)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{sources.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
+        )
+        raise pytest.UsageError(f"pytest-textgrad settings: {problems}") from None
+    config.stash[_KEY] = settings
+    return settings

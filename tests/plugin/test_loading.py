@@ -1,0 +1,76 @@
+"""Loading: entry point, ``-p no:textgrad``, help, markers, and the cost of a run that uses none of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_textgrad.plugin.options import OPTIONS
+
+from .conftest import read_json
+
+
+def test_help_documents_every_option_and_ini_key(pytester: pytest.Pytester) -> None:
+    text = pytester.runpytest_inprocess("--help").stdout.str()
+    assert "pytest-textgrad: optimize prompt files against this test suite:" in text
+    for option in OPTIONS:
+        assert option.flag in text, option.flag
+        assert f"  {option.ini} (" in text, option.ini
+
+
+def test_markers_are_registered(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.tg_holdout
+        @pytest.mark.textgrad
+        def test_x():
+            pass
+        """
+    )
+    pytester.runpytest_inprocess("--strict-markers").assert_outcomes(passed=1)
+    pytester.runpytest_inprocess("--markers").stdout.fnmatch_lines(
+        ["@pytest.mark.textgrad:*", "@pytest.mark.tg_holdout:*"]
+    )
+
+
+def test_p_no_textgrad_disables_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(tg_prompt):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:textgrad")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'tg_prompt' not found*"])
+    assert "--tg-optimize" not in pytester.runpytest_inprocess("-p", "no:textgrad", "--help").stdout.str()
+
+
+def test_a_run_that_uses_nothing_imports_nothing_and_writes_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import json
+        import sys
+
+        def pytest_sessionfinish(session):
+            plugin = session.config.pluginmanager.get_plugin("textgrad")
+            loaded = sorted(m for m in sys.modules if m.startswith(("litellm", "rich", "pytest_textgrad.plugin")))
+            with open(session.config.rootpath.parent / "modules.json", "w") as handle:
+                json.dump({"plugin": getattr(plugin, "__name__", None), "loaded": loaded}, handle)
+        """
+    )
+    pytester.makepyfile("def test_a():\n    pass\n\ndef test_b():\n    pass\n")
+
+    def listing() -> list[str]:
+        return sorted(
+            p.name
+            for p in pytester.path.iterdir()
+            if not p.name.startswith(("runpytest", "__pycache__", "stdout", "stderr"))
+        )
+
+    before = listing()
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    seen = read_json(pytester.path.parent / "modules.json")
+    assert seen["plugin"] == "pytest_textgrad.plugin"
+    assert seen["loaded"] == [
+        "pytest_textgrad.plugin",
+        "pytest_textgrad.plugin.hookspecs",
+        "pytest_textgrad.plugin.options",
+    ]
+    assert listing() == before  # no .tg_cache, no .tg_journal

@@ -1,0 +1,153 @@
+"""Options, ini keys and their precedence (CLI > ini > default); engine resolution per role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import read_json
+
+
+def settings_of(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
+    result = pytester.runpytest_inprocess("--tg-report", "report.json", *args)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout.str()
+    return read_json(pytester.path / "report.json")["settings"]
+
+
+def test_cli_beats_ini_beats_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest.ini_options]
+        tg_steps = 2
+        tg_batch = "3"
+        tg_engine = "ini-model"
+        tg_dry_run = true
+        tg_cache_dir = "cache/llm"
+        """
+    )
+    settings = settings_of(pytester, "--tg-steps", "7", "--tg-backward-engine", "cli-model")
+    assert settings["steps"] == 7 and settings["sources"]["steps"] == "option --tg-steps"
+    assert settings["batch"] == 3 and settings["sources"]["batch"] == "ini tg_batch"
+    assert settings["engine"] == "ini-model" and settings["sources"]["engine"] == "ini tg_engine"
+    assert settings["backward_engine"] == "cli-model"
+    assert settings["dry_run"] is True and settings["sources"]["dry_run"] == "ini tg_dry_run"
+    assert settings["accept"] == "strict" and settings["sources"]["accept"] == "default"
+    assert settings["cache_dir"] == str(pytester.path / "cache/llm")
+    assert settings["no_cache"] is False and settings["judge_engine"] is None
+
+
+def test_cache_dir_default_and_env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TG_CACHE_DIR", raising=False)
+    assert settings_of(pytester)["cache_dir"] == str(pytester.path / ".tg_cache")
+    monkeypatch.setenv("TG_CACHE_DIR", "/tmp/shared-cache")
+    settings = settings_of(pytester)
+    assert (settings["cache_dir"], settings["sources"]["cache_dir"]) == (
+        "/tmp/shared-cache",
+        "env TG_CACHE_DIR",
+    )
+    assert settings_of(pytester, "--tg-cache-dir", "mine")["cache_dir"] == str(pytester.path / "mine")
+
+
+def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        tg_optimize = false
+        tg_steps = 1
+        tg_batch = 9
+        tg_accept = improve
+        tg_engine = a
+        tg_backward_engine = b
+        tg_judge_engine = c
+        tg_dry_run = true
+        tg_cache_dir = /tmp/somewhere
+        tg_no_cache = true
+        """
+    )
+    settings = settings_of(pytester)
+    assert {
+        k: settings[k] for k in ("steps", "batch", "accept", "engine", "backward_engine", "judge_engine")
+    } == {
+        "steps": 1,
+        "batch": 9,
+        "accept": "improve",
+        "engine": "a",
+        "backward_engine": "b",
+        "judge_engine": "c",
+    }
+    assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
+    assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
+
+
+def test_bad_values_are_usage_errors_naming_their_source(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ntg_steps = many\n")
+    result = pytester.runpytest_inprocess("--tg-optimize")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini tg_steps: expected an integer, got 'many'*"])
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-batch", "0", "-o", "tg_steps=1")
+    result.stderr.fnmatch_lines(["*option --tg-batch: Input should be greater than or equal to 1*"])
+    result = pytester.runpytest_inprocess("--tg-accept", "maybe")
+    result.stderr.fnmatch_lines(["*argument --tg-accept: invalid choice: 'maybe'*"])
+
+
+ENGINE_CONFTEST = """
+import pytest
+from pytest_textgrad import ScriptedEngine
+
+
+def pytest_textgrad_engine(config, role):
+    if role == "judge":
+        return ScriptedEngine(default='{"passed": true, "critique": "ok"}', model_string="hook-judge")
+"""
+
+
+def test_engines_per_role_with_provenance(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[tuple[str | None, Any]] = []
+
+    def fake_get_engine(name: Any = None, **kwargs: Any) -> Any:
+        from pytest_textgrad import ScriptedEngine
+
+        made.append((name, kwargs.get("cache")))
+        return ScriptedEngine(default=f"{name} says hi", model_string=str(name))
+
+    monkeypatch.setattr("pytest_textgrad.core.get_engine", fake_get_engine)
+    pytester.makeconftest(ENGINE_CONFTEST)
+    pytester.makepyfile(
+        """
+        def test_roles(tg_llm, tg_judge, tg_engine, tg_backward_engine, tg_judge_engine):
+            assert tg_llm(None, "hi").value == "task-model says hi"
+            assert tg_backward_engine.model_string == "opt-model"
+            assert tg_judge_engine.model_string == "hook-judge"
+            assert tg_judge("anything", "is fine").passed
+        """
+    )
+    result = pytester.runpytest_inprocess("--tg-engine", "task-model", "-o", "tg_backward_engine=opt-model")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad task engine: task-model (option --tg-engine)",
+            "textgrad optimizer engine: opt-model (ini tg_backward_engine)",
+            "textgrad judge engine: hook-judge (hook in conftest.py)",
+        ]
+    )
+    assert made == [("task-model", pytester.path / ".tg_cache"), ("opt-model", pytester.path / ".tg_cache")]
+
+    made.clear()
+    pytester.runpytest_inprocess("--tg-engine", "task-model", "--tg-no-cache").assert_outcomes(failed=1)
+    assert made == [("task-model", False)]  # the optimizer falls back to the task engine: one engine
+    made.clear()
+    pytester.runpytest_inprocess("--tg-engine", "t", "--tg-cache-dir", "elsewhere").assert_outcomes(failed=1)
+    assert made == [("t", pytester.path / "elsewhere")]
+
+
+def test_default_engine_is_named_without_being_loaded(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(tg_prompt):\n    pass\n")
+    result = pytester.runpytest_inprocess()
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad task engine: local/smollm2 (default)",
+            "textgrad optimizer engine: local/smollm2 (same as the task engine)",
+            "textgrad judge engine: local/smollm2 (same as the optimizer engine)",
+        ]
+    )
