@@ -42,8 +42,10 @@ N_CTX = 8192
 """SmolLM2's training context; costs ~90 MB more than 4096 and avoids truncating long prompts."""
 
 N_THREADS = 2
-DEFAULT_MAX_TOKENS = 1024
-"""A 135M model can ramble until the context is full; this bounds a call to ~15 s."""
+DEFAULT_MAX_TOKENS = 384
+"""A 135M model rambles until the context is full. Our gradient prompts ask for < 150 words and the
+prompts it rewrites are short, so 384 tokens (~5 s here) loses nothing; at 1024 one optimize step
+of example_project spent 64 s in backward calls that hit the limit."""
 
 _OWN_PARAMS = frozenset({"use_cache", "timeout", "json_schema"})
 
