@@ -9,6 +9,7 @@ and the order of gradients is fixed by the graph, not by timing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from ..engines.base import EngineLM, ImageURL, current_phase, phase, run_generate
@@ -49,18 +50,35 @@ def _feedback_text(output: Variable) -> str | None:
     return output.get_gradient_text() if output.pending_gradients else None
 
 
-def schedule_gradient(
-    target: Variable,
-    output: Variable,
-    waits_on: list[Variable],
-    build: Callable[[], tuple[list[str | bytes] | str, GradientContext]],
-    ctx: BackwardContext,
-) -> None:
-    """Schedule one gradient call for ``target`` and append its (pending) result to it.
+GradientPrompt = tuple[list[str | bytes] | str, GradientContext]
+"""A gradient call's content (text, or text and images) and the context shown with its feedback."""
 
-    ``build`` runs when everything in ``waits_on`` is ready; it returns the prompt content and the
-    context shown with the feedback at update time.
+
+def llm_gradient_fn(
+    output: Variable, targets: Sequence[Variable], build: Callable[[Variable], GradientPrompt]
+) -> Callable[[BackwardContext], None]:
+    """The ``grad_fn`` of a node whose gradients an LLM writes.
+
+    For each target that requires a gradient, one gradient call is scheduled; it starts once the
+    output, the targets and the output's own feedback are ready, and ``build(target)`` then returns
+    its prompt. Its pending result is appended to the target at once, which fixes the order.
     """
+
+    def grad_fn(ctx: BackwardContext) -> None:
+        has_feedback, feedback_vars = _feedback_for(output, ctx)
+        if not has_feedback:
+            return
+        waits_on = [output.future, *(v.future for v in targets), *(g.future for g in feedback_vars)]
+        for target in targets:
+            if target.requires_grad:
+                _schedule_gradient(target, waits_on, lambda target=target: build(target), ctx)
+
+    return grad_fn
+
+
+def _schedule_gradient(
+    target: Variable, waits_on: list[Future], build: Callable[[], GradientPrompt], ctx: BackwardContext
+) -> None:
     gradient = Variable(
         "", requires_grad=False, role_description=f"feedback to the {target.role_description}"
     )
@@ -70,7 +88,7 @@ def schedule_gradient(
         gradient.gradient_context = context
         return run_generate(ctx.engine, content, system_prompt=prompts.GRADIENT_SYSTEM_PROMPT)
 
-    gradient._future = when_ready([v.future for v in waits_on], run)
+    gradient._future = when_ready(waits_on, run)
     gradient.call_name = f"gradient call for {target.role_description!r}"
     target.add_gradient(gradient)
 
@@ -213,36 +231,25 @@ def _llm_node(
     )
     output.call_name = f"LLM call to {engine.model_string} for {role!r}"
 
-    def grad_fn(ctx: BackwardContext) -> None:
-        has_feedback, feedback_vars = _feedback_for(output, ctx)
-        if not has_feedback:
-            return
-        for target in predecessors:
-            if not target.requires_grad:
-                continue
+    def build(target: Variable) -> GradientPrompt:
+        text = prompts.llm_call_gradient_prompt(
+            system_prompt=_as_text(system_prompt),
+            call_input=prompt_text(),
+            output=output.text(),
+            output_role=role,
+            feedback=_feedback_text(output),
+            target_role=target.role_description,
+        )
+        images = [p for p in ([] if render else content()) if isinstance(p, bytes | ImageURL)]
+        context = GradientContext(
+            call_input=prompt_text(),
+            call_output=output.text(),
+            output_role=role,
+            system_prompt=_as_text(system_prompt),
+        )
+        return ([text, *images] if images else text), context
 
-            def build(target: Variable = target) -> tuple[list[str | bytes] | str, GradientContext]:
-                feedback = _feedback_text(output)
-                text = prompts.llm_call_gradient_prompt(
-                    system_prompt=_as_text(system_prompt),
-                    call_input=prompt_text(),
-                    output=output.text(),
-                    output_role=role,
-                    feedback=feedback,
-                    target_role=target.role_description,
-                )
-                images = [p for p in ([] if render else content()) if isinstance(p, bytes | ImageURL)]
-                context = GradientContext(
-                    call_input=prompt_text(),
-                    call_output=output.text(),
-                    output_role=role,
-                    system_prompt=_as_text(system_prompt),
-                )
-                return ([text, *images] if images else text), context
-
-            schedule_gradient(target, output, [output, *predecessors, *feedback_vars], build, ctx)
-
-    output.grad_fn = grad_fn
+    output.grad_fn = llm_gradient_fn(output, predecessors, build)
     return output
 
 
@@ -293,34 +300,24 @@ class StringBasedFunction(Function):
         )
         output.call_name = f"function {getattr(self.fn, '__name__', 'fn')!r}"
 
-        def grad_fn(ctx: BackwardContext) -> None:
-            has_feedback, feedback_vars = _feedback_for(output, ctx)
-            if not has_feedback:
-                return
-            for target in variables:
-                if not target.requires_grad:
-                    continue
+        def build(target: Variable) -> GradientPrompt:
+            shown = {name: v.text() for name, v in zip(names, variables, strict=True)}
+            text = prompts.function_gradient_prompt(
+                purpose=self.function_purpose,
+                inputs=shown,
+                output=output.text(),
+                output_role=response_role_description,
+                feedback=_feedback_text(output),
+                target_role=target.role_description,
+            )
+            context = GradientContext(
+                call_input="\n".join(f"{k}: {v}" for k, v in shown.items()),
+                call_output=output.text(),
+                output_role=response_role_description,
+            )
+            return text, context
 
-                def build(target: Variable = target) -> tuple[str, GradientContext]:
-                    shown = {name: v.text() for name, v in zip(names, variables, strict=True)}
-                    text = prompts.function_gradient_prompt(
-                        purpose=self.function_purpose,
-                        inputs=shown,
-                        output=output.text(),
-                        output_role=response_role_description,
-                        feedback=_feedback_text(output),
-                        target_role=target.role_description,
-                    )
-                    context = GradientContext(
-                        call_input="\n".join(f"{k}: {v}" for k, v in shown.items()),
-                        call_output=output.text(),
-                        output_role=response_role_description,
-                    )
-                    return text, context
-
-                schedule_gradient(target, output, [output, *variables, *feedback_vars], build, ctx)
-
-        output.grad_fn = grad_fn
+        output.grad_fn = llm_gradient_fn(output, variables, build)
         return output
 
 
@@ -415,28 +412,18 @@ def recorded_call(
     output = Variable(reply, predecessors=inputs, requires_grad=True, role_description=role)
     output.call_name = f"recorded call for {role!r}"
 
-    def grad_fn(ctx: BackwardContext) -> None:
-        has_feedback, feedback_vars = _feedback_for(output, ctx)
-        if not has_feedback:
-            return
-        for target in inputs:
-            if not target.requires_grad:
-                continue
+    def build(target: Variable) -> GradientPrompt:
+        text = prompts.llm_call_gradient_prompt(
+            system_prompt=None,
+            call_input=conversation,
+            output=reply,
+            output_role=role,
+            feedback=_feedback_text(output),
+            target_role=target.role_description,
+        )
+        return text, GradientContext(call_input=conversation, call_output=reply, output_role=role)
 
-            def build(target: Variable = target) -> tuple[str, GradientContext]:
-                text = prompts.llm_call_gradient_prompt(
-                    system_prompt=None,
-                    call_input=conversation,
-                    output=reply,
-                    output_role=role,
-                    feedback=_feedback_text(output),
-                    target_role=target.role_description,
-                )
-                return text, GradientContext(call_input=conversation, call_output=reply, output_role=role)
-
-            schedule_gradient(target, output, [*inputs, *feedback_vars], build, ctx)
-
-    output.grad_fn = grad_fn
+    output.grad_fn = llm_gradient_fn(output, inputs, build)
     return output
 
 
