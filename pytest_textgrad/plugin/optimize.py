@@ -32,8 +32,8 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from ..core import schedule_backward, wait_for_gradients
+from ..core.prompts import PastAttempt
 from ..optim import TextualGradientDescent, UpdateResult
-from ..optim.prompts import PastAttempt
 from .journal import Journal
 from .losses import loss_of_test, raw_feedback
 from .prompts import Prompt, placeholders
