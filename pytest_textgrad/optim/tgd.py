@@ -104,6 +104,14 @@ class TextualGradientDescent(Optimizer):
     def constraint_text(self) -> str:
         return "\n".join(f"Constraint {i}: {c}" for i, c in enumerate(self.constraints, start=1))
 
+    def remember(self, parameter: Variable, value: str, feedback: str) -> None:
+        """Add a past value and the feedback it got to the momentum shown in later update prompts.
+
+        ``step()`` does this itself; an outer loop that applies values on its own (the plugin
+        accepts candidates only after re-running tests) calls it for the values it replaced.
+        """
+        self.memory.setdefault(parameter, []).append(prompts.PastAttempt(value=value, feedback=feedback))
+
     def reject(self, parameter: Variable, value: str, why: str) -> None:
         """Remember a candidate that was tried and rejected, so the next step avoids it."""
         self.rejected.setdefault(parameter, []).append(prompts.PastAttempt(value=value, feedback=why))
@@ -185,9 +193,7 @@ class TextualGradientDescent(Optimizer):
         results = self.propose()
         for parameter, result in zip(self.parameters, results, strict=True):
             if self.gradient_memory:
-                self.memory[parameter].append(
-                    prompts.PastAttempt(value=result.old_value, feedback=parameter.get_gradient_text())
-                )
+                self.remember(parameter, result.old_value, parameter.get_gradient_text())
             if result.changed:
                 parameter.set_value(result.new_value)
             elif result.reason.startswith("unusable"):

@@ -32,7 +32,6 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from ..core import schedule_backward, wait_for_gradients
-from ..core.prompts import PastAttempt
 from ..optim import TextualGradientDescent, UpdateResult
 from .journal import Journal
 from .losses import loss_of_test, raw_feedback
@@ -386,9 +385,7 @@ class OptimizeRun:
             feedback = "\n\n".join(
                 self.current[n].feedback or "" for n in review.evaluated if n in self.current
             ).strip()
-            optimizer.memory.setdefault(prompt.variable, []).append(
-                PastAttempt(value=review.old_text, feedback=feedback or "(no feedback)")
-            )
+            optimizer.remember(prompt.variable, review.old_text, feedback or "(no feedback)")
         self.registry.accept(prompt, review.new_text)
         self.current.update(results)
 
