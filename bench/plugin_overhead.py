@@ -1,17 +1,13 @@
 """What loading the pytest plugin costs a suite that does not use it.
 
 Runs a project of 400 trivial tests (8 modules x 50) with ``python -m pytest -q`` in fresh
-processes, alternating three configurations round after round, and prints wall times and the
+processes, alternating two configurations round after round, and prints wall times and the
 overhead against ``-p no:textgrad``: the median over rounds of (time / baseline time of the same
 round), and the ratio of the best times. Target: <= 3 % (paired median).
 
 * ``-p no:textgrad``: the plugin is blocked before its module is imported (the baseline);
-* ``plugin loaded``: the installed package as it is;
-* ``plugin loaded, lazy package``: the same plugin with ``pytest_textgrad/__init__.py`` replaced by
-  a lazy (PEP 562) version generated from it - importing ``pytest_textgrad.plugin`` executes the
-  package ``__init__``, so its import cost lands on every pytest run. This row shows what the plugin
-  itself costs once the package ``__init__`` is lazy (a copy in a temporary folder is used; the
-  repository is not touched).
+* ``plugin loaded``: the installed package as it is. Importing ``pytest_textgrad.plugin`` runs the
+  package ``__init__`` too, which is why that ``__init__`` loads its names lazily (PEP 562).
 
 It also checks, in one more run, that litellm is not imported and that nothing is written
 (no ``.tg_cache``, no ``.tg_journal``). Exit status 1 when the installed package misses the target.
@@ -22,10 +18,8 @@ Usage: ``python bench/plugin_overhead.py [--rounds 15] [--tests 400]``
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -62,50 +56,6 @@ def make_project(root: Path, tests: int, modules: int = 8) -> Path:
         (project / f"test_trivial_{m}.py").write_text(body)
     (project / "pytest.ini").write_text("[pytest]\n")
     return project
-
-
-def lazy_init(source: str) -> str:
-    """A PEP 562 version of a package ``__init__``: names from relative imports load on first use."""
-    tree = ast.parse(source)
-    names: dict[str, tuple[str, str]] = {}
-    submodules: list[str] = []
-    kept: list[ast.stmt] = []
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            for alias in node.names:
-                if node.module is None:
-                    submodules.append(alias.asname or alias.name)
-                else:
-                    names[alias.asname or alias.name] = (node.module, alias.name)
-        else:
-            kept.append(node)
-    header = ast.unparse(ast.Module(body=kept, type_ignores=[]))
-    return f"""{header}
-
-import importlib as _importlib
-
-_NAMES = {names!r}
-_SUBMODULES = {submodules!r}
-
-
-def __getattr__(name):
-    if name in _NAMES:
-        module, attribute = _NAMES[name]
-        value = getattr(_importlib.import_module("." + module, __name__), attribute)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return _importlib.import_module("." + name, __name__)
-    raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
-"""
-
-
-def make_lazy_copy(root: Path) -> Path:
-    shadow = root / "lazy"
-    target = shadow / "pytest_textgrad"
-    shutil.copytree(PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "__init__.py").write_text(lazy_init((PACKAGE / "__init__.py").read_text()))
-    return shadow
 
 
 def run(project: Path, extra: list[str], env: dict[str, str]) -> float:
@@ -145,11 +95,9 @@ def main() -> int:
         project = make_project(root, args.tests)
         base_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         base_env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches on, as in everyday runs
-        lazy_env = {**base_env, "PYTHONPATH": str(make_lazy_copy(root))}
         configs = [
             ("-p no:textgrad (baseline)", ["-p", "no:textgrad"], base_env),
             ("plugin loaded", [], base_env),
-            ("plugin loaded, lazy package", [], lazy_env),
         ]
         for _, extra, env in configs:  # warm bytecode caches
             run(project, extra, env)
