@@ -216,3 +216,28 @@ def test_backward_of_several_losses_sharing_an_answer_sends_feedback_once_each()
         == "prompt fix for: answer fix from Judge tone + answer fix from Judge facts"
     )
     assert len(prompt.pending_gradients) == 1
+
+
+def test_multi_field_evaluation_shows_every_field_with_its_role():
+    engine = tg.ScriptedEngine(rules=[(r"critic", "cite the source")], default="The answer lacks a source.")
+    evaluation = tg.MultiFieldEvaluation(
+        "Check the answer against the reference.", role_descriptions=["answer", "reference"], engine=engine
+    )
+    answer = tg.Variable("Paris", role_description="answer")
+    reference = tg.Variable("Paris (source: atlas)", requires_grad=False, role_description="reference")
+    verdict = evaluation([answer, reference])
+    assert verdict.value == "The answer lacks a source."
+    assert engine.calls[0].prompt == (
+        "Check the answer against the reference.\n\n**answer**: Paris\n\n**reference**: Paris (source: atlas)"
+    )
+    verdict.backward(engine)
+    assert answer.get_gradient_text() == "cite the source" and reference.gradients == []
+
+
+def test_user_built_variables_with_predecessors_are_part_of_the_graph():
+    a = tg.Variable("a", role_description="first")
+    b = tg.Variable("b", requires_grad=False, role_description="second")
+    c = tg.Variable("a b", predecessors=[a, b, a], role_description="joined by hand")
+    assert c.predecessors == [a, b]
+    assert topological_order(c) == [a, b, c]
+    assert c.parameters() == [a]
