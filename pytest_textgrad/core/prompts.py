@@ -102,12 +102,16 @@ VALUE_KEY = "improved_variable"
 
 
 def update_json_schema() -> dict:
-    """The structured reply the update step asks for from engines that support JSON schemas."""
+    """The structured reply the update step asks for from engines that support JSON schemas.
+
+    Kept to what OpenAI's strict mode accepts (every property required, no extra properties, no
+    length keywords); an empty value is rejected by the parser instead.
+    """
     return {
         "type": "object",
         "properties": {
             REASONING_KEY: {"type": "string"},
-            VALUE_KEY: {"type": "string", "minLength": 1},
+            VALUE_KEY: {"type": "string"},
         },
         "required": [REASONING_KEY, VALUE_KEY],
         "additionalProperties": False,
