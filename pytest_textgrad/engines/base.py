@@ -22,7 +22,7 @@ import inspect
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from .usage import CallRecord, Completion, UsageTracker
 
@@ -55,6 +55,74 @@ def phase(name: str) -> Iterator[None]:
         yield
     finally:
         _phase.reset(token)
+
+
+class CallRefused(RuntimeError):
+    """An interceptor refused to let a call reach the provider (a spent budget, say).
+
+    A reply the engine already has in its response cache still serves the call: refusing is about
+    new provider calls, and a cached reply is not one. ``on_refused`` is called only when the call
+    really fails, so whoever refused can count refusals that mattered.
+    """
+
+    def __init__(self, message: str, on_refused: Callable[[], None] | None = None) -> None:
+        super().__init__(message)
+        self.on_refused = on_refused
+
+    def refused(self) -> None:
+        """The call fails with this error (no stored reply served it)."""
+        if self.on_refused is not None:
+            self.on_refused()
+
+
+class CallInterceptor(Protocol):
+    """Consulted by every :class:`ChatEngine` call before and after it reaches the provider.
+
+    Why here and not in each engine: replaying recorded replies, refusing calls over a budget and
+    recording requests must apply to every chat engine alike (ours and users' subclasses), and the
+    engines must stay free of pytest. ``before`` may return a reply (the provider is then not called)
+    or raise (the call fails with that error); ``after`` sees each reply the provider gave.
+    """
+
+    def before(self, model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion | None:
+        """A reply to use instead of calling the provider, or None to call it."""
+
+    def after(
+        self, model: str, messages: list[dict[str, Any]], params: dict[str, Any], completion: Completion
+    ) -> None:
+        """A reply the provider gave (never called for a reply ``before`` returned)."""
+
+
+_interceptors: list[CallInterceptor] = []
+
+
+def add_call_interceptor(interceptor: CallInterceptor) -> Callable[[], None]:
+    """Consult ``interceptor`` around every chat-engine call (process-wide); returns a remover."""
+    with _listeners_lock:
+        _interceptors.append(interceptor)
+
+    def remove() -> None:
+        with _listeners_lock, contextlib.suppress(ValueError):
+            _interceptors.remove(interceptor)
+
+    return remove
+
+
+def _intercepted(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion | None:
+    with _listeners_lock:
+        interceptors = list(_interceptors)
+    for interceptor in interceptors:
+        completion = interceptor.before(model, messages, params)
+        if completion is not None:
+            return completion
+    return None
+
+
+def _seen(model: str, messages: list[dict[str, Any]], params: dict[str, Any], completion: Completion) -> None:
+    with _listeners_lock:
+        interceptors = list(_interceptors)
+    for interceptor in interceptors:
+        interceptor.after(model, messages, params, completion)
 
 
 def add_call_listener(listener: Callable[[CallRecord], None]) -> Callable[[], None]:
@@ -156,15 +224,59 @@ class ChatEngine(EngineLM):
     def _complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         """Do the actual call. ``params`` holds sampling parameters, ``json_schema`` and ``use_cache``."""
 
+    def request_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter that shapes this call's reply (call params over engine defaults).
+
+        What interceptors see and match recordings on; engines with default parameters override it.
+        """
+        return {k: v for k, v in params.items() if k != "use_cache"}
+
+    def cached_reply(self, messages: list[dict[str, Any]], **params: Any) -> Completion | None:
+        """The reply this call would get from the engine's response cache, without calling anyone.
+
+        Engines with a cache override it; used when an interceptor refuses a call (:class:`CallRefused`).
+        """
+        return None
+
+    def _refused(
+        self, error: CallRefused, messages: list[dict[str, Any]], params: dict[str, Any]
+    ) -> Completion:
+        if params.get("use_cache", True) is not False:
+            cached = self.cached_reply(messages, **params)
+            if cached is not None:
+                return cached
+        error.refused()
+        raise error
+
     def complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         """Run one chat call, account its usage to the current phase and tell the listeners."""
-        completion = self._complete(messages, **params)
+        request = self.request_params(params) if _interceptors else {}
+        try:
+            completion = _intercepted(self.model_string, messages, request) if _interceptors else None
+        except CallRefused as error:
+            completion = self._refused(error, messages, params)
+            self._record(messages, params, completion)
+            return completion
+        if completion is None:
+            completion = self._complete(messages, **params)
+            if _interceptors:
+                _seen(self.model_string, messages, request, completion)
         self._record(messages, params, completion)
         return completion
 
     async def acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         """Async twin of ``complete``; engines with a native async path override ``_acomplete``."""
-        completion = await self._acomplete(messages, **params)
+        request = self.request_params(params) if _interceptors else {}
+        try:
+            completion = _intercepted(self.model_string, messages, request) if _interceptors else None
+        except CallRefused as error:
+            completion = self._refused(error, messages, params)
+            self._record(messages, params, completion)
+            return completion
+        if completion is None:
+            completion = await self._acomplete(messages, **params)
+            if _interceptors:
+                _seen(self.model_string, messages, request, completion)
         self._record(messages, params, completion)
         return completion
 

@@ -16,10 +16,13 @@ Where replies are stored (``cache=`` of every engine):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,28 @@ KEY_VERSION = 1
 
 NON_KEY_PARAMS = frozenset({"use_cache", "timeout", "num_retries", "max_retries", "metadata"})
 """Parameters that never change a reply."""
+
+_sample: contextvars.ContextVar[int] = contextvars.ContextVar("tg_sample", default=0)
+
+
+@contextlib.contextmanager
+def sample(index: int) -> Iterator[None]:
+    """Calls made inside this block belong to repeated sample ``index`` (0: the first, unmarked).
+
+    Why a context and not a call parameter: a repeated test must get a fresh reply per sample, so
+    the sample index belongs in the cache key, but it must never reach the provider.
+    """
+    token = _sample.set(index)
+    try:
+        yield
+    finally:
+        _sample.reset(token)
+
+
+def current_sample() -> int:
+    """The repeated-sample index of calls made now (0 outside repeated tests)."""
+    return _sample.get()
+
 
 _open_caches: dict[str, diskcache.Cache] = {}
 _open_lock = threading.Lock()
@@ -70,6 +95,8 @@ def cache_key(model: str, messages: list[dict[str, Any]], params: dict[str, Any]
         "messages": messages_for_key(messages),
         "params": {k: v for k, v in params.items() if k not in NON_KEY_PARAMS and v is not None},
     }
+    if _sample.get():
+        payload["sample"] = _sample.get()
     text = json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
     )

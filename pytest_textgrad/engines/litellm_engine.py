@@ -211,6 +211,11 @@ class LiteLLMEngine(ChatEngine):
 
     # -- building the request -------------------------------------------------------------------
 
+    def request_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Engine defaults under the call's own parameters (no key, no endpoint, no timeout)."""
+        merged = {**self.default_params, **params}
+        return {k: v for k, v in merged.items() if k not in ("use_cache", "timeout") and v is not None}
+
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         if self.structured_output == "llamacpp":
             return {"type": "json_object", "schema": schema}
@@ -269,6 +274,9 @@ class LiteLLMEngine(ChatEngine):
         if params.get("use_cache", True) is False:
             return key, None
         return key, self.cache.get(key)
+
+    def cached_reply(self, messages: list[dict[str, Any]], **params: Any) -> Completion | None:
+        return self._lookup(self._request(messages, params), params)[1]
 
     def _complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         request = self._request(messages, params)

@@ -169,6 +169,11 @@ class LocalLlamaEngine(ChatEngine):
         if importlib.util.find_spec("llama_cpp") is None:
             _import_llama_cpp()
 
+    def request_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Engine defaults under the call's own parameters (what recordings are matched on)."""
+        merged = {**self.default_params, **params}
+        return {k: v for k, v in merged.items() if k not in ("use_cache", "timeout") and v is not None}
+
     def _request(self, params: dict[str, Any]) -> dict[str, Any]:
         merged = {**self.default_params, **params}
         request = {k: v for k, v in merged.items() if k not in _OWN_PARAMS and v is not None}
@@ -182,6 +187,12 @@ class LocalLlamaEngine(ChatEngine):
             # server's default 1.1 gives unterminated JSON), so constrained calls never penalize.
             request["repeat_penalty"] = 1.0
         return request
+
+    def cached_reply(self, messages: list[dict[str, Any]], **params: Any) -> Completion | None:
+        if self.cache is None:
+            return None
+        messages = _text_messages(messages, self.model_string)
+        return self.cache.get(self.cache.key(self.model_string, messages, self._request(params)))
 
     def _complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         messages = _text_messages(messages, self.model_string)

@@ -190,7 +190,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     path = state.settings.report
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build(state, int(exitstatus)).model_dump_json(indent=2) + "\n", encoding="utf-8")
+    from .redact import scrub_text
+
+    text = scrub_text(build(state, int(exitstatus)).model_dump_json(indent=2))  # never a key in a report
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def pytest_terminal_summary(

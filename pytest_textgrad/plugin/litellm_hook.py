@@ -25,8 +25,8 @@ import threading
 from types import FrameType, ModuleType
 from typing import Any
 
-from ..engines.base import current_phase
-from ..engines.usage import CallRecord, Usage
+from ..engines.base import CallRefused, current_phase
+from ..engines.usage import CallRecord, Completion, Usage
 from . import recording
 
 _NAMES = ("completion", "acompletion")
@@ -80,6 +80,69 @@ def _record(model: str, messages: list[dict[str, Any]], response: Any) -> None:
     recording.observe(record, "litellm")
 
 
+gate: Any = None
+"""The run's :class:`~.gate.Gate` (replay, budget, record), set while a run using the plugin is active."""
+
+
+def _completion_of(response: Any) -> Completion | None:
+    try:
+        text = response.choices[0].message.content or ""
+    except (AttributeError, IndexError, TypeError):
+        return None
+    usage = getattr(response, "usage", None)
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
+    return Completion(
+        text=str(text),
+        usage=Usage(
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        ),
+        cost=float(cost or 0.0),
+        cached=bool(hidden.get("cache_hit")) if isinstance(hidden, dict) else False,
+    )
+
+
+def _shaping(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k not in ("model", "messages")}
+
+
+def _replayed(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A ``litellm.ModelResponse`` built from the gate's recording of this call, or None to call.
+
+    Built by litellm itself (``mock_response=``) so the application gets the same type and shape
+    as from a real call; usage is the recorded one, cost 0 and ``cache_hit`` set (nothing billed).
+    """
+    if gate is None:
+        return None
+    model, messages = _arguments(args, kwargs)
+    try:
+        completion = gate.before(model, messages, _shaping(args, kwargs))
+    except CallRefused as error:
+        error.refused()
+        raise
+    if completion is None:
+        return None
+    response = _originals["completion"](model=model, messages=messages, mock_response=completion.text)
+    litellm = sys.modules["litellm"]
+    response.usage = litellm.Usage(
+        prompt_tokens=completion.usage.prompt_tokens,
+        completion_tokens=completion.usage.completion_tokens,
+        total_tokens=completion.usage.total_tokens,
+    )
+    hidden = getattr(response, "_hidden_params", None)
+    if isinstance(hidden, dict):
+        hidden.update(response_cost=0.0, cache_hit=True)
+    return response
+
+
+def _seen(args: tuple[Any, ...], kwargs: dict[str, Any], response: Any) -> None:
+    completion = _completion_of(response) if gate is not None else None
+    if completion is not None:
+        model, messages = _arguments(args, kwargs)
+        gate.after(model, messages, _shaping(args, kwargs), completion)
+
+
 def _should_record(kwargs: dict[str, Any]) -> bool:
     return not kwargs.get("stream") and not _inside.get() and not _called_by_our_engines(sys._getframe(2))
 
@@ -89,11 +152,16 @@ def _wrap_sync(original: Any) -> Any:
     def completion(*args: Any, **kwargs: Any) -> Any:
         if not _should_record(kwargs):
             return original(*args, **kwargs)
+        replayed = _replayed(args, kwargs)
+        if replayed is not None:
+            _record(*_arguments(args, kwargs), replayed)
+            return replayed
         token = _inside.set(True)
         try:
             response = original(*args, **kwargs)
         finally:
             _inside.reset(token)
+        _seen(args, kwargs, response)
         _record(*_arguments(args, kwargs), response)
         return response
 
@@ -106,11 +174,16 @@ def _wrap_async(original: Any) -> Any:
     async def acompletion(*args: Any, **kwargs: Any) -> Any:
         if not _should_record(kwargs):
             return await original(*args, **kwargs)
+        replayed = _replayed(args, kwargs)
+        if replayed is not None:
+            _record(*_arguments(args, kwargs), replayed)
+            return replayed
         token = _inside.set(True)
         try:
             response = await original(*args, **kwargs)
         finally:
             _inside.reset(token)
+        _seen(args, kwargs, response)
         _record(*_arguments(args, kwargs), response)
         return response
 

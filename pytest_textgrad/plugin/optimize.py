@@ -36,6 +36,7 @@ from ..optim import TextualGradientDescent, UpdateResult
 from .journal import Journal
 from .losses import loss_of_test, raw_feedback
 from .prompts import Prompt, placeholders
+from .repeat import gradient_worthy, run_samples
 from .report import CandidateRecord, StepRecord
 from .review import CandidateReview, ask_hook, compare, rule_verdict
 from .state import RECORDER, State, TestResult, outcome_of
@@ -108,7 +109,10 @@ class OptimizeRun:
             for index, item in enumerate(items):
                 nextitem = items[index + 1] if index + 1 < len(items) else None
                 item.stash[RECORDER] = None
-                reports = runtestprotocol(item, log=False, nextitem=nextitem)
+                if self.settings.repeat > 1 and self.state.gate is not None:
+                    reports = run_samples(item, nextitem, self.state.gate, log=False)
+                else:
+                    reports = runtestprotocol(item, log=False, nextitem=nextitem)
                 results[item.nodeid] = self._result(item, reports)
         self.wall_time["tests"] += time.perf_counter() - started
         for nodeid, result in results.items():
@@ -153,7 +157,11 @@ class OptimizeRun:
         return [
             r
             for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
-            if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout
+            if r.outcome == "failed"
+            and r.prompts
+            and r.feedback
+            and not r.holdout
+            and gradient_worthy(r.recorder)
         ]
 
     def failing_count(self) -> int:

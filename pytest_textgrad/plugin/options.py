@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pytest
 
-Kind = Literal["flag", "int", "str", "path", "choice"]
+Kind = Literal["flag", "int", "float", "str", "path", "choice"]
 
 GROUP = "textgrad"
 GROUP_DESCRIPTION = "pytest-textgrad: optimize prompt files against this test suite"
@@ -98,6 +98,69 @@ OPTIONS: tuple[Option, ...] = (
         metavar="DIR",
     ),
     Option("no_cache", "flag", False, "Do not use the LLM response cache."),
+    Option(
+        "record_mode",
+        "choice",
+        None,
+        "Replay prompt tests' LLM calls from cassettes (<test dir>/cassettes/<module>/<test>.json): "
+        "'none' replays only and fails a call with no recording; 'once' records a cassette that does "
+        "not exist yet; 'new' adds missing calls; 'all' re-records. Default: no cassettes.",
+        metavar="none|once|new|all",
+        choices=("none", "once", "new", "all"),
+    ),
+    Option("record_failing", "flag", False, "Keep the new recordings of failing tests too."),
+    Option("prune_cassettes", "flag", False, "Delete cassettes that no collected test uses."),
+    Option(
+        "repeat",
+        "int",
+        1,
+        "Run each prompt test N times (each sample gets its own replies) and judge it by its pass rate.",
+        metavar="N",
+    ),
+    Option(
+        "pass_rate",
+        "float",
+        1.0,
+        "Share of samples that must pass for a repeated prompt test to pass (default 1.0).",
+        metavar="RATE",
+    ),
+    Option(
+        "baseline_save",
+        "path",
+        None,
+        "Write every prompt test's outcome, pass rate, calls, tokens and cost to PATH (JSON).",
+        metavar="PATH",
+    ),
+    Option(
+        "baseline",
+        "path",
+        None,
+        "Compare the run with a saved baseline: list regressions and improvements.",
+        metavar="PATH",
+    ),
+    Option(
+        "fail_on",
+        "choice",
+        "any",
+        "Exit status with --tg-baseline: 'any' (any failing test fails the run; default) or "
+        "'regression' (only tests failing now but not in the baseline do).",
+        metavar="regression|any",
+        choices=("regression", "any"),
+    ),
+    Option(
+        "max_calls",
+        "int",
+        None,
+        "Refuse new LLM calls once N have been made in this run (replayed and cached ones are free).",
+        metavar="N",
+    ),
+    Option(
+        "max_cost",
+        "float",
+        None,
+        "Refuse new LLM calls once their cost reaches USD in this run.",
+        metavar="USD",
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}
@@ -116,6 +179,8 @@ def add_options(parser: pytest.Parser) -> None:
         extra: dict[str, Any] = {}
         if option.kind == "int":
             extra["type"] = int
+        if option.kind == "float":
+            extra["type"] = float
         if option.choices:
             extra["choices"] = option.choices
         group.addoption(

@@ -53,6 +53,10 @@ class TestRow(BaseModel):
     feedback_before: str | None = None
     feedback_after: str | None = None
     calls: int = 0
+    samples: int = 1
+    """Runs of the test in its final pass (``--tg-repeat``)."""
+    pass_rate: float | None = None
+    """Share of those runs that passed (None when every run was skipped)."""
 
 
 class PromptRow(BaseModel):
@@ -110,6 +114,15 @@ def unified_diff(key: str, old: str, new: str) -> str:
     )
 
 
+def _sampling(state: State, nodeid: str) -> dict[str, object]:
+    """Samples and pass rate of a test's latest run, as the CI gate counted them."""
+    stats = state.gate.stats.get(nodeid) if state.gate is not None else None
+    if stats is None:
+        return {}
+    rate = stats.pass_rate
+    return {"samples": stats.samples, "pass_rate": None if rate is None else round(rate, 4)}
+
+
 def build(state: State, exit_status: int | None) -> RunReport:
     """The report of the run so far."""
     from .. import __version__
@@ -136,6 +149,7 @@ def build(state: State, exit_status: int | None) -> RunReport:
                 feedback_before=b.feedback if b and b.outcome == "failed" else None,
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
                 calls=len(shown.recorder.calls) if shown.recorder else 0,
+                **_sampling(state, nodeid),
             )
         )
     prompts = []

@@ -37,6 +37,16 @@ class Settings(BaseModel):
     report: Path | None = None
     cache_dir: Path
     no_cache: bool = False
+    record_mode: Literal["none", "once", "new", "all"] | None = None
+    record_failing: bool = False
+    prune_cassettes: bool = False
+    repeat: int = Field(1, ge=1)
+    pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+    baseline_save: Path | None = None
+    baseline: Path | None = None
+    fail_on: Literal["regression", "any"] = "any"
+    max_calls: int | None = Field(None, ge=0)
+    max_cost: float | None = Field(None, ge=0.0)
     sources: dict[str, str] = Field(default_factory=dict)
     """``{"steps": "option --tg-steps", "batch": "ini tg_batch", "accept": "default"}``"""
 
@@ -66,6 +76,11 @@ def _coerce(option: Option, value: Any, source: str) -> Any:
             return int(str(value).strip())
         except ValueError:
             raise pytest.UsageError(f"{source}: expected an integer, got {value!r}") from None
+    if option.kind == "float":
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise pytest.UsageError(f"{source}: expected a number, got {value!r}") from None
     text = str(value).strip()
     if option.choices and text not in option.choices:
         raise pytest.UsageError(f"{source}: expected one of {', '.join(option.choices)}, got {text!r}")
@@ -88,10 +103,11 @@ def resolve(config: pytest.Config) -> Settings:
         values["cache_dir"], sources["cache_dir"] = os.environ["TG_CACHE_DIR"], "env TG_CACHE_DIR"
     cache_dir = Path(values["cache_dir"]).expanduser()
     values["cache_dir"] = cache_dir if cache_dir.is_absolute() else rootdir / cache_dir
-    if values["report"] is not None:
-        report = Path(values["report"])
-        base = Path(config.invocation_params.dir) if sources["report"].startswith("option") else rootdir
-        values["report"] = report if report.is_absolute() else base / report
+    for name in ("report", "baseline", "baseline_save"):
+        if values[name] is not None:
+            path = Path(values[name])
+            base = Path(config.invocation_params.dir) if sources[name].startswith("option") else rootdir
+            values[name] = path if path.is_absolute() else base / path
     try:
         settings = Settings(**values, sources=sources)
     except ValidationError as error:

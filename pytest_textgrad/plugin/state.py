@@ -19,6 +19,7 @@ from .recording import Recorder, UsageBook
 from .settings import Settings, resolve
 
 if TYPE_CHECKING:
+    from .gate import Gate
     from .optimize import OptimizeRun
 
 Outcome = Literal["passed", "failed", "skipped"]
@@ -70,6 +71,7 @@ class State:
     optimize: OptimizeRun | None = None
     started: float = field(default_factory=time.perf_counter)
     closed: bool = False
+    gate: Gate | None = None
 
     @classmethod
     def create(cls, config: pytest.Config) -> State:
@@ -82,6 +84,9 @@ class State:
         recording.activate(state.book)
         litellm_hook.install(state.settings.cache)
         config.pluginmanager.register(FeedbackHooks(state.test_finished), HOOKS_NAME)
+        from . import gate
+
+        state.gate = gate.install(state)
         return state
 
     def close(self) -> None:
@@ -89,6 +94,10 @@ class State:
             self.closed = True
             recording.deactivate(self.book)
             litellm_hook.uninstall()
+            if self.gate is not None:
+                from . import gate
+
+                gate.uninstall(self, self.gate)
             plugin = self.config.pluginmanager.get_plugin(HOOKS_NAME)
             if plugin is not None:
                 self.config.pluginmanager.unregister(plugin)

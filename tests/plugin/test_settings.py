@@ -63,9 +63,34 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_dry_run = true
         tg_cache_dir = /tmp/somewhere
         tg_no_cache = true
+        tg_record_mode = new
+        tg_record_failing = true
+        tg_prune_cassettes = true
+        tg_repeat = 3
+        tg_pass_rate = 0.5
+        tg_baseline_save = ci/new.json
+        tg_baseline = ci/old.json
+        tg_fail_on = regression
+        tg_max_calls = 40
+        tg_max_cost = 0.25
         """
     )
+    (pytester.path / "ci").mkdir()
+    (pytester.path / "ci/old.json").write_text('{"version": 1, "tests": {}}')
     settings = settings_of(pytester)
+    ci = ("record_mode", "record_failing", "prune_cassettes", "repeat", "pass_rate", "fail_on")
+    assert {k: settings[k] for k in (*ci, "max_calls", "max_cost")} == {
+        "record_mode": "new",
+        "record_failing": True,
+        "prune_cassettes": True,
+        "repeat": 3,
+        "pass_rate": 0.5,
+        "fail_on": "regression",
+        "max_calls": 40,
+        "max_cost": 0.25,
+    }
+    assert settings["baseline"] == str(pytester.path / "ci/old.json")
+    assert settings["baseline_save"] == str(pytester.path / "ci/new.json")
     assert {
         k: settings[k] for k in ("steps", "batch", "accept", "engine", "backward_engine", "judge_engine")
     } == {
