@@ -47,6 +47,11 @@ DEFAULT_MAX_TOKENS = 384
 prompts it rewrites are short, so 384 tokens (~5 s here) loses nothing; at 1024 one optimize step
 of example_project spent 64 s in backward calls that hit the limit."""
 
+STRUCTURED_MAX_TOKENS = 1024
+"""Schema-constrained calls (TGD's update) end when the JSON closes; cutting them at
+:data:`DEFAULT_MAX_TOKENS` left half a JSON object (measured on example_project), so unless a
+``max_tokens`` was set explicitly they get this bound instead."""
+
 _OWN_PARAMS = frozenset({"use_cache", "timeout", "json_schema"})
 
 _models: dict[str, Any] = {}
@@ -161,6 +166,7 @@ class LocalLlamaEngine(ChatEngine):
         self.name = _split_name(model)
         super().__init__(f"local/{self.name}")
         self.cache = ResponseCache.from_setting(cache)
+        self._explicit_max_tokens = "max_tokens" in default_params
         self.default_params = {"max_tokens": DEFAULT_MAX_TOKENS, **default_params}
 
     def check_available(self) -> None:
@@ -180,6 +186,8 @@ class LocalLlamaEngine(ChatEngine):
         schema = merged.get("json_schema")
         if schema is not None:
             request["response_format"] = {"type": "json_object", "schema": schema}
+            if "max_tokens" not in params and not self._explicit_max_tokens:
+                request["max_tokens"] = STRUCTURED_MAX_TOKENS
         elif "response_format" in request:
             request["response_format"] = schema_response_format(request["response_format"])
         if (request.get("response_format") or {}).get("type") == "json_object":
