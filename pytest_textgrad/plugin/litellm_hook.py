@@ -147,23 +147,35 @@ def _should_record(kwargs: dict[str, Any]) -> bool:
     return not kwargs.get("stream") and not _inside.get() and not _called_by_our_engines(sys._getframe(2))
 
 
+def _replay(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The recorded response for this call (and record it for the test), or None to call out."""
+    replayed = _replayed(args, kwargs)
+    if replayed is not None:
+        _record(*_arguments(args, kwargs), replayed)
+    return replayed
+
+
+def _keep(args: tuple[Any, ...], kwargs: dict[str, Any], response: Any) -> Any:
+    """Hand a fresh response to the gate (cassettes, budgets) and the test's recorder; return it."""
+    _seen(args, kwargs, response)
+    _record(*_arguments(args, kwargs), response)
+    return response
+
+
 def _wrap_sync(original: Any) -> Any:
     @functools.wraps(original)
     def completion(*args: Any, **kwargs: Any) -> Any:
         if not _should_record(kwargs):
             return original(*args, **kwargs)
-        replayed = _replayed(args, kwargs)
+        replayed = _replay(args, kwargs)
         if replayed is not None:
-            _record(*_arguments(args, kwargs), replayed)
             return replayed
         token = _inside.set(True)
         try:
             response = original(*args, **kwargs)
         finally:
             _inside.reset(token)
-        _seen(args, kwargs, response)
-        _record(*_arguments(args, kwargs), response)
-        return response
+        return _keep(args, kwargs, response)
 
     completion.__tg_original__ = original  # type: ignore[attr-defined]
     return completion
@@ -174,18 +186,15 @@ def _wrap_async(original: Any) -> Any:
     async def acompletion(*args: Any, **kwargs: Any) -> Any:
         if not _should_record(kwargs):
             return await original(*args, **kwargs)
-        replayed = _replayed(args, kwargs)
+        replayed = _replay(args, kwargs)
         if replayed is not None:
-            _record(*_arguments(args, kwargs), replayed)
             return replayed
         token = _inside.set(True)
         try:
             response = await original(*args, **kwargs)
         finally:
             _inside.reset(token)
-        _seen(args, kwargs, response)
-        _record(*_arguments(args, kwargs), response)
-        return response
+        return _keep(args, kwargs, response)
 
     acompletion.__tg_original__ = original  # type: ignore[attr-defined]
     return acompletion

@@ -94,3 +94,17 @@ def _no_engine_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs here must not depend on the caller's TG_ENGINE / TG_CACHE_DIR."""
     monkeypatch.delenv("TG_ENGINE", raising=False)
     monkeypatch.delenv("TG_CACHE_DIR", raising=False)
+
+
+TWO_SHOP_TESTS = """
+def test_a(tg_prompt, tg_llm):
+    assert "30 days" in tg_llm(tg_prompt("prompts/a.txt"), "returns?").value
+
+
+def test_b(tg_prompt, tg_llm):
+    assert "30 days" in tg_llm(tg_prompt("prompts/b.txt"), "returns?").value
+"""
+"""Two tests, each on its own prompt file (see TWO_SHOP_PROMPTS); both fail until the prompt
+mentions the 30 days window."""
+
+TWO_SHOP_PROMPTS = {"prompts/a.txt": "You help shop A.\n", "prompts/b.txt": "You help shop B.\n"}

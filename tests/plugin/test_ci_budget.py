@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import read_json, write_project
+from .conftest import TWO_SHOP_PROMPTS, TWO_SHOP_TESTS, read_json, write_project
 
 CONFTEST = """
 ENGINE = ScriptedEngine(default="Within 30 days.")
@@ -121,15 +121,6 @@ def tg_engine():
     return ENGINE
 """
 
-OPTIMIZE_TESTS = """
-def test_a(tg_prompt, tg_llm):
-    assert "30 days" in tg_llm(tg_prompt("prompts/a.txt"), "returns?").value
-
-
-def test_b(tg_prompt, tg_llm):
-    assert "30 days" in tg_llm(tg_prompt("prompts/b.txt"), "returns?").value
-"""
-
 
 def test_an_optimize_run_stops_at_the_budget_and_keeps_the_accepted_prompts(
     pytester: pytest.Pytester,
@@ -137,8 +128,8 @@ def test_an_optimize_run_stops_at_the_budget_and_keeps_the_accepted_prompts(
     write_project(
         pytester,
         conftest=OPTIMIZE_CONFTEST,
-        tests={"test_shops": OPTIMIZE_TESTS},
-        prompts={"prompts/a.txt": "You help shop A.\n", "prompts/b.txt": "You help shop B.\n"},
+        tests={"test_shops": TWO_SHOP_TESTS},
+        prompts=TWO_SHOP_PROMPTS,
     )
     # Unlimited, one test per step: baseline 2 calls, each step 1 gradient + 1 update + 1 evaluation.
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-batch", "1", "--tg-report", "full.json")

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_textgrad.engines.cache import ResponseCache
 
-from .conftest import read_json, write_project
+from .conftest import TWO_SHOP_PROMPTS, TWO_SHOP_TESTS, read_json, write_project
 
 # Replies cycle through replies.txt (one per line): call 1 gets line 1, call 2 line 2...
 CONFTEST = """
@@ -214,15 +214,6 @@ def tg_engine():
     return ENGINE
 """
 
-OPTIMIZE_TESTS = """
-def test_a(tg_prompt, tg_llm):
-    assert "30 days" in tg_llm(tg_prompt("prompts/a.txt"), "returns?").value
-
-
-def test_b(tg_prompt, tg_llm):
-    assert "30 days" in tg_llm(tg_prompt("prompts/b.txt"), "returns?").value
-"""
-
 
 def test_optimize_judges_by_pass_rate_and_ignores_mostly_passing_flaky_tests(
     pytester: pytest.Pytester,
@@ -230,8 +221,8 @@ def test_optimize_judges_by_pass_rate_and_ignores_mostly_passing_flaky_tests(
     write_project(
         pytester,
         conftest=OPTIMIZE_CONFTEST,
-        tests={"test_shops": OPTIMIZE_TESTS},
-        prompts={"prompts/a.txt": "You help shop A.\n", "prompts/b.txt": "You help shop B.\n"},
+        tests={"test_shops": TWO_SHOP_TESTS},
+        prompts=TWO_SHOP_PROMPTS,
     )
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-repeat", "3", "--tg-report", "r.json")
     result.stdout.fnmatch_lines(
