@@ -47,6 +47,12 @@ DEFAULT_MAX_TOKENS = 384
 prompts it rewrites are short, so 384 tokens (~5 s here) loses nothing; at 1024 one optimize step
 of example_project spent 64 s in backward calls that hit the limit."""
 
+STRING_LIMIT = 1000
+"""``maxLength`` given to every unbounded string of a schema sent to llama.cpp. Its grammar sampler
+is ~20x slower on an unbounded string (measured: the same 63-token update reply took 21.8 s
+unbounded, 1.0 s with a bound), and a bound above ~1000 characters exceeds llama.cpp's grammar
+limits. The local model cannot write a good prompt longer than that anyway."""
+
 STRUCTURED_MAX_TOKENS = 1024
 """Schema-constrained calls (TGD's update) end when the JSON closes; cutting them at
 :data:`DEFAULT_MAX_TOKENS` left half a JSON object (measured on example_project), so unless a
@@ -144,6 +150,18 @@ def _text_messages(messages: list[dict[str, Any]], model: str) -> list[dict[str,
     return out
 
 
+def bounded_strings(schema: Any, limit: int = STRING_LIMIT) -> Any:
+    """A copy of ``schema`` where every string without ``maxLength`` or ``enum`` gets ``limit``."""
+    if isinstance(schema, list):
+        return [bounded_strings(item, limit) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: bounded_strings(value, limit) for key, value in schema.items()}
+    if schema.get("type") == "string" and "maxLength" not in schema and "enum" not in schema:
+        bounded["maxLength"] = limit
+    return bounded
+
+
 def schema_response_format(response_format: Any) -> Any:
     """OpenAI's ``json_schema`` response format rewritten to llama.cpp's ``json_object`` + schema."""
     if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
@@ -185,11 +203,14 @@ class LocalLlamaEngine(ChatEngine):
         request = {k: v for k, v in merged.items() if k not in _OWN_PARAMS and v is not None}
         schema = merged.get("json_schema")
         if schema is not None:
-            request["response_format"] = {"type": "json_object", "schema": schema}
+            request["response_format"] = {"type": "json_object", "schema": bounded_strings(schema)}
             if "max_tokens" not in params and not self._explicit_max_tokens:
                 request["max_tokens"] = STRUCTURED_MAX_TOKENS
         elif "response_format" in request:
-            request["response_format"] = schema_response_format(request["response_format"])
+            response_format = schema_response_format(request["response_format"])
+            if isinstance(response_format, dict) and isinstance(response_format.get("schema"), dict):
+                response_format = {**response_format, "schema": bounded_strings(response_format["schema"])}
+            request["response_format"] = response_format
         if (request.get("response_format") or {}).get("type") == "json_object":
             # llama-cpp-python 0.3.36 ignores the grammar when repeat_penalty != 1.0 (measured: the
             # server's default 1.1 gives unterminated JSON), so constrained calls never penalize.

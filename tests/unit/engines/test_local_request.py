@@ -10,7 +10,8 @@ def test_plain_calls_get_the_default_bound_and_structured_calls_room_to_close_th
     assert engine._request({})["max_tokens"] == DEFAULT_MAX_TOKENS
     structured = engine._request({"json_schema": SCHEMA})
     assert structured["max_tokens"] == STRUCTURED_MAX_TOKENS > DEFAULT_MAX_TOKENS
-    assert structured["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    assert structured["response_format"]["type"] == "json_object"
+    assert structured["response_format"]["schema"]["required"] == SCHEMA["required"]
     assert structured["repeat_penalty"] == 1.0  # llama.cpp ignores the grammar otherwise
 
 
@@ -19,3 +20,27 @@ def test_an_explicit_max_tokens_always_wins():
     assert (
         LocalLlamaEngine(cache=False)._request({"json_schema": SCHEMA, "max_tokens": 10})["max_tokens"] == 10
     )
+
+
+def test_unbounded_strings_get_a_length_limit_llama_cpp_can_sample_fast():
+    from pytest_textgrad.engines.local import STRING_LIMIT, bounded_strings
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "free": {"type": "string"},
+            "short": {"type": "string", "maxLength": 5},
+            "label": {"type": "string", "enum": ["a", "b"]},
+            "items": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    bounded = bounded_strings(schema)
+    assert bounded["properties"]["free"]["maxLength"] == STRING_LIMIT
+    assert bounded["properties"]["short"]["maxLength"] == 5
+    assert "maxLength" not in bounded["properties"]["label"]
+    assert bounded["properties"]["items"]["items"]["maxLength"] == STRING_LIMIT
+    assert "maxLength" not in schema["properties"]["free"], "the caller's schema is not modified"
+    request = LocalLlamaEngine(cache=False)._request(
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}}
+    )
+    assert request["response_format"]["schema"]["properties"]["free"]["maxLength"] == STRING_LIMIT
