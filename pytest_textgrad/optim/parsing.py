@@ -29,7 +29,7 @@ def parse_update(text: str, tags: tuple[str, str]) -> str:
         raise UnusableReply("the reply was empty")
     for candidate in _json_candidates(text):
         try:
-            data = json.loads(candidate)
+            data = json.loads(candidate, strict=False)  # raw newlines in strings: small models write them
         except json.JSONDecodeError:
             continue
         if isinstance(data, dict) and isinstance(data.get(VALUE_KEY), str):

@@ -192,3 +192,8 @@ def test_several_parameters_update_in_one_step():
     results = tg.TGD([a, b], engine=engine).step()
     assert (a.value, b.value) == ("aaa", "bbb")
     assert [r.role for r in results] == ["first", "second"]
+
+
+def test_parse_update_accepts_raw_newlines_inside_json_strings():
+    reply = '{"reasoning": "two\nlines", "improved_variable": "First rule.\nSecond rule."}'
+    assert parse_update(reply, TAGS) == "First rule.\nSecond rule."
