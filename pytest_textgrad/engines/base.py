@@ -96,22 +96,30 @@ class CallInterceptor(Protocol):
 _interceptors: list[CallInterceptor] = []
 
 
-def add_call_interceptor(interceptor: CallInterceptor) -> Callable[[], None]:
-    """Consult ``interceptor`` around every chat-engine call (process-wide); returns a remover."""
+def _register(registry: list[Any], item: Any) -> Callable[[], None]:
+    """Append ``item`` to a process-wide registry under the lock; return a function removing it."""
     with _listeners_lock:
-        _interceptors.append(interceptor)
+        registry.append(item)
 
     def remove() -> None:
         with _listeners_lock, contextlib.suppress(ValueError):
-            _interceptors.remove(interceptor)
+            registry.remove(item)
 
     return remove
 
 
-def _intercepted(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion | None:
+def _snapshot(registry: list[Any]) -> list[Any]:
     with _listeners_lock:
-        interceptors = list(_interceptors)
-    for interceptor in interceptors:
+        return list(registry)
+
+
+def add_call_interceptor(interceptor: CallInterceptor) -> Callable[[], None]:
+    """Consult ``interceptor`` around every chat-engine call (process-wide); returns a remover."""
+    return _register(_interceptors, interceptor)
+
+
+def _intercepted(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion | None:
+    for interceptor in _snapshot(_interceptors):
         completion = interceptor.before(model, messages, params)
         if completion is not None:
             return completion
@@ -119,29 +127,18 @@ def _intercepted(model: str, messages: list[dict[str, Any]], params: dict[str, A
 
 
 def _seen(model: str, messages: list[dict[str, Any]], params: dict[str, Any], completion: Completion) -> None:
-    with _listeners_lock:
-        interceptors = list(_interceptors)
-    for interceptor in interceptors:
+    for interceptor in _snapshot(_interceptors):
         interceptor.after(model, messages, params, completion)
 
 
 def add_call_listener(listener: Callable[[CallRecord], None]) -> Callable[[], None]:
     """Call ``listener(record)`` after every completed engine call; returns a remover."""
-    with _listeners_lock:
-        _listeners.append(listener)
-
-    def remove() -> None:
-        with _listeners_lock, contextlib.suppress(ValueError):
-            _listeners.remove(listener)
-
-    return remove
+    return _register(_listeners, listener)
 
 
 def notify_call(record: CallRecord) -> None:
     """Tell every listener about a finished call. A failing listener never breaks the call."""
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for listener in listeners:
+    for listener in _snapshot(_listeners):
         with contextlib.suppress(Exception):
             listener(record)
 
