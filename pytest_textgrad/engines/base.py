@@ -245,37 +245,50 @@ class ChatEngine(EngineLM):
         error.refused()
         raise error
 
-    def complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
-        """Run one chat call, account its usage to the current phase and tell the listeners."""
-        request = self.request_params(params) if _interceptors else {}
+    def _intercept(
+        self, messages: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[dict[str, Any], Completion | None]:
+        """Ask the interceptors first (replay, budget): the request they saw and their reply, if any.
+
+        A refused call is still served from the response cache when the reply is there.
+        """
+        if not _interceptors:
+            return {}, None
+        request = self.request_params(params)
         try:
-            completion = _intercepted(self.model_string, messages, request) if _interceptors else None
+            return request, _intercepted(self.model_string, messages, request)
         except CallRefused as error:
-            completion = self._refused(error, messages, params)
-            self._record(messages, params, completion)
-            return completion
-        if completion is None:
-            completion = self._complete(messages, **params)
-            if _interceptors:
-                _seen(self.model_string, messages, request, completion)
+            return request, self._refused(error, messages, params)
+
+    def _account(
+        self,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        request: dict[str, Any],
+        completion: Completion,
+        *,
+        fresh: bool,
+    ) -> Completion:
+        """Show a fresh reply to the interceptors (recording), then account and announce the call."""
+        if fresh and _interceptors:
+            _seen(self.model_string, messages, request, completion)
         self._record(messages, params, completion)
         return completion
 
+    def complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
+        """Run one chat call, account its usage to the current phase and tell the listeners."""
+        request, completion = self._intercept(messages, params)
+        if completion is not None:
+            return self._account(messages, params, request, completion, fresh=False)
+        return self._account(messages, params, request, self._complete(messages, **params), fresh=True)
+
     async def acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         """Async twin of ``complete``; engines with a native async path override ``_acomplete``."""
-        request = self.request_params(params) if _interceptors else {}
-        try:
-            completion = _intercepted(self.model_string, messages, request) if _interceptors else None
-        except CallRefused as error:
-            completion = self._refused(error, messages, params)
-            self._record(messages, params, completion)
-            return completion
-        if completion is None:
-            completion = await self._acomplete(messages, **params)
-            if _interceptors:
-                _seen(self.model_string, messages, request, completion)
-        self._record(messages, params, completion)
-        return completion
+        request, completion = self._intercept(messages, params)
+        if completion is not None:
+            return self._account(messages, params, request, completion, fresh=False)
+        completion = await self._acomplete(messages, **params)
+        return self._account(messages, params, request, completion, fresh=True)
 
     async def _acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
         """Async twin of ``_complete``; the default runs it in a worker thread.
