@@ -1,4 +1,4 @@
-"""A failing test's feedback, in words the optimizer can use.
+"""A failing test's feedback, in words the optimizer can use (built here and nowhere else).
 
 An ``AssertionError``'s text already holds the user's message *and* pytest's rewritten comparison
 (``assert '30 days' in 'Sure, ...'``); a judge's failure holds its critique; any other exception
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from collections.abc import Generator
-from typing import Any
 
 import pytest
 
-from .judge import JudgeFailed
+from ..capture import JudgeFailed
 
 MAX_FEEDBACK = 4000
 MAX_SOURCE_LINES = 40
@@ -60,29 +58,12 @@ def describe_failure(item: pytest.Item, call: pytest.CallInfo[None], report: pyt
     return "\n\n".join(parts)
 
 
-class FeedbackHooks:
-    """Keeps each prompt test's reports and feedback on its recorder as the test runs.
+def failure_of_report(item: pytest.Item, reports: list[pytest.TestReport]) -> str:
+    """The feedback of a failed test that kept no record (a plain test): its pytest report's tail."""
+    failed = next(r for r in reports if r.failed)
+    return f"The test {item.nodeid} failed:\n{failed.longreprtext[-3000:]}"
 
-    Registered only once the plugin is used (``State.create``), so runs that do not use it pay
-    nothing per test.
-    """
 
-    def __init__(self, on_finish: Any) -> None:
-        self.on_finish = on_finish
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        from .state import RECORDER
-
-        recorder = item.stash.get(RECORDER, None)
-        if recorder is not None:
-            recorder.reports.append(report)
-            if report.failed and recorder.feedback is None:
-                recorder.feedback = describe_failure(item, call, report)
-            if report.when == "teardown":
-                recorder.link()
-                self.on_finish(item, recorder)
-        return report
+def with_pass_rate(feedback: str, line: str) -> str:
+    """A repeated test's feedback with how many of its samples passed."""
+    return f"{feedback}\n\nThe test {line}."

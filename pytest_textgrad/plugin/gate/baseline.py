@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .redact import scrub_text
+from ..capture import scrub_text
 
 if TYPE_CHECKING:
     from .gate import Gate
@@ -37,7 +37,8 @@ def rows(gate: Gate) -> dict[str, dict[str, Any]]:
     """Every prompt test of this run, as the baseline file holds it."""
     out: dict[str, dict[str, Any]] = {}
     for nodeid, stats in gate.stats.items():
-        outcome = gate.outcomes.get(nodeid, stats.outcome)
+        record = gate.records.get(nodeid)
+        outcome = gate.outcomes.get(nodeid) or (record.outcome if record is not None else "passed")
         out[nodeid] = {
             "outcome": outcome,
             "pass_rate": None if stats.pass_rate is None else round(stats.pass_rate, 4),
@@ -70,7 +71,7 @@ def compare(base: dict[str, dict[str, Any]], outcomes: dict[str, str], path: str
 
 def finish(gate: Gate, session: pytest.Session) -> None:
     """Write the baseline, compare with one, and set the exit status by ``--tg-fail-on``."""
-    settings = gate.state.settings
+    settings = gate.settings
     if hasattr(session.config, "workerinput"):
         return
     if settings.baseline_save is not None:
@@ -81,7 +82,7 @@ def finish(gate: Gate, session: pytest.Session) -> None:
     if settings.baseline is None:
         return
     comparison = compare(load(settings.baseline), gate.outcomes, str(settings.baseline))
-    gate.comparison = comparison  # type: ignore[attr-defined]
+    gate.comparison = comparison
     if settings.fail_on == "regression":
         failed = session.exitstatus == pytest.ExitCode.TESTS_FAILED
         if failed and not comparison.regressions:
@@ -90,7 +91,7 @@ def finish(gate: Gate, session: pytest.Session) -> None:
 
 
 def summary(gate: Gate, write: Callable[..., None]) -> None:
-    comparison: Comparison | None = getattr(gate, "comparison", None)
+    comparison: Comparison | None = gate.comparison
     if comparison is None:
         return
     regressions, improvements = comparison.regressions, comparison.improvements

@@ -19,77 +19,44 @@ process leaves a journal that the next run uses (see :mod:`.journal`).
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import signal
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from _pytest.runner import runtestprotocol
 
-from ..core import schedule_backward, wait_for_gradients
-from ..optim import TextualGradientDescent, UpdateResult
-from .journal import Journal
+from ...core import schedule_backward, wait_for_gradients
+from ...optim import TextualGradientDescent, UpdateResult
+from ..capture import Capture
+from ..gate import Gate, gradient_worthy
+from ..prompts import Journal, Prompt, placeholders
+from ..record import TestRecord
 from .losses import loss_of_test, raw_feedback
-from .prompts import Prompt, placeholders
-from .repeat import gradient_worthy, run_samples
-from .report import CandidateRecord, StepRecord
+from .records import CandidateRecord, StepRecord
 from .review import CandidateReview, ask_hook, compare, rule_verdict
-from .state import RECORDER, State, TestResult, outcome_of
+from .runner import Runner, sigterm_as_interrupt
 
 if TYPE_CHECKING:
-    from ..engines.base import EngineLM
+    from ...engines.base import EngineLM
 
 GRADIENT_MEMORY = 3
-
-
-class _Outcomes:
-    """Collects the logged reports of the final run (a plugin registered for that run only)."""
-
-    def __init__(self) -> None:
-        self.reports: dict[str, list[pytest.TestReport]] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.reports.setdefault(report.nodeid, []).append(report)
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends the loop like Ctrl-C, so the originals are restored (main thread only)."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except (ValueError, OSError):  # not the main thread, or no SIGTERM here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class OptimizeRun:
     """One ``--tg-optimize`` run over the session's selected items."""
 
-    def __init__(self, session: pytest.Session, state: State) -> None:
-        self.session = session
+    def __init__(self, session: pytest.Session, capture: Capture, gate: Gate) -> None:
         self.config = session.config
-        self.state = state
-        self.settings = state.settings
-        self.registry = state.registry
-        self.items: list[pytest.Item] = list(session.items)
-        self.order = {item.nodeid: i for i, item in enumerate(self.items)}
-        self.by_id = {item.nodeid: item for item in self.items}
-        self.baseline: dict[str, TestResult] = {}
-        self.current: dict[str, TestResult] = {}
-        self.final: dict[str, TestResult] = {}
+        self.capture = capture
+        self.settings = gate.settings
+        self.registry = capture.registry
+        self.runner = Runner(session, gate, self.settings.repeat)
+        self.order = self.runner.order
+        self.baseline: dict[str, TestRecord] = {}
+        self.current: dict[str, TestRecord] = {}
+        self.final: dict[str, TestRecord] = {}
         self.users: dict[str, set[str]] = {}
         self.steps: list[StepRecord] = []
         self.optimizers: dict[str, TextualGradientDescent] = {}
@@ -100,59 +67,23 @@ class OptimizeRun:
         self.journal = Journal(self.registry.rootdir)
 
     # ----- running tests ---------------------------------------------------------------------------
-    def _run_silently(self, nodeids: list[str]) -> dict[str, TestResult]:
-        """Run tests without reporting them (pytest's terminal and plugins see nothing)."""
-        items = sorted((self.by_id[n] for n in nodeids), key=lambda i: self.order[i.nodeid])
-        results: dict[str, TestResult] = {}
-        started = time.perf_counter()
-        with warnings.catch_warnings(record=True):
-            for index, item in enumerate(items):
-                nextitem = items[index + 1] if index + 1 < len(items) else None
-                item.stash[RECORDER] = None
-                if self.settings.repeat > 1 and self.state.gate is not None:
-                    reports = run_samples(item, nextitem, self.state.gate, log=False)
-                else:
-                    reports = runtestprotocol(item, log=False, nextitem=nextitem)
-                results[item.nodeid] = self._result(item, reports)
-        self.wall_time["tests"] += time.perf_counter() - started
-        for nodeid, result in results.items():
-            for key in result.prompts:
+    def _run_silently(self, nodeids: list[str]) -> dict[str, TestRecord]:
+        """Run tests silently; every prompt a test used learns it as one of its users."""
+        records = self.runner.silently(nodeids)
+        self.wall_time["tests"] = self.runner.seconds
+        for nodeid, record in records.items():
+            for key in record.prompts:
                 self.users.setdefault(key, set()).add(nodeid)
-        return results
-
-    @staticmethod
-    def _result(item: pytest.Item, reports: list[pytest.TestReport]) -> TestResult:
-        recorder = item.stash.get(RECORDER, None)
-        outcome = outcome_of(reports)
-        feedback = recorder.feedback if recorder is not None else None
-        if outcome == "failed" and feedback is None:
-            failed = next(r for r in reports if r.failed)
-            feedback = f"The test {item.nodeid} failed:\n{failed.longreprtext[-3000:]}"
-        return TestResult(item.nodeid, outcome, feedback, recorder)
+        return records
 
     def _run_logged(self) -> None:
-        """The final run: every item through pytest's normal protocol, as a plain run does."""
-        collector = _Outcomes()
-        self.config.pluginmanager.register(collector, "textgrad-final-outcomes")
-        started = time.perf_counter()
         try:
-            for index, item in enumerate(self.items):
-                nextitem = self.items[index + 1] if index + 1 < len(self.items) else None
-                item.stash[RECORDER] = None
-                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-                reports = collector.reports.get(item.nodeid, [])
-                if reports:
-                    self.final[item.nodeid] = self._result(item, reports)
-                if self.session.shouldfail:
-                    raise self.session.Failed(self.session.shouldfail)
-                if self.session.shouldstop:
-                    raise self.session.Interrupted(self.session.shouldstop)
+            self.runner.logged(self.final)
         finally:
-            self.wall_time["tests"] += time.perf_counter() - started
-            self.config.pluginmanager.unregister(collector)
+            self.wall_time["tests"] = self.runner.seconds
 
     # ----- the loop ----------------------------------------------------------------------------------
-    def failing(self) -> list[TestResult]:
+    def failing(self) -> list[TestRecord]:
         """Failing tests whose feedback can reach a prompt (holdout tests excluded)."""
         return [
             r
@@ -161,7 +92,7 @@ class OptimizeRun:
             and r.prompts
             and r.feedback
             and not r.holdout
-            and gradient_worthy(r.recorder)
+            and gradient_worthy(r)
         ]
 
     def failing_count(self) -> int:
@@ -175,8 +106,8 @@ class OptimizeRun:
         self.registry.journal = self.journal
         completed = False
         try:
-            with _sigterm_as_interrupt():
-                self.baseline = self._run_silently(list(self.by_id))
+            with sigterm_as_interrupt():
+                self.baseline = self._run_silently(list(self.runner.by_id))
                 self.current = dict(self.baseline)
                 failing = self.failing_count()
                 self._emit(StepRecord(number=0, failing_before=failing, failing_after=failing))
@@ -209,18 +140,18 @@ class OptimizeRun:
         if reporter is not None:
             reporter.write_line(text)
 
-    def _batch(self) -> list[TestResult]:
+    def _batch(self) -> list[TestRecord]:
         failing = self.failing()
         size = min(self.settings.batch, len(failing))
         start = self.cursor % len(failing)
         self.cursor += size
         return [failing[(start + i) % len(failing)] for i in range(size)]
 
-    def _backward_engine(self, batch: list[TestResult]) -> EngineLM:
-        for result in batch:
-            if result.recorder is not None and result.recorder.backward_engine is not None:
-                return result.recorder.backward_engine
-        return self.state.engines.engine("optimizer")
+    def _backward_engine(self, batch: list[TestRecord]) -> EngineLM:
+        for record in batch:
+            if record.backward_engine is not None:
+                return record.backward_engine
+        return self.capture.engines.engine("optimizer")
 
     def _step(self, number: int) -> StepRecord:
         started = time.perf_counter()
@@ -255,7 +186,7 @@ class OptimizeRun:
         return record
 
     # ----- backward and update -------------------------------------------------------------------
-    def _backward(self, batch: list[TestResult], engine: EngineLM) -> list[Prompt]:
+    def _backward(self, batch: list[TestRecord], engine: EngineLM) -> list[Prompt]:
         """Back-propagate every loss of the batch at once; the test feedback reaches each prompt too."""
         started = time.perf_counter()
         keys = list(dict.fromkeys(k for r in batch for k in r.prompts if k in self.registry))
@@ -387,7 +318,7 @@ class OptimizeRun:
             )
         return records
 
-    def _accept(self, prompt: Prompt, review: CandidateReview, results: dict[str, TestResult]) -> None:
+    def _accept(self, prompt: Prompt, review: CandidateReview, results: dict[str, TestRecord]) -> None:
         optimizer = self.optimizers.get(prompt.key)
         if optimizer is not None:
             feedback = "\n\n".join(
@@ -398,16 +329,10 @@ class OptimizeRun:
         self.current.update(results)
 
     @staticmethod
-    def _rejection_feedback(review: CandidateReview, reason: str, after: dict[str, TestResult]) -> str:
+    def _rejection_feedback(review: CandidateReview, reason: str, after: dict[str, TestRecord]) -> str:
         parts = [f"Rejected: {reason}."]
         for label, nodeids in (("It broke", review.broken), ("Still failing with it", review.still_failing)):
             for nodeid in nodeids[:3]:
                 feedback = (after[nodeid].feedback or "").strip()
                 parts.append(f"{label}: {nodeid}\n{feedback[:800]}")
         return "\n\n".join(parts)
-
-
-def run(session: pytest.Session, state: State) -> None:
-    """Entry point from ``pytest_runtestloop``."""
-    state.optimize = OptimizeRun(session, state)
-    state.optimize.run()

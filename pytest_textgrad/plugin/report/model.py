@@ -7,40 +7,19 @@ tools reading the JSON can check what they got.
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Literal
+import time
+from typing import Literal
 
+import pytest
 from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:
-    from .state import State
+from ..capture import Capture, capture_of
+from ..gate import Gate, gate_of
+from ..optimize import StepRecord, run_of
+from ..record import TestRecord
 
 SCHEMA_VERSION = 1
 Outcome = Literal["passed", "failed", "skipped"]
-
-
-class CandidateRecord(BaseModel):
-    """One candidate for one prompt in one step, and what became of it."""
-
-    prompt: str
-    accepted: bool
-    reason: str
-    text: str = ""
-    evaluated: list[str] = Field(default_factory=list)
-    fixed: list[str] = Field(default_factory=list)
-    broken: list[str] = Field(default_factory=list)
-    still_failing: list[str] = Field(default_factory=list)
-
-
-class StepRecord(BaseModel):
-    """One optimize step (number 0 is the baseline run)."""
-
-    number: int
-    batch: list[str] = Field(default_factory=list)
-    failing_before: int
-    failing_after: int
-    candidates: list[CandidateRecord] = Field(default_factory=list)
-    error: str | None = None
-    wall_time: float = 0.0
 
 
 class TestRow(BaseModel):
@@ -114,31 +93,41 @@ def unified_diff(key: str, old: str, new: str) -> str:
     )
 
 
-def _sampling(state: State, nodeid: str) -> dict[str, object]:
+def _sampling(gate: Gate, nodeid: str) -> dict[str, object]:
     """Samples and pass rate of a test's latest run, as the CI gate counted them."""
-    stats = state.gate.stats.get(nodeid) if state.gate is not None else None
+    stats = gate.stats.get(nodeid)
     if stats is None:
         return {}
     rate = stats.pass_rate
     return {"samples": stats.samples, "pass_rate": None if rate is None else round(rate, 4)}
 
 
-def build(state: State, exit_status: int | None) -> RunReport:
-    """The report of the run so far."""
-    from .. import __version__
+def _wall_times(capture: Capture, wall_time: dict[str, float] | None) -> dict[str, float]:
+    times = dict(wall_time or {})
+    times["total"] = round(time.perf_counter() - capture.started, 3)
+    return times
 
-    run = state.optimize
+
+def build(config: pytest.Config, exit_status: int | None) -> RunReport:
+    """The report of the run so far."""
+    from ... import __version__
+
+    capture, gate, run = capture_of(config), gate_of(config), run_of(config)
+    settings = gate.settings
     mode: Literal["test", "optimize", "dry-run"] = "test"
     if run is not None:
-        mode = "dry-run" if state.settings.dry_run else "optimize"
-    before = run.baseline if run is not None else {}
-    after = state.final_results()
+        mode = "dry-run" if settings.dry_run else "optimize"
+    before: dict[str, TestRecord] = run.baseline if run is not None else {}
+    after: dict[str, TestRecord] = gate.records
+    if run is not None:
+        # A dry run's final run uses the original prompts: show what the proposed ones achieved.
+        after = run.current if settings.dry_run else run.final
     tests = []
-    for nodeid in state.nodeids(before, after):
+    for nodeid in dict.fromkeys([*before, *after]):
         b, a = before.get(nodeid), after.get(nodeid)
         shown = a or b
         outcomes = {b.outcome if b else None, shown.outcome if shown else None}
-        if shown is None or (shown.recorder is None and "failed" not in outcomes):
+        if shown is None or (not shown.prompt_test and "failed" not in outcomes):
             continue
         tests.append(
             TestRow(
@@ -148,37 +137,38 @@ def build(state: State, exit_status: int | None) -> RunReport:
                 after=a.outcome if a else None,
                 feedback_before=b.feedback if b and b.outcome == "failed" else None,
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
-                calls=len(shown.recorder.calls) if shown.recorder else 0,
-                **_sampling(state, nodeid),
+                calls=len(shown.calls),
+                **_sampling(gate, nodeid),
             )
         )
     prompts = []
-    for prompt in state.registry.all():
+    for prompt in capture.registry.all():
         final = prompt.accepted
         prompts.append(
             PromptRow(
                 path=prompt.key,
                 role=prompt.role,
                 changed=prompt.changed,
-                written=prompt.changed and run is not None and not state.settings.dry_run,
+                written=prompt.changed and run is not None and not settings.dry_run,
                 original=prompt.original,
                 final=final,
                 diff=unified_diff(prompt.key, prompt.original, final) if prompt.changed else "",
             )
         )
-    usage = {name: PhaseUsage(**vars(t)) for name, t in sorted(state.book.by_phase.items())}
+    book = capture.book
+    usage = {name: PhaseUsage(**vars(t)) for name, t in sorted(book.by_phase.items())}
     return RunReport(
         version=__version__,
         mode=mode,
-        settings=state.settings.model_dump(mode="json"),
-        engines=[EngineRow(**row) for row in state.engine_rows()],
-        models_used=list(state.book.models),
+        settings=settings.model_dump(mode="json"),
+        engines=[EngineRow(**row) for row in capture.engine_rows()],
+        models_used=list(book.models),
         steps=list(run.steps) if run is not None else [],
         tests=tests,
         prompts=prompts,
         usage=usage,
-        usage_total=PhaseUsage(**vars(state.book.total())),
-        wall_time=state.wall_times(),
+        usage_total=PhaseUsage(**vars(book.total())),
+        wall_time=_wall_times(capture, run.wall_time if run is not None else None),
         exit_status=exit_status,
         interrupted=bool(run and run.interrupted),
     )

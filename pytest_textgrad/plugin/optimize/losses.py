@@ -9,23 +9,23 @@ critic's summary of them.
 
 from __future__ import annotations
 
-from ..core import GradientContext, Variable, feedback_loss, recorded_call, render_messages
-from .prompts import PromptRegistry
-from .state import TestResult
+from ...core import GradientContext, Variable, feedback_loss, recorded_call, render_messages
+from ..prompts import PromptRegistry
+from ..record import TestRecord
 
 MAX_FALLBACK_CALLS = 3
 
 
-def loss_of_test(result: TestResult, registry: PromptRegistry) -> Variable:
+def loss_of_test(result: TestRecord, registry: PromptRegistry) -> Variable:
     """The test's feedback as a loss over its recorded calls that used a prompt.
 
     A test that declared prompts (``tg_prompt``) but made no call showing their text gets its last
     calls linked to the declared prompts; a test with no call at all sends its feedback straight to
     them.
     """
-    assert result.recorder is not None and result.feedback is not None
+    assert result.feedback is not None
     variables = {p.key: p.variable for p in registry.all()}
-    calls = result.recorder.forward_calls()
+    calls = result.forward_calls()
     nodes = [
         recorded_call(call.messages, call.reply, [variables[k] for k in call.prompts], role=call.role)
         for call in calls
@@ -39,11 +39,10 @@ def loss_of_test(result: TestResult, registry: PromptRegistry) -> Variable:
     return feedback_loss(nodes, result.feedback, role=f"verdict of the failing test {result.nodeid}")
 
 
-def raw_feedback(result: TestResult, key: str) -> Variable:
+def raw_feedback(result: TestRecord, key: str) -> Variable:
     """The test's own feedback as a gradient of the prompt ``key``, with the last call that used it."""
     gradient = Variable(result.feedback, requires_grad=False, role_description="feedback from a failing test")
-    recorder = result.recorder
-    calls = [c for c in (recorder.forward_calls() if recorder else []) if key in c.prompts]
+    calls = [c for c in result.forward_calls() if key in c.prompts]
     if calls:
         call = calls[-1]
         gradient.gradient_context = GradientContext(

@@ -11,7 +11,8 @@ import io
 
 import pytest
 
-from .report import RunReport, StepRecord
+from ..optimize import StepRecord
+from .model import RunReport
 
 
 def step_line(step: StepRecord) -> str:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .settings import Settings
-from .settings import resolve as resolve_settings
+from ..settings import Settings
+from ..settings import resolve as resolve_settings
 
 if TYPE_CHECKING:
-    from ..engines.base import EngineLM
+    from ...engines.base import EngineLM
 
 ROLES = ("task", "optimizer", "judge")
 FIXTURES = {"task": "tg_engine", "optimizer": "tg_backward_engine", "judge": "tg_judge_engine"}
@@ -49,7 +49,7 @@ class EngineChoice:
 
 def make_engine(name: str | None, settings: Settings) -> EngineLM:
     """An engine from a model name (None: the default), with the run's cache setting."""
-    from ..core import get_engine
+    from ...core import get_engine
 
     try:
         return get_engine(name, cache=settings.cache)

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engines.base import phase, run_generate
+from ...engines.base import phase, run_generate
 
 if TYPE_CHECKING:
-    from ..engines.base import EngineLM
+    from ...engines.base import EngineLM
 
 JUDGE_SYSTEM_PROMPT = (
     "You are a strict, fair evaluator of text produced by an AI system. You receive the text, "

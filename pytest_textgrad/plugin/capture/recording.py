@@ -16,73 +16,55 @@ import functools
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ..engines.base import add_call_listener, messages_text
-from ..engines.usage import CallRecord
-from .prompts import placeholders
+from ...engines.base import add_call_listener
+from ...engines.usage import CallRecord
+from ..prompts import placeholders
+from ..record import CallLog, Source, TestRecord
 
 if TYPE_CHECKING:
-    from ..core import Variable
-    from ..engines.base import EngineLM
-    from .prompts import PromptRegistry
-
-Source = Literal["engine", "litellm"]
+    from ...core import Variable
+    from ..prompts import PromptRegistry
 
 
-@dataclass
-class CallLog:
-    """One recorded call: what went in and out, and which prompts it used."""
+class Recorder:
+    """Fills one test's :class:`~..record.TestRecord` with the calls it makes and the prompts they use."""
 
-    model: str
-    messages: list[dict[str, Any]]
-    reply: str
-    phase: str
-    source: Source
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    cached: bool = False
-    prompts: list[str] = field(default_factory=list)
-    role: str = "response from the language model"
+    def __init__(self, record: TestRecord, registry: PromptRegistry) -> None:
+        self.record = record
+        self.registry = registry
+        self._lock = threading.Lock()
 
     @property
-    def text(self) -> str:
-        return messages_text(self.messages)
+    def nodeid(self) -> str:
+        return self.record.nodeid
 
+    @property
+    def calls(self) -> list[CallLog]:
+        return self.record.calls
 
-@dataclass
-class Recorder:
-    """What one test did: its calls, the prompts it declared, its feedback when it failed."""
-
-    nodeid: str
-    registry: PromptRegistry
-    calls: list[CallLog] = field(default_factory=list)
-    prompts: list[str] = field(default_factory=list)
-    feedback: str | None = None
-    backward_engine: EngineLM | None = None
-    holdout: bool = False
-    reports: list[Any] = field(default_factory=list)
-    """The test's pytest reports (setup, call, teardown) of this run."""
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    @property
+    def prompts(self) -> list[str]:
+        return self.record.prompts
 
     def declare(self, key: str) -> None:
         with self._lock:
-            if key not in self.prompts:
-                self.prompts.append(key)
+            if key not in self.record.prompts:
+                self.record.prompts.append(key)
 
     def add(self, log: CallLog) -> None:
         if log.phase == "forward":
             log.prompts = prompts_in(log.text, {p.key: p.variable.text() for p in self.registry.all()})
         with self._lock:
-            self.calls.append(log)
+            self.record.calls.append(log)
             for key in log.prompts:
-                if key not in self.prompts:
-                    self.prompts.append(key)
+                if key not in self.record.prompts:
+                    self.record.prompts.append(key)
 
     def forward_calls(self) -> list[CallLog]:
-        return [c for c in self.calls if c.phase == "forward"]
+        return self.record.forward_calls()
 
     def link(self) -> None:
         """Find each forward call's prompts among all prompts known now (their texts are current)."""
@@ -255,6 +237,6 @@ def prompts_in(text: str, prompts: dict[str, str]) -> list[str]:
 
 def explicit_parameters(values: Sequence[Any]) -> list[Variable]:
     """Trainable variables passed to a call explicitly (they are its parameters whatever the text)."""
-    from ..core import Variable
+    from ...core import Variable
 
     return [v for v in values if isinstance(v, Variable) and v.requires_grad]

@@ -28,8 +28,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..engines.cache import _json_default, current_sample
-from ..engines.usage import Completion, Usage
+from ...engines.cache import _json_default, current_sample
+from ...engines.usage import Completion, Usage
 from .redact import scrub
 
 FORMAT_VERSION = 1

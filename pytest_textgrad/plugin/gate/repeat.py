@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING
 import pytest
 from _pytest.runner import runtestprotocol
 
-from ..engines.cache import sample
-from .gate import SAMPLING, set_properties
-from .state import RECORDER, outcome_of
+from ...engines.cache import sample
+from ..record import RECORD, Samples, TestRecord, outcome_of
+from .feedback import with_pass_rate
+from .gate import set_properties
 
 if TYPE_CHECKING:
-    from .gate import Gate, SampleStats
+    from .gate import Gate
 
 
-def _passes(stats: SampleStats, required: float) -> bool:
+def _passes(stats: Samples, required: float) -> bool:
     rate = stats.pass_rate
     return rate is not None and rate + 1e-9 >= required
 
@@ -40,28 +41,28 @@ def run_samples(
     Nothing is logged here: ``log`` only decides whether the verdict's reports are sent to pytest's
     reporting hooks (the optimize loop's silent runs do not send them).
     """
-    settings = gate.state.settings
+    settings = gate.settings
     count = settings.repeat
     nodeid = item.nodeid
     gate.stats.pop(nodeid, None)
     if gate.cassettes is not None:
         gate.cassettes.held.add(nodeid)
-    SAMPLING.add(nodeid)
-    samples: list[tuple[str, list[pytest.TestReport], object]] = []
+    gate.sampling.add(nodeid)
+    samples: list[tuple[str, list[pytest.TestReport], TestRecord | None]] = []
     try:
         for index in range(count):
             last = index == count - 1
             # Between samples tear down only the test's own fixtures (its parent stays set up).
             after = nextitem if last else item.parent
-            item.stash[RECORDER] = None
+            item.stash[RECORD] = None
             with sample(index):
                 reports = runtestprotocol(item, log=False, nextitem=after)  # type: ignore[arg-type]
             outcome = outcome_of(reports)
-            recorder = item.stash.get(RECORDER, None)
-            gate.add_sample(nodeid, recorder, outcome)
-            samples.append((outcome, reports, recorder))
+            record = item.stash.get(RECORD, None)
+            gate.add_sample(record, nodeid, outcome)
+            samples.append((outcome, reports, record))
     finally:
-        SAMPLING.discard(nodeid)
+        gate.sampling.discard(nodeid)
     stats = gate.stats[nodeid]
     passed = _passes(stats, settings.pass_rate)
     wanted = "passed" if passed else "failed"
@@ -69,21 +70,18 @@ def run_samples(
         chosen = samples[-1]
     else:
         chosen = next((s for s in reversed(samples) if s[0] == wanted), samples[-1])
-    outcome, reports, recorder = chosen
-    item.stash[RECORDER] = recorder  # type: ignore[arg-type]
-    stats.outcome = "skipped" if stats.counted == 0 else wanted
+    outcome, reports, record = chosen
+    item.stash[RECORD] = record
     rate = stats.pass_rate or 0.0
     line = (
         f"passed {stats.passes} of {stats.counted} samples (pass rate {rate:.2f}, "
         f"required {settings.pass_rate:g})"
     )
-    if recorder is not None:
-        gate.state.test_finished(item, recorder)  # type: ignore[arg-type]
-        recorder.pass_rate = rate  # type: ignore[attr-defined]
-        recorder.flaky = stats.flaky  # type: ignore[attr-defined]
-        if not passed and recorder.feedback:
-            recorder.feedback = f"{recorder.feedback}\n\nThe test {line}."
-    props = gate.properties(nodeid, recorder)  # type: ignore[arg-type]
+    if record is not None:
+        gate.finished(record)
+        if not passed and record.feedback:
+            record.feedback = with_pass_rate(record.feedback, line)
+    props = gate.properties(nodeid, record)
     for report in reports:
         set_properties(report.user_properties, props)  # type: ignore[arg-type]
         if not passed and report.failed:
@@ -96,12 +94,12 @@ def run_samples(
     return reports
 
 
-def gradient_worthy(recorder: object) -> bool:
+def gradient_worthy(record: TestRecord) -> bool:
     """Whether a failing test's feedback may reach the gradient: not when it is flaky and fails in
     at most half of its samples (its failure is more likely noise than a fault of the prompt)."""
-    if not getattr(recorder, "flaky", False):
+    if not record.flaky:
         return True
-    return float(getattr(recorder, "pass_rate", 0.0)) < 0.5
+    return float(record.pass_rate or 0.0) < 0.5
 
 
 class Repeater:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-from ..engines.base import CallRefused
+from ...engines.base import CallRefused
 
 
 class BudgetExceeded(CallRefused):

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import Variable
+from ...core import Variable
 from .files import encode_like, read_prompt, resolve_prompt_path, write_atomic
 from .journal import Journal
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..core import Variable, recorded_call, render_messages
-from ..engines.base import content_to_messages, run_generate
+from ...core import Variable, recorded_call, render_messages
+from ...engines.base import content_to_messages, run_generate
+from ..record import CallLog
 from .judge import JudgeFailed, Verdict, judge
-from .recording import CallLog, Recorder, capture, explicit_parameters, prompts_in
+from .recording import Recorder, capture, explicit_parameters, prompts_in
 
 if TYPE_CHECKING:
-    from ..engines.base import EngineLM
+    from ...engines.base import EngineLM
 
 DEFAULT_ROLE = "response from the language model"
 
