@@ -14,34 +14,28 @@
    run, so pytest's own report and exit code describe the final prompts.
 
 On Ctrl-C, SIGTERM or an error, the originals are written back before pytest reports it; a killed
-process leaves a journal that the next run uses (see :mod:`.journal`).
+process leaves a journal that the next run uses (see ``prompts.journal``).
 """
 
 from __future__ import annotations
 
-import contextvars
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ...core import schedule_backward, wait_for_gradients
-from ...optim import TextualGradientDescent, UpdateResult
+from ...optim import UpdateResult
 from ..capture import Capture
 from ..gate import Gate, gradient_worthy
 from ..prompts import Journal, Prompt, placeholders
 from ..record import TestRecord
-from .losses import loss_of_test, raw_feedback
 from .records import CandidateRecord, StepRecord
 from .review import CandidateReview, ask_hook, compare, rule_verdict
 from .runner import Runner, sigterm_as_interrupt
+from .update import Updater
 
 if TYPE_CHECKING:
     from ...engines.base import EngineLM
-
-GRADIENT_MEMORY = 3
 
 
 class OptimizeRun:
@@ -59,9 +53,9 @@ class OptimizeRun:
         self.final: dict[str, TestRecord] = {}
         self.users: dict[str, set[str]] = {}
         self.steps: list[StepRecord] = []
-        self.optimizers: dict[str, TextualGradientDescent] = {}
         self.rejected: dict[str, set[str]] = {}
         self.wall_time: dict[str, float] = {"tests": 0.0, "backward": 0.0, "update": 0.0}
+        self.updater = Updater(self.registry, self.wall_time)
         self.interrupted = False
         self.cursor = 0
         self.journal = Journal(self.registry.rootdir)
@@ -88,11 +82,7 @@ class OptimizeRun:
         return [
             r
             for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
-            if r.outcome == "failed"
-            and r.prompts
-            and r.feedback
-            and not r.holdout
-            and gradient_worthy(r)
+            if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout and gradient_worthy(r)
         ]
 
     def failing_count(self) -> int:
@@ -165,8 +155,8 @@ class OptimizeRun:
         )
         try:
             engine = self._backward_engine(batch)
-            prompts = self._backward(batch, engine)
-            proposals = self._propose(prompts, engine)
+            prompts = self.updater.backward(batch, engine)
+            proposals = self.updater.propose(prompts, engine)
         except Exception as error:
             record.error = f"{type(error).__name__}: {error}"
             record.wall_time = round(time.perf_counter() - started, 3)
@@ -185,54 +175,7 @@ class OptimizeRun:
         record.wall_time = round(time.perf_counter() - started, 3)
         return record
 
-    # ----- backward and update -------------------------------------------------------------------
-    def _backward(self, batch: list[TestRecord], engine: EngineLM) -> list[Prompt]:
-        """Back-propagate every loss of the batch at once; the test feedback reaches each prompt too."""
-        started = time.perf_counter()
-        keys = list(dict.fromkeys(k for r in batch for k in r.prompts if k in self.registry))
-        prompts = [self.registry[k] for k in keys]
-        for prompt in self.registry.all():
-            prompt.variable.reset_gradients()
-        losses = [loss_of_test(r, self.registry) for r in batch]
-        wait_for_gradients(schedule_backward(losses, engine))
-        for result in batch:
-            for prompt in prompts:
-                if prompt.key in result.prompts:
-                    prompt.variable.add_gradient(raw_feedback(result, prompt.key))
-        self.wall_time["backward"] += time.perf_counter() - started
-        return prompts
-
-    def _optimizer(self, prompt: Prompt, engine: EngineLM) -> TextualGradientDescent:
-        optimizer = self.optimizers.get(prompt.key)
-        if optimizer is None:
-            constraints = list(prompt.constraints)
-            fields = placeholders(prompt.original)
-            if fields:
-                constraints.append(
-                    "Keep these template fields exactly as written, the application fills them in: "
-                    + ", ".join(fields)
-                )
-            optimizer = TextualGradientDescent(
-                [prompt.variable], engine=engine, constraints=constraints, gradient_memory=GRADIENT_MEMORY
-            )
-            self.optimizers[prompt.key] = optimizer
-        return optimizer
-
-    def _propose(self, prompts: list[Prompt], engine: EngineLM) -> list[tuple[Prompt, UpdateResult]]:
-        """One candidate per prompt with feedback, all update calls concurrently."""
-        started = time.perf_counter()
-        with_feedback = [p for p in prompts if p.variable.gradients]
-        jobs: list[Callable[[], list[UpdateResult]]] = [
-            self._optimizer(p, engine).propose for p in with_feedback
-        ]
-        results: list[UpdateResult] = []
-        if jobs:
-            with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="tg-propose") as pool:
-                futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
-                results = [f.result()[0] for f in futures]
-        self.wall_time["update"] += time.perf_counter() - started
-        return list(zip(with_feedback, results, strict=True))
-
+    # ----- candidates ------------------------------------------------------------------------------
     def _refusal(self, prompt: Prompt, result: UpdateResult, review: CandidateReview) -> str | None:
         """Why a candidate is dropped before any test runs, or None to evaluate it."""
         new = result.new_value
@@ -253,9 +196,7 @@ class OptimizeRun:
 
     def _reject(self, prompt: Prompt, text: str, why: str) -> None:
         self.rejected.setdefault(prompt.key, set()).add(text)
-        optimizer = self.optimizers.get(prompt.key)
-        if optimizer is not None:
-            optimizer.reject(prompt.variable, text, why)
+        self.updater.reject(prompt, text, why)
 
     # ----- evaluation ------------------------------------------------------------------------------
     def _waves(
@@ -319,12 +260,10 @@ class OptimizeRun:
         return records
 
     def _accept(self, prompt: Prompt, review: CandidateReview, results: dict[str, TestRecord]) -> None:
-        optimizer = self.optimizers.get(prompt.key)
-        if optimizer is not None:
-            feedback = "\n\n".join(
-                self.current[n].feedback or "" for n in review.evaluated if n in self.current
-            ).strip()
-            optimizer.remember(prompt.variable, review.old_text, feedback or "(no feedback)")
+        feedback = "\n\n".join(
+            self.current[n].feedback or "" for n in review.evaluated if n in self.current
+        ).strip()
+        self.updater.remember(prompt, review.old_text, feedback or "(no feedback)")
         self.registry.accept(prompt, review.new_text)
         self.current.update(results)
 
