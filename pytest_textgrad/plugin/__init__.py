@@ -20,6 +20,7 @@ import pytest
 from .fixtures import _tg_recorder, tg_backward_engine, tg_calls, tg_engine, tg_judge, tg_judge_engine, tg_llm
 from .fixtures import tg_prompt as tg_prompt
 from .options import add_options
+from .wiring import activate, active, deactivate
 
 __all__ = [
     "_tg_recorder",
@@ -43,40 +44,6 @@ MARKERS = (
 
 _RESTORED = pytest.StashKey[list[str]]()
 _PROMPT_TESTS = pytest.StashKey[int]()
-_ACTIVE = pytest.StashKey[bool]()
-
-
-# ----- wiring -------------------------------------------------------------------------------------
-def activate(config: pytest.Config) -> None:
-    """Bring the wings up for this run (once; runs that never use the plugin never call this)."""
-    if config.stash.get(_ACTIVE, False):
-        return
-    from . import capture, gate, prompts
-    from .settings import resolve
-
-    settings = resolve(config)
-    registry = prompts.activate(config)
-    state = capture.activate(config, settings, registry)
-    try:
-        gate.activate(config, settings, state)
-    except BaseException:
-        state.close()
-        raise
-    config.stash[_ACTIVE] = True
-
-
-def _active(config: pytest.Config) -> bool:
-    return config.stash.get(_ACTIVE, False)
-
-
-def _deactivate(config: pytest.Config) -> None:
-    if not _active(config):
-        return
-    from . import capture, gate
-
-    config.stash[_ACTIVE] = False
-    capture.capture_of(config).close()
-    gate.deactivate(config)
 
 
 # ----- registration ---------------------------------------------------------------------------------
@@ -121,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    _deactivate(config)
+    deactivate(config)
 
 
 @pytest.hookimpl(trylast=True)
@@ -171,7 +138,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
-    if not _active(config):
+    if not active(config):
         return []
     from .capture import capture_of
     from .settings import resolve
@@ -208,7 +175,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _active(session.config):
+    if active(session.config):
         from .report import write_json
 
         write_json(session.config, int(exitstatus))
@@ -217,7 +184,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
-    if _active(config):
+    if active(config):
         from .report import summarize
 
         summarize(terminalreporter, config, int(exitstatus))

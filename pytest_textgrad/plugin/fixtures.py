@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 
 def _capture(config: pytest.Config):
-    from . import activate
     from .capture import capture_of
+    from .wiring import activate
 
     activate(config)
     return capture_of(config)
@@ -55,7 +55,7 @@ def tg_judge_engine(request: pytest.FixtureRequest, tg_backward_engine: EngineLM
 @pytest.fixture
 def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, None]:
     """The current test's recorder, visible to every LLM call the test makes (through a ContextVar)."""
-    from .capture import Recorder, recording
+    from .capture import Recorder, recording_into
     from .optimize import run_of
     from .record import RECORD, TestRecord
 
@@ -66,7 +66,7 @@ def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, No
     if run_of(request.config) is not None:
         record.backward_engine = request.getfixturevalue("tg_backward_engine")
     recorder = Recorder(record, capture.registry)
-    with recording(recorder):
+    with recording_into(recorder):
         yield recorder
 
 

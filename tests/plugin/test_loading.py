@@ -73,5 +73,6 @@ def test_a_run_that_uses_nothing_imports_nothing_and_writes_nothing(pytester: py
         "pytest_textgrad.plugin.fixtures",
         "pytest_textgrad.plugin.hookspecs",
         "pytest_textgrad.plugin.options",
+        "pytest_textgrad.plugin.wiring",
     ]
     assert listing() == before  # no .tg_cache, no .tg_journal

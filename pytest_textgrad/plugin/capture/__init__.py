@@ -1,7 +1,7 @@
 """Capture: every LLM call a test makes, recorded against that test.
 
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
-:class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording` (a test's
+:class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
 ``tg_llm`` / ``tg_judge`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
@@ -21,7 +21,7 @@ from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
 from .judge import JudgeFailed, Verdict
 from .litellm_hook import LitellmHook
-from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording
+from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
 from .redact import scrub, scrub_text
@@ -48,7 +48,7 @@ __all__ = [
     "make_judge",
     "make_llm",
     "make_request",
-    "recording",
+    "recording_into",
     "scrub",
     "scrub_text",
     "unused_cassettes",

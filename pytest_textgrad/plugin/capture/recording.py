@@ -88,7 +88,7 @@ def current_recorder() -> Recorder | None:
 
 
 @contextlib.contextmanager
-def recording(recorder: Recorder) -> Iterator[Recorder]:
+def recording_into(recorder: Recorder) -> Iterator[Recorder]:
     """Make ``recorder`` the current test's recorder in this context."""
     token = _current.set(recorder)
     try:
