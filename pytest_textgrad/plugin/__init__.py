@@ -3,10 +3,11 @@
 A thin house over wings, each a subpackage with one job and its state under its own stash key:
 ``prompts`` (prompt files as parameters), ``capture`` (every LLM call a test makes), ``gate``
 (test records, repeats, baselines, budgets, cassettes), ``optimize`` (the loop) and ``report``
-(terminal, JSON). This module holds the options, markers, hook implementations and the wiring;
-the fixtures live in :mod:`.fixtures`. A run that uses none of it imports only this module,
-:mod:`.options`, :mod:`.hookspecs` and :mod:`.fixtures` (never the core, pydantic, rich or
-litellm) and does no I/O for it beyond one ``stat`` (the journal of a killed optimize run).
+(terminal, JSON). This module holds the options, markers and hook implementations; the fixtures
+live in :mod:`.fixtures` (re-exported here, so pytest finds them on the plugin) and bringing the
+wings up and down in :mod:`.wiring`. A run that uses none of it imports only this module,
+:mod:`.options`, :mod:`.hookspecs`, :mod:`.fixtures` and :mod:`.wiring` (never the core, pydantic,
+rich or litellm) and does no I/O for it beyond one ``stat`` (the journal of a killed optimize run).
 """
 
 from __future__ import annotations
@@ -17,8 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from .fixtures import _tg_recorder, tg_backward_engine, tg_calls, tg_engine, tg_judge, tg_judge_engine, tg_llm
-from .fixtures import tg_prompt as tg_prompt
+from .fixtures import (
+    _tg_recorder,
+    tg_backward_engine,
+    tg_calls,
+    tg_engine,
+    tg_judge,
+    tg_judge_engine,
+    tg_llm,
+    tg_prompt,
+)
 from .options import add_options
 from .wiring import activate, active, deactivate
 
