@@ -2,7 +2,7 @@
 
 The step lines come from :class:`StepPrinter`, our own implementation of the
 ``pytest_textgrad_step`` hook. The summary is rendered with rich into pytest's terminal writer
-(colour only when pytest uses colour), from the same :class:`~.report.RunReport` as ``--tg-report``.
+(colour only when pytest uses colour), from the same :class:`~.model.RunReport` as ``--tg-report``.
 """
 
 from __future__ import annotations
