@@ -175,3 +175,22 @@ def test_a_bad_call_fails_as_the_engine_itself_would(records) -> None:
         Strict().generate("a", "b", "c")
     assert Strict().generate(prompt="ok") == "ok"
     assert records[-1].messages == [{"role": "user", "content": "ok"}]
+
+
+def test_litellm_calls_made_by_our_engine_are_inside_an_engine_call(litellm, monkeypatch) -> None:
+    """What the plugin's litellm hook asks instead of walking the stack: is this our engine's call?"""
+    from pytest_textgrad.engines import LiteLLMEngine
+
+    seen: list[bool] = []
+    real = litellm.completion
+
+    def spy(**kwargs):
+        seen.append(in_engine_call())
+        return real(**kwargs)
+
+    monkeypatch.setattr(litellm, "completion", spy)
+    LiteLLMEngine("gpt-4o-mini", cache=False).complete(
+        [{"role": "user", "content": "hi"}], mock_response="ok"
+    )
+    litellm.completion(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], mock_response="ok")
+    assert seen == [True, False] and not in_engine_call()
