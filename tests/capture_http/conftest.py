@@ -36,7 +36,11 @@ class _Handler(BaseHTTPRequestHandler):
         base = {"id": "c1", "model": request.get("model", "m"), "created": 1}
         if request.get("stream"):
             chunks = [
-                {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": w}}]}
+                {
+                    **base,
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": {"content": w}}],
+                }
                 for w in ("echo: ", str(last))
             ]
             chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}})
@@ -46,7 +50,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = {
             **base,
             "object": "chat.completion",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+            ],
             "usage": {"prompt_tokens": 3, "completion_tokens": 2},
         }
         self._send(200, "application/json", json.dumps(data).encode())

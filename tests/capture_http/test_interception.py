@@ -61,7 +61,9 @@ def test_replay_with_nothing_listening(server: LoopbackServer) -> None:
         httpx.post(url, json=chat_body("sync"))  # really nothing there now
 
     replayed: list[Exchange] = []
-    stored = [Exchange.from_dict(json.loads(json.dumps(e.to_dict()))) for e in recorded]  # as a cassette would
+    stored = [
+        Exchange.from_dict(json.loads(json.dumps(e.to_dict()))) for e in recorded
+    ]  # as a cassette would
     with HttpCapture(replayed.append, [ExchangeReplayer(stored)], allow_network=False):
         again = _post_all_clients(url)
     assert again == first

@@ -6,7 +6,9 @@ from pytest_textgrad.plugin.capture.http import Exchange, ExchangeReplayer, Reco
 
 
 def _request(text: str) -> RecordedRequest:
-    return RecordedRequest("POST", "https://api.openai.com/v1/chat/completions", [], f'{{"q": "{text}"}}'.encode())
+    return RecordedRequest(
+        "POST", "https://api.openai.com/v1/chat/completions", [], f'{{"q": "{text}"}}'.encode()
+    )
 
 
 def _exchange(text: str, reply: str) -> Exchange:
@@ -32,7 +34,9 @@ def test_without_repeat_used_up_replies_and_unknown_requests_are_misses() -> Non
 
 def test_exchange_round_trips_through_a_dict_binary_bodies_included() -> None:
     exchange = Exchange(
-        RecordedRequest("POST", "https://x/y", [("content-type", "application/octet-stream")], b"\x00\xff\x10"),
+        RecordedRequest(
+            "POST", "https://x/y", [("content-type", "application/octet-stream")], b"\x00\xff\x10"
+        ),
         RecordedResponse(201, [("content-type", "text/plain")], "héllo".encode(), "Created"),
         source="network",
     )

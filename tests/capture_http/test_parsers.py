@@ -13,11 +13,16 @@ from pytest_textgrad.plugin.capture.http.parsers import sse_events
 
 
 def _exchange(url: str, body: dict, response: RecordedResponse) -> Exchange:
-    return Exchange(RecordedRequest("POST", url, [("content-type", "application/json")], json.dumps(body).encode()), response)
+    return Exchange(
+        RecordedRequest("POST", url, [("content-type", "application/json")], json.dumps(body).encode()),
+        response,
+    )
 
 
 def _sse(events: list[tuple[str | None, dict]], done: bool = False) -> RecordedResponse:
-    lines = "".join((f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n" for name, data in events)
+    lines = "".join(
+        (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n" for name, data in events
+    )
     lines += "data: [DONE]\n\n" if done else ""
     return RecordedResponse(200, [("content-type", "text/event-stream; charset=utf-8")], lines.encode())
 
@@ -26,7 +31,10 @@ CHAT_REQUEST = {
     "model": "gpt-4o-mini",
     "messages": [
         {"role": "developer", "content": "Be brief."},
-        {"role": "user", "content": [{"type": "text", "text": "Hi"}, {"type": "image_url", "image_url": {"url": "x"}}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Hi"}, {"type": "image_url", "image_url": {"url": "x"}}],
+        },
     ],
     "temperature": 0.2,
     "max_tokens": 5,
@@ -44,18 +52,40 @@ def test_openai_chat_plain_and_streamed() -> None:
     )
     call = parse_exchange(_exchange("https://api.openai.com/v1/chat/completions", CHAT_REQUEST, plain))
     assert call is not None and call.api == "openai.chat" and not call.streamed
-    assert call.messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi\n[image_url]"}]
-    assert (call.model, call.text, call.usage.prompt_tokens, call.usage.completion_tokens) == ("gpt-4o-mini-2024-07-18", "Hello!", 9, 2)
+    assert call.messages == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi\n[image_url]"},
+    ]
+    assert (call.model, call.text, call.usage.prompt_tokens, call.usage.completion_tokens) == (
+        "gpt-4o-mini-2024-07-18",
+        "Hello!",
+        9,
+        2,
+    )
     assert call.params == {"temperature": 0.2, "max_tokens": 5}
 
     chunks = [
         (None, {"model": "gpt-x", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}),
         (None, {"model": "gpt-x", "choices": [{"index": 0, "delta": {"content": "Hel"}}]}),
-        (None, {"model": "gpt-x", "choices": [{"index": 0, "delta": {"content": "lo!"}, "finish_reason": "stop"}]}),
+        (
+            None,
+            {
+                "model": "gpt-x",
+                "choices": [{"index": 0, "delta": {"content": "lo!"}, "finish_reason": "stop"}],
+            },
+        ),
         (None, {"model": "gpt-x", "choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2}}),
     ]
-    streamed = parse_exchange(_exchange("http://127.0.0.1:8000/v1/chat/completions", {**CHAT_REQUEST, "stream": True}, _sse(chunks, done=True)))
-    assert streamed and streamed.streamed and streamed.text == "Hello!" and streamed.usage.completion_tokens == 2
+    streamed = parse_exchange(
+        _exchange(
+            "http://127.0.0.1:8000/v1/chat/completions",
+            {**CHAT_REQUEST, "stream": True},
+            _sse(chunks, done=True),
+        )
+    )
+    assert (
+        streamed and streamed.streamed and streamed.text == "Hello!" and streamed.usage.completion_tokens == 2
+    )
 
 
 def test_openai_responses_plain_and_streamed() -> None:
@@ -73,9 +103,14 @@ def test_openai_responses_plain_and_streamed() -> None:
         ],
         "usage": {"input_tokens": 12, "output_tokens": 2},
     }
-    call = parse_exchange(_exchange("https://api.openai.com/v1/responses", request, RecordedResponse.json_reply(final)))
+    call = parse_exchange(
+        _exchange("https://api.openai.com/v1/responses", request, RecordedResponse.json_reply(final))
+    )
     assert call and call.api == "openai.responses"
-    assert call.messages == [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name a color."}]
+    assert call.messages == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Name a color."},
+    ]
     assert (call.text, call.usage.prompt_tokens, call.params) == ("Blue.", 12, {"max_output_tokens": 16})
 
     events = [
@@ -84,8 +119,16 @@ def test_openai_responses_plain_and_streamed() -> None:
         ("response.output_text.delta", {"type": "response.output_text.delta", "delta": "ue."}),
         ("response.completed", {"type": "response.completed", "response": final}),
     ]
-    streamed = parse_exchange(_exchange("https://api.openai.com/v1/responses", {**request, "input": "Name a color.", "stream": True}, _sse(events)))
-    assert streamed and streamed.streamed and streamed.text == "Blue." and streamed.usage.completion_tokens == 2
+    streamed = parse_exchange(
+        _exchange(
+            "https://api.openai.com/v1/responses",
+            {**request, "input": "Name a color.", "stream": True},
+            _sse(events),
+        )
+    )
+    assert (
+        streamed and streamed.streamed and streamed.text == "Blue." and streamed.usage.completion_tokens == 2
+    )
     assert streamed.messages[-1] == {"role": "user", "content": "Name a color."}
 
 
@@ -107,19 +150,44 @@ def test_anthropic_messages_plain_and_streamed() -> None:
     call = parse_exchange(_exchange("https://api.anthropic.com/v1/messages", request, plain))
     assert call and call.api == "anthropic.messages"
     assert call.messages[0] == {"role": "system", "content": "You are a pirate."}
-    assert (call.model, call.text, call.usage.prompt_tokens, call.usage.completion_tokens) == ("claude-x-2025", "Ahoy!", 10, 3)
+    assert (call.model, call.text, call.usage.prompt_tokens, call.usage.completion_tokens) == (
+        "claude-x-2025",
+        "Ahoy!",
+        10,
+        3,
+    )
 
     events = [
-        ("message_start", {"type": "message_start", "message": {"model": "claude-x", "usage": {"input_tokens": 10, "output_tokens": 1}}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {"model": "claude-x", "usage": {"input_tokens": 10, "output_tokens": 1}},
+            },
+        ),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
         ("ping", {"type": "ping"}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Ah"}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "oy!"}}),
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Ah"}},
+        ),
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "oy!"}},
+        ),
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}}),
+        (
+            "message_delta",
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}},
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
-    streamed = parse_exchange(_exchange("https://api.anthropic.com/v1/messages", {**request, "stream": True}, _sse(events)))
+    streamed = parse_exchange(
+        _exchange("https://api.anthropic.com/v1/messages", {**request, "stream": True}, _sse(events))
+    )
     assert streamed and streamed.streamed and streamed.text == "Ahoy!"
     assert (streamed.usage.prompt_tokens, streamed.usage.completion_tokens) == (10, 3)
 
@@ -134,10 +202,22 @@ def test_gemini_generate_content_plain_sse_and_json_array() -> None:
         ],
         "generationConfig": {"temperature": 0, "maxOutputTokens": 8},
     }
-    chunk1 = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Bl"}]}}], "modelVersion": "gemini-2.5-flash"}
-    chunk2 = {"candidates": [{"content": {"role": "model", "parts": [{"text": "eu"}]}}], "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 2}}
+    chunk1 = {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": "Bl"}]}}],
+        "modelVersion": "gemini-2.5-flash",
+    }
+    chunk2 = {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": "eu"}]}}],
+        "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 2},
+    }
     base = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash"
-    plain = parse_exchange(_exchange(f"{base}:generateContent?key=<redacted>", request, RecordedResponse.json_reply({**chunk1, **{"usageMetadata": chunk2["usageMetadata"]}})))
+    plain = parse_exchange(
+        _exchange(
+            f"{base}:generateContent?key=<redacted>",
+            request,
+            RecordedResponse.json_reply({**chunk1, **{"usageMetadata": chunk2["usageMetadata"]}}),
+        )
+    )
     assert plain and plain.api == "gemini.generate_content" and not plain.streamed
     assert plain.messages == [
         {"role": "system", "content": "Answer in French."},
@@ -145,29 +225,53 @@ def test_gemini_generate_content_plain_sse_and_json_array() -> None:
         {"role": "assistant", "content": "Salut"},
         {"role": "user", "content": "Color?"},
     ]
-    assert (plain.model, plain.text, plain.usage.prompt_tokens, plain.params) == ("gemini-2.5-flash", "Bl", 7, {"temperature": 0, "maxOutputTokens": 8})
+    assert (plain.model, plain.text, plain.usage.prompt_tokens, plain.params) == (
+        "gemini-2.5-flash",
+        "Bl",
+        7,
+        {"temperature": 0, "maxOutputTokens": 8},
+    )
 
-    sse = parse_exchange(_exchange(f"{base}:streamGenerateContent?alt=sse", request, _sse([(None, chunk1), (None, chunk2)])))
+    sse = parse_exchange(
+        _exchange(f"{base}:streamGenerateContent?alt=sse", request, _sse([(None, chunk1), (None, chunk2)]))
+    )
     assert sse and sse.streamed and sse.text == "Bleu" and sse.usage.completion_tokens == 2
-    array = parse_exchange(_exchange(f"{base}:streamGenerateContent", request, RecordedResponse.json_reply([chunk1, chunk2])))
+    array = parse_exchange(
+        _exchange(f"{base}:streamGenerateContent", request, RecordedResponse.json_reply([chunk1, chunk2]))
+    )
     assert array and array.streamed and array.text == "Bleu"
 
 
 def test_unknown_or_malformed_exchanges_are_not_parsed() -> None:
-    unknown = _exchange("https://api.example.com/v2/classify", {"text": "x"}, RecordedResponse.json_reply({"label": "y"}))
+    unknown = _exchange(
+        "https://api.example.com/v2/classify", {"text": "x"}, RecordedResponse.json_reply({"label": "y"})
+    )
     assert parse_exchange(unknown) is None
-    get = Exchange(RecordedRequest("GET", "https://api.openai.com/v1/models"), RecordedResponse.json_reply({}))
+    get = Exchange(
+        RecordedRequest("GET", "https://api.openai.com/v1/models"), RecordedResponse.json_reply({})
+    )
     assert parse_exchange(get) is None
-    broken = _exchange("https://api.openai.com/v1/chat/completions", {"messages": "not a list"}, RecordedResponse(200, [], b"<html>"))
+    broken = _exchange(
+        "https://api.openai.com/v1/chat/completions",
+        {"messages": "not a list"},
+        RecordedResponse(200, [], b"<html>"),
+    )
     call = parse_exchange(broken)  # still an OpenAI call, just nothing readable in it
     assert call is not None and (call.messages, call.text) == ([], "")
 
 
 def test_call_record_for_the_recorder() -> None:
-    plain = RecordedResponse.json_reply({"choices": [{"message": {"content": "ok"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}})
+    plain = RecordedResponse.json_reply(
+        {"choices": [{"message": {"content": "ok"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    )
     call = parse_exchange(_exchange("https://api.openai.com/v1/chat/completions", CHAT_REQUEST, plain))
     record = call.to_call_record(phase="forward")
-    assert (record.model, record.text, record.messages[0]["role"], record.usage.total_tokens) == ("gpt-4o-mini", "ok", "system", 2)
+    assert (record.model, record.text, record.messages[0]["role"], record.usage.total_tokens) == (
+        "gpt-4o-mini",
+        "ok",
+        "system",
+        2,
+    )
 
 
 def test_sse_reader_handles_multiline_data_comments_and_crlf() -> None:

@@ -63,7 +63,10 @@ def test_secrets_are_gone_from_every_client_exchange(server: LoopbackServer) -> 
         async def run() -> None:
             async with httpx.AsyncClient() as client:
                 await client.post(url, json=_body(), headers=headers)
-            async with aiohttp.ClientSession() as session, session.post(url, json=_body(), headers=headers) as r:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(url, json=_body(), headers=headers) as r,
+            ):
                 await r.read()
 
         asyncio.run(run())
@@ -95,8 +98,12 @@ def test_a_recording_still_matches_the_live_request_it_came_from(server: Loopbac
 
 
 def test_request_key_ignores_headers_and_key_order_but_not_content() -> None:
-    a = RecordedRequest("POST", "https://x/v1/chat?b=2&a=1", [("x-stainless-retry-count", "0")], b'{"a":1,"b":[2]}')
-    b = RecordedRequest("post", "https://x/v1/chat?a=1&b=2", [("x-stainless-retry-count", "2")], b'{"b":[2],"a":1}')
+    a = RecordedRequest(
+        "POST", "https://x/v1/chat?b=2&a=1", [("x-stainless-retry-count", "0")], b'{"a":1,"b":[2]}'
+    )
+    b = RecordedRequest(
+        "post", "https://x/v1/chat?a=1&b=2", [("x-stainless-retry-count", "2")], b'{"b":[2],"a":1}'
+    )
     c = RecordedRequest("POST", "https://x/v1/chat?a=1&b=2", [], b'{"b":[3],"a":1}')
     assert request_key(a) == request_key(b) != request_key(c)
     assert request_key(redact_request(a)) == request_key(a)

@@ -1,14 +1,14 @@
 """See (and optionally answer) every HTTP request httpx and aiohttp make, via vcrpy's stubs.
 
-Why vcrpy: it is the library pytest-recording builds on, it already patches the transports every
-provider SDK ends in — ``httpx.HTTPTransport`` / ``AsyncHTTPTransport`` (OpenAI, Anthropic,
-google-genai, litellm's sync path) and ``aiohttp.ClientSession._request`` (litellm's default async
-transport) — and it knows how to turn a recorded response back into a real ``httpx.Response`` or
-``aiohttp.ClientResponse``, streaming included. We use only its stubs: they talk to a duck-typed
-"cassette" (``can_play_response_for``, ``play_response``, ``append``...), and :class:`_Bridge`
-is that object, so our own callbacks decide what is replayed and where records go; vcrpy's cassette
-files, matchers and record modes are not used (ours live in the plugin). ``requests``/``urllib3``
-are deliberately not patched.
+Why vcrpy: it is the library pytest-recording builds on; it already patches the transports every
+provider SDK ends in — ``HTTPTransport`` / ``AsyncHTTPTransport`` of httpx and of its fork httpx2
+(OpenAI, Anthropic, google-genai, litellm's sync path) and ``aiohttp.ClientSession._request``
+(litellm's default async transport) — and it knows how to turn a recorded response back into a
+real ``httpx.Response`` or ``aiohttp.ClientResponse``, streaming included. We use only its stubs:
+they talk to a duck-typed "cassette" (``can_play_response_for``, ``play_response``, ``append``...),
+and :class:`_Bridge` is that object, so our own callbacks decide what is replayed and where records
+go; vcrpy's cassette files, matchers and record modes are not used (ours live in the plugin).
+``requests``/``urllib3`` are deliberately not patched.
 
 Each exchange is redacted before ``on_exchange`` sees it (:mod:`.redaction`). Responders see the
 raw request: they run in-process and must be able to read it (the local model answers from the
@@ -47,6 +47,9 @@ class NetworkBlocked(ConnectionError):
         super().__init__(f"{safe.method} {safe.url}: not answered by any recording and the network is off")
         self.request = safe
 
+
+HTTPX_MODULES = ("httpx", "httpx2")
+"""httpx-compatible client modules whose transports are patched."""
 
 _install_lock = threading.Lock()
 _active: HttpCapture | None = None
@@ -238,15 +241,21 @@ def _to_vcr_response(response: RecordedResponse) -> dict[str, Any]:
 
 
 def _patchers(bridge: _Bridge) -> Iterator[Any]:
-    """``mock.patch`` objects for httpx (sync, async) and aiohttp, skipping what is not installed."""
+    """``mock.patch`` objects for httpx and its fork httpx2 (sync, async) and aiohttp.
+
+    httpx2 is what recent OpenAI and Anthropic SDKs import; vcrpy's stubs serve both. A client
+    library that is not installed is skipped.
+    """
+    import importlib
     from unittest import mock
 
-    try:
-        import httpx
-        from vcr.stubs import httpx_stubs
-    except ImportError:  # pragma: no cover - httpx ships with litellm and both SDKs
-        pass
-    else:
+    from vcr.stubs import httpx_stubs
+
+    for name in HTTPX_MODULES:
+        try:
+            httpx = importlib.import_module(name)
+        except ImportError:
+            continue
         sync_send = httpx.HTTPTransport.handle_request
         async_send = httpx.AsyncHTTPTransport.handle_async_request
         yield mock.patch.object(

@@ -1,0 +1,343 @@
+"""Real SDKs captured at the HTTP layer: record against the real local model, replay with nothing listening.
+
+* OpenAI SDK (sync, async, streamed) → a loopback front server → ``llama_cpp.server``.
+* Anthropic SDK (sync, async, streamed) → the same front server, which speaks the Messages API
+  and answers with the real local model behind it (an adapter, not canned replies).
+* litellm's async path (aiohttp) and sync path, one record per call under ``outer_call``.
+* The OpenAI SDK pointed at LOCAL_BASE_URL, answered in-process by the embedded model.
+
+The front server is ours so it can be stopped: a replay then runs with nothing listening on the
+recorded address. Calls are short (max_tokens 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+from pytest_textgrad.plugin.capture.http import (
+    LOCAL_BASE_URL,
+    Exchange,
+    ExchangeReplayer,
+    HttpCapture,
+    LocalModelResponder,
+    NetworkBlocked,
+    outer_call,
+    parse_exchange,
+)
+
+pytestmark = pytest.mark.integration
+
+PLANTED_KEY = "sk-planted-secret-key-0123456789abcdef"
+QUESTION = "Name one fruit."
+MAX_TOKENS = 8
+
+
+def _sse(handler: BaseHTTPRequestHandler, name: str, data: dict[str, Any]) -> None:
+    handler.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+    handler.wfile.flush()
+
+
+class _FrontHandler(BaseHTTPRequestHandler):
+    """``/v1/chat/completions`` is relayed as is; ``/v1/messages`` is translated (Anthropic)."""
+
+    server: FrontServer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/chat/completions"):
+            self._relay(body)
+        elif path.endswith("/messages"):
+            self._anthropic(json.loads(body))
+        else:
+            self.send_error(404)
+
+    def _llama(self, payload: dict[str, Any] | bytes) -> Any:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        request = urllib.request.Request(
+            f"{self.server.llama}/chat/completions", data, {"content-type": "application/json"}
+        )
+        return urllib.request.urlopen(request, timeout=120)
+
+    def _relay(self, body: bytes) -> None:
+        with self._llama(body) as upstream:
+            payload = upstream.read()
+            content_type = upstream.headers.get("content-type", "application/json")
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _anthropic(self, request: dict[str, Any]) -> None:
+        system = request.get("system")
+        if isinstance(system, list):
+            system = "\n".join(block.get("text", "") for block in system)
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else
+             "\n".join(b.get("text", "") for b in m["content"])}
+            for m in request["messages"]
+        ]  # fmt: skip
+        chat = {"messages": messages, "max_tokens": request["max_tokens"], "temperature": 0}
+        model = request["model"]
+        if not request.get("stream"):
+            with self._llama(chat) as upstream:
+                reply = json.load(upstream)
+            message = {
+                "id": "msg_local",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [{"type": "text", "text": reply["choices"][0]["message"]["content"]}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": reply["usage"]["prompt_tokens"],
+                    "output_tokens": reply["usage"]["completion_tokens"],
+                },
+            }
+            payload = json.dumps(message).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()  # HTTP/1.0: the stream ends when the connection closes
+        start = {"id": "msg_local", "type": "message", "role": "assistant", "model": model, "content": [],
+                 "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}  # fmt: skip
+        _sse(self, "message_start", {"type": "message_start", "message": start})
+        block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+        _sse(self, "content_block_start", block)
+        pieces = 0
+        with self._llama({**chat, "stream": True}) as upstream:
+            for raw in upstream:  # relayed as llama.cpp produces them
+                line = raw.decode().strip()
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                delta = (json.loads(line[6:])["choices"] or [{}])[0].get("delta", {}).get("content")
+                if delta:
+                    pieces += 1
+                    text_delta = {"type": "text_delta", "text": delta}
+                    _sse(
+                        self,
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": 0, "delta": text_delta},
+                    )
+        _sse(self, "content_block_stop", {"type": "content_block_stop", "index": 0})
+        _sse(self, "message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn",
+             "stop_sequence": None}, "usage": {"output_tokens": pieces}})  # fmt: skip
+        _sse(self, "message_stop", {"type": "message_stop"})
+
+
+class FrontServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, llama: str) -> None:
+        super().__init__(("127.0.0.1", 0), _FrontHandler)
+        self.llama = llama
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def front(llama_server: str) -> Iterator[FrontServer]:
+    server = FrontServer(llama_server)
+    yield server
+    if server.thread.is_alive():
+        server.stop()
+
+
+def _stop_and_prove_nothing_listens(front: FrontServer) -> None:
+    front.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(front.url)
+
+
+def _assert_no_secret(exchanges: list[Exchange]) -> None:
+    dumped = json.dumps([e.to_dict() for e in exchanges])
+    assert PLANTED_KEY not in dumped
+
+
+# -- OpenAI SDK ------------------------------------------------------------------------------------
+
+
+def _openai_calls(base_url: str) -> list[str]:
+    """Sync, sync streamed, async, async streamed: the four reply texts."""
+    kwargs = {
+        "base_url": base_url,
+        "api_key": PLANTED_KEY,
+        "max_retries": 0,
+        "default_query": {"key": PLANTED_KEY},
+    }
+    ask = {"model": "smollm2", "messages": [{"role": "user", "content": QUESTION}], "max_tokens": MAX_TOKENS,
+           "temperature": 0}  # fmt: skip
+    client = openai.OpenAI(**kwargs)
+    texts = [client.chat.completions.create(**ask).choices[0].message.content]
+    stream = client.chat.completions.create(**ask, stream=True, stream_options={"include_usage": True})
+    texts.append("".join(c.choices[0].delta.content or "" for c in stream if c.choices))
+
+    async def run() -> None:
+        async with openai.AsyncOpenAI(**kwargs) as aclient:
+            reply = await aclient.chat.completions.create(**ask)
+            texts.append(reply.choices[0].message.content)
+            astream = await aclient.chat.completions.create(**ask, stream=True)
+            texts.append("".join([c.choices[0].delta.content or "" async for c in astream if c.choices]))
+
+    asyncio.run(run())
+    return texts
+
+
+def test_openai_sdk_is_recorded_then_replayed_with_nothing_listening(front: FrontServer) -> None:
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append):
+        live = _openai_calls(f"{front.url}/v1")
+    assert all(live), live
+    calls = [parse_exchange(e) for e in recorded]
+    assert [(c.api, c.streamed) for c in calls if c] == [
+        ("openai.chat", s) for s in (False, True, False, True)
+    ]
+    assert [c.text for c in calls if c] == live
+    assert all(c and c.messages == [{"role": "user", "content": QUESTION}] for c in calls)
+    # llama.cpp ignores stream_options.include_usage, so only the plain calls carry usage here
+    assert calls[0].usage.prompt_tokens > 0 and calls[0].usage.completion_tokens > 0
+    _assert_no_secret(recorded)
+
+    _stop_and_prove_nothing_listens(front)
+    replayed: list[Exchange] = []
+    with HttpCapture(replayed.append, [ExchangeReplayer(recorded)], allow_network=False):
+        assert _openai_calls(f"{front.url}/v1") == live
+    assert [e.source for e in replayed] == ["replay"] * 4
+
+
+# -- Anthropic SDK ---------------------------------------------------------------------------------
+
+
+def _anthropic_calls(base_url: str) -> list[str]:
+    kwargs = {"base_url": base_url, "api_key": PLANTED_KEY, "max_retries": 0}
+    ask = {"model": "claude-local", "max_tokens": MAX_TOKENS, "system": "You answer in one word.",
+           "messages": [{"role": "user", "content": QUESTION}]}  # fmt: skip
+    client = anthropic.Anthropic(**kwargs)
+    texts = [client.messages.create(**ask).content[0].text]
+    with client.messages.stream(**ask) as stream:
+        texts.append("".join(stream.text_stream))
+
+    async def run() -> None:
+        aclient = anthropic.AsyncAnthropic(**kwargs)
+        reply = await aclient.messages.create(**ask)
+        texts.append(reply.content[0].text)
+        events = await aclient.messages.create(**ask, stream=True)
+        texts.append("".join([e.delta.text async for e in events if e.type == "content_block_delta"]))
+        await aclient.close()
+
+    asyncio.run(run())
+    return texts
+
+
+def test_anthropic_sdk_is_recorded_then_replayed_with_nothing_listening(front: FrontServer) -> None:
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append):
+        live = _anthropic_calls(front.url)
+    assert all(live), live
+    calls = [parse_exchange(e) for e in recorded]
+    assert [(c.api, c.streamed) for c in calls if c] == [
+        ("anthropic.messages", s) for s in (False, True, False, True)
+    ]
+    assert [c.text for c in calls if c] == live
+    assert calls[0].messages == [
+        {"role": "system", "content": "You answer in one word."},
+        {"role": "user", "content": QUESTION},
+    ]
+    assert calls[0].usage.prompt_tokens > 0
+    assert all(dict(e.request.headers).get("anthropic-version") for e in recorded)
+    assert not any(name == "x-api-key" for e in recorded for name, _ in e.request.headers)
+    _assert_no_secret(recorded)
+
+    _stop_and_prove_nothing_listens(front)
+    with HttpCapture(lambda e: None, [ExchangeReplayer(recorded)], allow_network=False):
+        assert _anthropic_calls(front.url) == live
+
+
+# -- litellm over the OpenAI SDK over httpx / aiohttp: one record per call ------------------------
+
+
+def test_litellm_calls_are_one_exchange_each_and_replay_over_aiohttp(llama_server: str) -> None:
+    import litellm
+
+    ask = {"model": "openai/smollm2", "api_base": llama_server, "api_key": PLANTED_KEY,
+           "messages": [{"role": "user", "content": QUESTION}], "max_tokens": MAX_TOKENS, "temperature": 0}  # fmt: skip
+
+    async def streamed() -> str:
+        response = await litellm.acompletion(**ask, stream=True)
+        return "".join([c.choices[0].delta.content or "" async for c in response])
+
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append):
+        with outer_call("litellm") as sync_call:
+            sync_text = litellm.completion(**ask).choices[0].message.content
+        with outer_call("litellm") as async_call:
+            async_text = asyncio.run(streamed())
+    assert len(sync_call.exchanges) == 1 and len(async_call.exchanges) == 1
+    assert [e.outer for e in recorded] == ["litellm", "litellm"]
+    parsed = [parse_exchange(e) for e in recorded]
+    assert [p.text for p in parsed if p] == [sync_text, async_text]
+    assert parsed[1] and parsed[1].streamed
+    _assert_no_secret(recorded)
+
+    with HttpCapture(lambda e: None, [ExchangeReplayer(recorded)], allow_network=False):
+        assert asyncio.run(streamed()) == async_text  # litellm's aiohttp transport, fed from the record
+        with pytest.raises(Exception) as refused:
+            litellm.completion(**{**ask, "max_tokens": MAX_TOKENS + 1}, num_retries=0)
+    assert isinstance(refused.value, NetworkBlocked) or "network is off" in str(refused.value)
+
+
+# -- the OpenAI SDK answered in-process by the embedded model --------------------------------------
+
+
+def test_openai_sdk_on_the_local_base_url_runs_offline() -> None:
+    recorded: list[Exchange] = []
+    client = openai.OpenAI(base_url=LOCAL_BASE_URL, api_key="unused", max_retries=0)
+    ask = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": QUESTION}],
+        "max_tokens": MAX_TOKENS,
+    }
+    with HttpCapture(recorded.append, [LocalModelResponder()], allow_network=False):
+        text = client.chat.completions.create(**ask).choices[0].message.content
+        stream = client.chat.completions.create(**ask, stream=True, stream_options={"include_usage": True})
+        chunks = [c.choices[0].delta.content or "" for c in stream if c.choices]
+        assert [m.id for m in client.models.list()] == ["local/smollm2"]
+    assert text and "".join(chunks) == text  # same call, same (cached) reply, now in pieces
+    assert len([c for c in chunks if c]) > 1
+    calls = [parse_exchange(e) for e in recorded[:2]]
+    assert [e.source for e in recorded] == ["local"] * 3
+    assert [(c.model, c.text, c.streamed) for c in calls if c] == [
+        ("local/smollm2", text, False),
+        ("local/smollm2", text, True),
+    ]
+    assert calls[1] and calls[1].usage.completion_tokens > 0
