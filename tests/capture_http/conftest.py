@@ -25,6 +25,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.received.append(("GET", self.path, dict(self.headers), b""))
+        if self.path == "/moved":
+            self.send_response(302)
+            self.send_header("location", "/v1/models")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         self._send(200, "application/json", json.dumps({"object": "list", "data": []}).encode())
 
     def do_POST(self) -> None:

@@ -189,3 +189,38 @@ def test_a_failing_recorder_does_not_break_the_call(server: LoopbackServer) -> N
         reply = httpx.post(f"{server.url}/v1/chat/completions", json=chat_body("x"))
     assert reply.status_code == 200
     assert isinstance(capture.errors[0], OSError)
+
+
+def test_requests_from_many_threads_are_each_recorded(server: LoopbackServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"{server.url}/v1/chat/completions"
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append), ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda i: httpx.post(url, json=chat_body(f"t{i}")).json(), range(8)))
+    assert sorted(r["choices"][0]["message"]["content"] for r in replies) == sorted(f"echo: t{i}" for i in range(8))
+    assert sorted(parse_exchange(e).messages[-1]["content"] for e in recorded) == sorted(f"t{i}" for i in range(8))
+
+
+def test_importing_the_package_loads_no_http_library_until_a_capture_opens() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pytest_textgrad.plugin.capture.http as h; h.LOCAL_BASE_URL; "
+        "print(sorted(m for m in ('vcr', 'httpx', 'httpx2', 'aiohttp', 'litellm', 'llama_cpp') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_redirect_aiohttp_follows_is_recorded_hop_by_hop(server: LoopbackServer) -> None:
+    recorded: list[Exchange] = []
+
+    async def run() -> dict:
+        async with aiohttp.ClientSession() as session, session.get(f"{server.url}/moved") as reply:
+            return await reply.json()
+
+    with HttpCapture(recorded.append):
+        assert asyncio.run(run()) == {"object": "list", "data": []}
+    assert [(e.request.path, e.response.status) for e in recorded] == [("/moved", 302), ("/v1/models", 200)]

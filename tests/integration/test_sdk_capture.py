@@ -341,3 +341,20 @@ def test_openai_sdk_on_the_local_base_url_runs_offline() -> None:
         ("local/smollm2", text, True),
     ]
     assert calls[1] and calls[1].usage.completion_tokens > 0
+
+
+def test_readme_http_capture_example_runs() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(
+        r"```python\n(import openai\nfrom pytest_textgrad.plugin.capture.http import.*?)```",
+        readme,
+        re.DOTALL,
+    )
+    assert block, "the README lost its HTTP capture example"
+    namespace: dict = {}
+    exec(compile(block.group(1), "README HTTP capture example", "exec"), namespace)
+    call = namespace["call"]
+    assert call.text == namespace["reply"] and call.messages[-1]["content"] == "Say hi."

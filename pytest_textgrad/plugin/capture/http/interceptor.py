@@ -180,7 +180,10 @@ class _Bridge:
         return []  # replayed redirects are not followed
 
     def _deliver(self, vcr_request: Any, response: RecordedResponse, source: str) -> None:
-        request = getattr(vcr_request, "_tg_request", None)
+        if not hasattr(vcr_request, "_tg_request"):  # a redirect hop aiohttp followed on its own
+            hop = _from_vcr_request(vcr_request)
+            vcr_request._tg_request = hop if self.capture.in_scope(hop) else None
+        request = vcr_request._tg_request
         if request is None:
             return
         seconds = time.perf_counter() - getattr(vcr_request, "_tg_started", time.perf_counter())
