@@ -6,8 +6,9 @@ provider SDK ends in — ``HTTPTransport`` / ``AsyncHTTPTransport`` of httpx and
 (litellm's default async transport) — and it knows how to turn a recorded response back into a
 real ``httpx.Response`` or ``aiohttp.ClientResponse``, streaming included. We use only its stubs:
 they talk to a duck-typed "cassette" (``can_play_response_for``, ``play_response``, ``append``...),
-and :class:`_Bridge` is that object, so our own callbacks decide what is replayed and where records
-go; vcrpy's cassette files, matchers and record modes are not used (ours live in the plugin).
+and :class:`~.vcr_bridge.VcrBridge` is that object, so our own callbacks decide what is replayed
+and where records go; vcrpy's cassette files, matchers and record modes are not used (ours live in
+the plugin).
 ``requests``/``urllib3`` are deliberately not patched.
 
 Each exchange is redacted before ``on_exchange`` sees it (:mod:`.redaction`). Responders see the
