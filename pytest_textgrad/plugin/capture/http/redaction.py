@@ -20,6 +20,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...redact import REDACTED, scrub, scrub_text
+from ...redact import _env_secrets as env_secrets  # read once per exchange, not once per string
 from .exchange import Exchange, Headers, RecordedRequest, RecordedResponse
 
 SECRET_HEADER = re.compile(
@@ -32,11 +33,12 @@ SECRET_HEADER = re.compile(
 SECRET_QUERY = re.compile(r"(^key$|api[-_]?key|token|secret|password|signature|^sig$|^code$)", re.IGNORECASE)
 
 
-def redact_headers(headers: Headers) -> Headers:
-    return [(name, scrub_text(value)) for name, value in headers if not SECRET_HEADER.search(name)]
+def redact_headers(headers: Headers, secrets: list[str] | None = None) -> Headers:
+    secrets = env_secrets() if secrets is None else secrets
+    return [(name, scrub_text(value, secrets)) for name, value in headers if not SECRET_HEADER.search(name)]
 
 
-def redact_url(url: str) -> str:
+def redact_url(url: str, secrets: list[str] | None = None) -> str:
     parts = urlsplit(url)
     if parts.query:
         query = [
@@ -46,7 +48,7 @@ def redact_url(url: str) -> str:
         parts = parts._replace(query=urlencode(query, safe="<>"))
     if parts.username or parts.password:
         parts = parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else ""))
-    return scrub_text(urlunsplit(parts))
+    return scrub_text(urlunsplit(parts), secrets)
 
 
 def _text_or_none(body: bytes) -> str | None:
@@ -56,41 +58,47 @@ def _text_or_none(body: bytes) -> str | None:
         return None
 
 
-def redact_request_body(body: bytes) -> bytes:
+def redact_request_body(body: bytes, secrets: list[str] | None = None) -> bytes:
     text = _text_or_none(body)
     if text is None or not text:
         return body
+    secrets = env_secrets() if secrets is None else secrets
     try:
         data = json.loads(text)
     except ValueError:
-        return scrub_text(text).encode("utf-8")
-    return json.dumps(scrub(data), ensure_ascii=False).encode("utf-8")
+        return scrub_text(text, secrets).encode("utf-8")
+    return json.dumps(scrub(data, secrets), ensure_ascii=False).encode("utf-8")
 
 
-def redact_response_body(body: bytes) -> bytes:
+def redact_response_body(body: bytes, secrets: list[str] | None = None) -> bytes:
     text = _text_or_none(body)
-    return body if text is None else scrub_text(text).encode("utf-8")
+    return body if text is None else scrub_text(text, secrets).encode("utf-8")
 
 
-def redact_request(request: RecordedRequest) -> RecordedRequest:
+def redact_request(request: RecordedRequest, secrets: list[str] | None = None) -> RecordedRequest:
+    secrets = env_secrets() if secrets is None else secrets
     return RecordedRequest(
         method=request.method.upper(),
-        url=redact_url(request.url),
-        headers=redact_headers(request.headers),
-        body=redact_request_body(request.body),
+        url=redact_url(request.url, secrets),
+        headers=redact_headers(request.headers, secrets),
+        body=redact_request_body(request.body, secrets),
     )
 
 
-def redact_response(response: RecordedResponse) -> RecordedResponse:
+def redact_response(response: RecordedResponse, secrets: list[str] | None = None) -> RecordedResponse:
+    secrets = env_secrets() if secrets is None else secrets
     return RecordedResponse(
         status=response.status,
-        headers=redact_headers(response.headers),
-        body=redact_response_body(response.body),
+        headers=redact_headers(response.headers, secrets),
+        body=redact_response_body(response.body, secrets),
         reason=response.reason,
     )
 
 
 def redact_exchange(exchange: Exchange) -> Exchange:
+    """Both sides redacted; the secret environment values are read once for the whole exchange."""
+    secrets = env_secrets()
     return exchange.with_parts(
-        request=redact_request(exchange.request), response=redact_response(exchange.response)
+        request=redact_request(exchange.request, secrets),
+        response=redact_response(exchange.response, secrets),
     )
