@@ -152,7 +152,7 @@ class FrontServer(ThreadingHTTPServer):
     def __init__(self, llama: str) -> None:
         super().__init__(("127.0.0.1", 0), _FrontHandler)
         self.llama = llama
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
