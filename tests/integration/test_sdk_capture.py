@@ -4,7 +4,8 @@
 * Anthropic SDK (sync, async, streamed) → the same front server, which speaks the Messages API
   and answers with the real local model behind it (an adapter, not canned replies).
 * litellm's async path (aiohttp) and sync path, one record per call under ``outer_call``.
-* The OpenAI SDK pointed at LOCAL_BASE_URL, answered in-process by the embedded model.
+* The OpenAI SDK (chat completions and responses) pointed at LOCAL_BASE_URL, answered in-process
+  by the embedded model.
 
 The front server is ours so it can be stopped: a replay then runs with nothing listening on the
 recorded address. Calls are short (max_tokens 8).
@@ -341,6 +342,39 @@ def test_openai_sdk_on_the_local_base_url_runs_offline() -> None:
         ("local/smollm2", text, True),
     ]
     assert calls[1] and calls[1].usage.completion_tokens > 0
+
+
+def test_openai_responses_api_on_the_local_base_url_records_and_replays() -> None:
+    client = openai.OpenAI(base_url=LOCAL_BASE_URL, api_key="unused", max_retries=0)
+    ask = {
+        "model": "gpt-4.1-mini",
+        "instructions": "Answer briefly.",
+        "input": QUESTION,
+        "max_output_tokens": MAX_TOKENS,
+    }
+
+    def calls() -> list[str]:
+        texts = [client.responses.create(**ask).output_text]
+        with client.responses.stream(**ask) as stream:
+            deltas = [event.delta for event in stream if event.type == "response.output_text.delta"]
+            texts += ["".join(deltas), stream.get_final_response().output_text]
+        return texts
+
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append, [LocalModelResponder()], allow_network=False):
+        live = calls()
+    assert live[0] and live == [live[0]] * 3
+    parsed = [parse_exchange(e) for e in recorded]
+    assert [(p.api, p.streamed, p.text) for p in parsed if p] == [
+        ("openai.responses", False, live[0]),
+        ("openai.responses", True, live[0]),
+    ]
+    assert parsed[0] and parsed[0].messages == [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": QUESTION},
+    ]
+    with HttpCapture(lambda e: None, [ExchangeReplayer(recorded)], allow_network=False):
+        assert calls() == live  # no local model: the recorded events, replayed
 
 
 def test_readme_http_capture_example_runs() -> None:

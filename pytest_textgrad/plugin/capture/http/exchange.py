@@ -117,9 +117,17 @@ class RecordedResponse:
         return cls(status, [("content-type", "application/json")], json.dumps(payload).encode("utf-8"))
 
     @classmethod
-    def sse_reply(cls, events: list[Any], *, done: bool = True) -> RecordedResponse:
-        """A server-sent-events response: one ``data:`` line per event (dicts become JSON)."""
-        lines = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n" for e in events]
+    def sse_reply(cls, events: list[Any], *, done: bool = True, named: bool = False) -> RecordedResponse:
+        """A server-sent-events response: one ``data:`` line per event (dicts become JSON).
+
+        ``named`` adds an ``event:`` line with each event's ``type`` (the responses and Anthropic
+        APIs send one); ``done`` ends with OpenAI chat's ``data: [DONE]``.
+        """
+        lines = [
+            (f"event: {e['type']}\n" if named and isinstance(e, dict) else "")
+            + f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n"
+            for e in events
+        ]
         if done:
             lines.append("data: [DONE]\n\n")
         return cls(200, [("content-type", "text/event-stream")], "".join(lines).encode("utf-8"))

@@ -16,7 +16,7 @@ from .call import ParsedCall, pick_params, text_of
 from .sse import sse_json
 
 
-def _chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+def chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages = []
     for message in body.get("messages") or []:
         if isinstance(message, dict):
@@ -53,7 +53,7 @@ def parse_chat(exchange: Exchange) -> ParsedCall:
     return ParsedCall(
         api="openai.chat",
         model=model,
-        messages=_chat_messages(body),
+        messages=chat_messages(body),
         text=text,
         usage=_usage(usage, "prompt_tokens", "completion_tokens"),
         streamed=response.streamed,
@@ -62,7 +62,7 @@ def parse_chat(exchange: Exchange) -> ParsedCall:
     )
 
 
-def _responses_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+def responses_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     if body.get("instructions"):
         messages.append({"role": "system", "content": str(body["instructions"])})
@@ -109,7 +109,7 @@ def parse_responses(exchange: Exchange) -> ParsedCall:
     return ParsedCall(
         api="openai.responses",
         model=str(data.get("model") or body.get("model", "")),
-        messages=_responses_messages(body),
+        messages=responses_messages(body),
         text=text,
         usage=_usage(data.get("usage"), "input_tokens", "output_tokens"),
         streamed=response.streamed,
