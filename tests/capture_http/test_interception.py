@@ -224,3 +224,18 @@ def test_a_redirect_aiohttp_follows_is_recorded_hop_by_hop(server: LoopbackServe
     with HttpCapture(recorded.append):
         assert asyncio.run(run()) == {"object": "list", "data": []}
     assert [(e.request.path, e.response.status) for e in recorded] == [("/moved", 302), ("/v1/models", 200)]
+
+
+def test_a_recorded_redirect_replays_through_aiohttp(server: LoopbackServer) -> None:
+    async def run() -> dict:
+        async with aiohttp.ClientSession() as session, session.get(f"{server.url}/moved") as reply:
+            return await reply.json()
+
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append):
+        live = asyncio.run(run())
+    server.stop()
+    replayed: list[Exchange] = []
+    with HttpCapture(replayed.append, [ExchangeReplayer(recorded)], allow_network=False):
+        assert asyncio.run(run()) == live
+    assert [(e.request.path, e.source) for e in replayed] == [("/moved", "replay"), ("/v1/models", "replay")]

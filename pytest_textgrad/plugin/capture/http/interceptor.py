@@ -123,10 +123,10 @@ class HttpCapture:
         with _install_lock:
             if _active is not None:
                 raise RuntimeError("an HttpCapture is already active in this process")
-            stack = contextlib.ExitStack()
-            for patcher in patchers(VcrBridge(self)):
-                stack.enter_context(patcher)
-            self._stack = stack
+            with contextlib.ExitStack() as stack:  # a patch that fails undoes the ones before it
+                for patcher in patchers(VcrBridge(self)):
+                    stack.enter_context(patcher)
+                self._stack = stack.pop_all()
             _active = self
         return self
 

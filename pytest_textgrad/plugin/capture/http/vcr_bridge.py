@@ -47,7 +47,10 @@ class VcrBridge:
         return answer is not None
 
     def play_response(self, vcr_request: Any) -> dict[str, Any]:
-        response, source = vcr_request._tg_answer
+        answer = getattr(vcr_request, "_tg_answer", None)
+        if answer is None:  # only reachable through a replayed redirect to an unanswered URL
+            raise LookupError(f"a replayed redirect leads to {vcr_request.uri}, which nothing answers")
+        response, source = answer
         self._deliver(vcr_request, response, source)
         return _to_vcr_response(response)
 
@@ -58,7 +61,8 @@ class VcrBridge:
         self._deliver(vcr_request, decoded_response(_from_vcr_response(vcr_response)), "network")
 
     def find_requests_with_most_matches(self, vcr_request: Any) -> list[Any]:
-        return []  # replayed redirects are not followed
+        """aiohttp's stub follows a replayed redirect: the target is asked of the responders too."""
+        return [(vcr_request, [], [])]
 
     def _deliver(self, vcr_request: Any, response: RecordedResponse, source: str) -> None:
         if not hasattr(vcr_request, "_tg_request"):  # a redirect hop aiohttp followed on its own
