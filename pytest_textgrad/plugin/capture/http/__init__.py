@@ -15,6 +15,15 @@ Components (the plugin's capture wing wires them to tests, prompts, cassettes an
 
 Importing this package imports neither httpx, aiohttp, vcrpy nor litellm; entering an
 :class:`HttpCapture` does (the first three).
+
+Wiring notes for the capture wing: open one capture per test (or per session, swapping
+``on_exchange`` / ``responders`` / ``allow_network``, which are plain attributes); turn each
+exchange into a record with ``parse_exchange(e).to_call_record(phase)`` (unparsed exchanges are
+kept raw for the cassette); wrap the litellm hook's call in ``outer_call("litellm")`` and record at
+litellm's level only when ``not call.reached_http``; wrap engine calls in
+``outer_call("engine", owns=True)``. A refused request raises :class:`NetworkBlocked` inside the
+SDK, which may wrap it (Anthropic: ``APIConnectionError`` after its retries): read
+``capture.blocked`` to report the real reason.
 """
 
 from __future__ import annotations
