@@ -198,8 +198,12 @@ def test_requests_from_many_threads_are_each_recorded(server: LoopbackServer) ->
     recorded: list[Exchange] = []
     with HttpCapture(recorded.append), ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(lambda i: httpx.post(url, json=chat_body(f"t{i}")).json(), range(8)))
-    assert sorted(r["choices"][0]["message"]["content"] for r in replies) == sorted(f"echo: t{i}" for i in range(8))
-    assert sorted(parse_exchange(e).messages[-1]["content"] for e in recorded) == sorted(f"t{i}" for i in range(8))
+    assert sorted(r["choices"][0]["message"]["content"] for r in replies) == sorted(
+        f"echo: t{i}" for i in range(8)
+    )
+    assert sorted(parse_exchange(e).messages[-1]["content"] for e in recorded) == sorted(
+        f"t{i}" for i in range(8)
+    )
 
 
 def test_importing_the_package_loads_no_http_library_until_a_capture_opens() -> None:
