@@ -1,7 +1,8 @@
 """Each provider's wire format, streamed and not, read into one ParsedCall.
 
 The payloads follow the providers' API references (field names and event order); the SDK tests in
-tests/integration check the OpenAI and Anthropic shapes against what the real SDKs send and read.
+tests/integration check the OpenAI, Anthropic and Gemini shapes against what the real SDKs send
+and read.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A loopback front server for the SDK capture tests, in front of the real ``llama_cpp.server``.
 
 ``/v1/chat/completions`` is relayed as is (so the OpenAI SDK talks to an address we can close);
-``/v1/messages`` speaks Anthropic's Messages API, streamed too, and answers with the real local
-model behind it — an adapter, not canned replies. Stopping it leaves nothing listening on the
+``/v1/messages`` speaks Anthropic's Messages API and ``/v1beta/models/{model}:generateContent`` /
+``:streamGenerateContent`` Gemini's, streamed too, answering with the real local model behind
+them — adapters, not canned replies. Stopping it leaves nothing listening on the
 address the recordings name.
 """
 
@@ -21,7 +22,7 @@ def _sse(handler: BaseHTTPRequestHandler, name: str, data: dict[str, Any]) -> No
 
 
 class _FrontHandler(BaseHTTPRequestHandler):
-    """``/v1/chat/completions`` is relayed as is; ``/v1/messages`` is translated (Anthropic)."""
+    """``/v1/chat/completions`` is relayed as is; Anthropic's and Gemini's APIs are translated."""
 
     server: FrontServer
 
@@ -35,6 +36,9 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self._relay(body)
         elif path.endswith("/messages"):
             self._anthropic(json.loads(body))
+        elif path.endswith((":generateContent", ":streamGenerateContent")):
+            model, _, method = path.rsplit("/", 1)[-1].partition(":")
+            self._gemini(model, json.loads(body), method == "streamGenerateContent")
         else:
             self.send_error(404)
 
@@ -116,6 +120,45 @@ class _FrontHandler(BaseHTTPRequestHandler):
         _sse(self, "message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn",
              "stop_sequence": None}, "usage": {"output_tokens": pieces}})  # fmt: skip
         _sse(self, "message_stop", {"type": "message_stop"})
+
+    def _gemini(self, model: str, request: dict[str, Any], stream: bool) -> None:
+        def text(content: dict[str, Any]) -> str:
+            return "".join(part.get("text", "") for part in content.get("parts", []))
+
+        system = request.get("systemInstruction")
+        messages = ([{"role": "system", "content": text(system)}] if system else []) + [
+            {"role": "assistant" if c.get("role") == "model" else "user", "content": text(c)}
+            for c in request["contents"]
+        ]
+        config = request.get("generationConfig") or {}
+        chat = {"messages": messages, "max_tokens": config.get("maxOutputTokens", 16), "temperature": 0}
+        with self._llama(chat) as upstream:
+            reply = json.load(upstream)
+        answer, usage = reply["choices"][0]["message"]["content"], reply["usage"]
+        metadata = {"promptTokenCount": usage["prompt_tokens"], "candidatesTokenCount": usage["completion_tokens"],
+                    "totalTokenCount": usage["total_tokens"]}  # fmt: skip
+
+        def chunk(piece: str, last: bool) -> dict[str, Any]:
+            candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": piece}]}, "index": 0}
+            return {"candidates": [{**candidate, "finishReason": "STOP"} if last else candidate],
+                    "modelVersion": model, **({"usageMetadata": metadata} if last else {})}  # fmt: skip
+
+        if not stream:
+            payload = json.dumps(chunk(answer, True)).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json; charset=UTF-8")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        words = answer.split(" ")
+        pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()  # HTTP/1.0: the stream ends when the connection closes
+        for i, piece in enumerate(pieces):
+            self.wfile.write(f"data: {json.dumps(chunk(piece, i == len(pieces) - 1))}\r\n\r\n".encode())
+            self.wfile.flush()
 
 
 class FrontServer(ThreadingHTTPServer):

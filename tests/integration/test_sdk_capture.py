@@ -3,6 +3,7 @@
 * OpenAI SDK (sync, async, streamed) → a loopback front server → ``llama_cpp.server``.
 * Anthropic SDK (sync, async, streamed) → the same front server, which speaks the Messages API
   and answers with the real local model behind it (an adapter, not canned replies).
+* google-genai (Gemini; sync over httpx2, async over aiohttp) → the front server, translated too.
 * litellm's async path (aiohttp) and sync path, one record per call under ``outer_call``.
 * The OpenAI SDK (chat completions and responses) pointed at LOCAL_BASE_URL, answered in-process
   by the embedded model.
@@ -157,6 +158,55 @@ def test_anthropic_sdk_is_recorded_then_replayed_with_nothing_listening(front: F
     _stop_and_prove_nothing_listens(front)
     with HttpCapture(lambda e: None, [ExchangeReplayer(recorded)], allow_network=False):
         assert _anthropic_calls(front.url) == live
+
+
+# -- google-genai (Gemini): httpx2 for sync calls, aiohttp for async ones --------------------------
+
+
+def _gemini_calls(base_url: str) -> list[str]:
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(api_key=PLANTED_KEY, http_options=types.HttpOptions(base_url=base_url))
+    config = types.GenerateContentConfig(
+        system_instruction="You answer in one word.", max_output_tokens=MAX_TOKENS, temperature=0
+    )
+    ask = {"model": "gemini-local", "contents": QUESTION, "config": config}
+    texts = [client.models.generate_content(**ask).text]
+    texts.append("".join(chunk.text or "" for chunk in client.models.generate_content_stream(**ask)))
+
+    async def run() -> None:
+        reply = await client.aio.models.generate_content(**ask)
+        texts.append(reply.text)
+        stream = await client.aio.models.generate_content_stream(**ask)
+        texts.append("".join([chunk.text or "" async for chunk in stream]))
+
+    asyncio.run(run())
+    return texts
+
+
+def test_gemini_sdk_is_recorded_then_replayed_with_nothing_listening(front: FrontServer) -> None:
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append):
+        live = _gemini_calls(front.url)
+    assert all(live), live
+    calls = [parse_exchange(e) for e in recorded]
+    assert [(c.api, c.streamed) for c in calls if c] == [
+        ("gemini.generate_content", s) for s in (False, True, False, True)
+    ]
+    assert [c.text for c in calls if c] == live
+    assert calls[0] and calls[0].model == "gemini-local"
+    assert calls[0].messages == [
+        {"role": "system", "content": "You answer in one word."},
+        {"role": "user", "content": QUESTION},
+    ]
+    assert all(c and c.usage.prompt_tokens > 0 for c in calls)
+    assert not any(name == "x-goog-api-key" for e in recorded for name, _ in e.request.headers)
+    _assert_no_secret(recorded)
+
+    _stop_and_prove_nothing_listens(front)
+    with HttpCapture(lambda e: None, [ExchangeReplayer(recorded)], allow_network=False):
+        assert _gemini_calls(front.url) == live
 
 
 # -- litellm over the OpenAI SDK over httpx / aiohttp: one record per call ------------------------
