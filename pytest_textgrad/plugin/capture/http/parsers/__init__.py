@@ -50,5 +50,5 @@ def parse_exchange(exchange: Exchange) -> ParsedCall | None:
         return None
     try:
         return _PARSERS[api](exchange)
-    except (AttributeError, TypeError, ValueError, IndexError):
+    except (AttributeError, TypeError, ValueError, LookupError):
         return None  # a malformed body is still recorded and replayed, just not parsed
