@@ -33,7 +33,7 @@ _ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
 _MIN_ENV_SECRET = 6
 
 
-def _env_secrets() -> list[str]:
+def env_secrets() -> list[str]:
     """Values of environment variables whose names say they are secrets (longest first)."""
     values = {
         value
@@ -45,7 +45,7 @@ def _env_secrets() -> list[str]:
 
 def scrub_text(text: str, secrets: list[str] | None = None) -> str:
     """``text`` with every key-like string replaced by :data:`REDACTED`."""
-    for secret in _env_secrets() if secrets is None else secrets:
+    for secret in env_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for pattern in _PATTERNS:
@@ -60,7 +60,7 @@ def is_secret_param(name: str) -> bool:
 def scrub(value: Any, secrets: list[str] | None = None) -> Any:
     """A copy of a JSON-like value without secret parameters and with every string scrubbed."""
     if secrets is None:
-        secrets = _env_secrets()
+        secrets = env_secrets()
     if isinstance(value, str):
         return scrub_text(value, secrets)
     if isinstance(value, dict):
