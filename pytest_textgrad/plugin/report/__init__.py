@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from .state import State
+    from ..state import State
 
 SCHEMA_VERSION = 1
 Outcome = Literal["passed", "failed", "skipped"]
@@ -125,7 +125,7 @@ def _sampling(state: State, nodeid: str) -> dict[str, object]:
 
 def build(state: State, exit_status: int | None) -> RunReport:
     """The report of the run so far."""
-    from .. import __version__
+    from ... import __version__
 
     run = state.optimize
     mode: Literal["test", "optimize", "dry-run"] = "test"
