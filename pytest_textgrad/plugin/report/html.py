@@ -1,0 +1,77 @@
+"""``--tg-html``: the run as one self-contained HTML file, to review what the optimizer saw and tried.
+
+Rendered with Jinja2 from the same run model as ``--tg-report`` (see :mod:`.model_extras` for the
+optional detail it shows). Self-contained on purpose: CSS, JS and the SVG charts are inline and a
+Content-Security-Policy forbids every fetch, so the file opens offline, from a CI artifact, and
+never calls home. Names are data: autoescaping is on for every value (a test id such as
+``test_files[<script>]`` renders as text), and every string is scrubbed of secrets before rendering
+(after escaping, a scrubbed ``<redacted>`` would vanish as an unknown tag).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from . import RunReport
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The template environment (Jinja2 is imported only when a report is rendered)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _scrubbed(value: Any, secrets: list[str]) -> Any:
+    """A copy of a JSON-like value with every string (keys too) scrubbed; nothing dropped."""
+    from ..redact import scrub_text
+
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {_scrubbed(k, secrets): _scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v, secrets) for v in value]
+    return value
+
+
+def render(report: RunReport) -> str:
+    """The report as an HTML document."""
+    from ..redact import _env_secrets
+    from .model_extras import ReportDetail, detailed
+    from .view import build_view
+
+    clean = ReportDetail.model_validate(_scrubbed(detailed(report).model_dump(), _env_secrets()))
+    return environment().get_template("report.html.j2").render(view=build_view(clean))
+
+
+def write(report: RunReport, path: Path) -> Path:
+    """Write the report to ``path`` atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render(report)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
