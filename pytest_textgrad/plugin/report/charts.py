@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 460, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 52, 16, 34
+LEFT, RIGHT, TOP, BOTTOM = 44, 52, 26, 34
 
 
 @dataclass
@@ -56,25 +56,20 @@ class Chart:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
 
 
-def _nice_max(value: float, integer: bool) -> float:
-    """A round upper bound for an axis (at least 1 for counts)."""
-    if value <= 0:
-        return 1.0 if integer else 0.001
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        bound = step * magnitude
-        if bound >= value:
-            return float(math.ceil(bound)) if integer else bound
-    return value
+def _count_axis(value: float, count: int = 4) -> tuple[float, list[float]]:
+    """Whole-number ticks: at most ``count`` + 1 of them, the last at the top of the axis."""
+    stride = max(1, math.ceil(max(value, 1) / count))
+    top = stride * math.ceil(max(value, 1) / stride)
+    return float(top), [float(v) for v in range(0, top + 1, stride)]
 
 
-def _ticks(top: float, count: int, integer: bool, fmt: str) -> list[tuple[float, str]]:
-    if integer:
-        stride = max(1, math.ceil(top / count))
-        values = [float(v) for v in range(0, int(top) + 1, stride)]
-    else:
-        values = [top * i / count for i in range(count + 1)]
-    return [(v, fmt.format(v)) for v in values]
+def _amount_axis(value: float, count: int = 4) -> tuple[float, list[float]]:
+    """A round top (1, 2, 2.5 or 5 times a power of ten) split in ``count`` equal steps."""
+    top = 0.001
+    if value > 0:
+        magnitude = 10 ** math.floor(math.log10(value))
+        top = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= value)
+    return top, [top * i / count for i in range(count + 1)]
 
 
 def _x_positions(chart: Chart, n: int, inset: float = 14) -> list[float]:
@@ -96,8 +91,8 @@ def _y(chart: Chart, value: float, top: float) -> float:
 def failing_chart(labels: list[str], failing: list[int]) -> Chart:
     """One point per step: how many tests failed after it (the first is the baseline)."""
     chart = Chart()
-    top = _nice_max(max(failing, default=0), integer=True)
-    chart.y_ticks = [Tick(_y(chart, v, top), text) for v, text in _ticks(top, 4, True, "{:.0f}")]
+    top, ticks = _count_axis(max(failing, default=0))
+    chart.y_ticks = [Tick(_y(chart, v, top), f"{v:.0f}") for v in ticks]
     xs = _x_positions(chart, len(labels), inset=_bar_width(chart, len(labels)) / 2 + 8)
     for x, label, value in zip(xs, labels, failing, strict=True):
         title = f"{label}: {value} failing"
@@ -108,10 +103,10 @@ def failing_chart(labels: list[str], failing: list[int]) -> Chart:
 def usage_chart(labels: list[str], calls: list[int], costs: list[float]) -> Chart:
     """Bars of LLM calls per step (left axis) and a line of their cost in USD (right axis)."""
     chart = Chart()
-    calls_top = _nice_max(max(calls, default=0), integer=True)
-    cost_top = _nice_max(max(costs, default=0.0), integer=False)
-    chart.y_ticks = [Tick(_y(chart, v, calls_top), t) for v, t in _ticks(calls_top, 4, True, "{:.0f}")]
-    chart.y2_ticks = [Tick(_y(chart, v, cost_top), t) for v, t in _ticks(cost_top, 4, False, "{:.3g}")]
+    calls_top, calls_ticks = _count_axis(max(calls, default=0))
+    cost_top, cost_ticks = _amount_axis(max(costs, default=0.0))
+    chart.y_ticks = [Tick(_y(chart, v, calls_top), f"{v:.0f}") for v in calls_ticks]
+    chart.y2_ticks = [Tick(_y(chart, v, cost_top), f"{v:.3g}") for v in cost_ticks]
     width = _bar_width(chart, len(labels))
     xs = _x_positions(chart, len(labels), inset=width / 2 + 8)
     for x, label, n, cost in zip(xs, labels, calls, costs, strict=True):

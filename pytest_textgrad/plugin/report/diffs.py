@@ -35,8 +35,16 @@ class SideRow:
     new: list[Segment] = field(default_factory=list)
 
 
+_SHOWN_SPACE = str.maketrans({"\n": "↵", "\t": "→", " ": "·"})
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
+
+
+def _deleted(text: str) -> Segment:
+    """Deleted text; deleted whitespace alone made visible (a bare deleted line break would read as kept)."""
+    return Segment(text.translate(_SHOWN_SPACE) if not text.strip() else text, "del")
 
 
 def word_diff(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
@@ -50,7 +58,7 @@ def word_diff(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
             right.append(Segment("".join(b[j1:j2])))
             continue
         if i2 > i1:
-            left.append(Segment("".join(a[i1:i2]), "del"))
+            left.append(_deleted("".join(a[i1:i2])))
         if j2 > j1:
             right.append(Segment("".join(b[j1:j2]), "ins"))
     return left, right
@@ -65,7 +73,7 @@ def inline_diff(old: str, new: str) -> list[Segment]:
             out.append(Segment("".join(a[i1:i2])))
             continue
         if i2 > i1:
-            out.append(Segment("".join(a[i1:i2]), "del"))
+            out.append(_deleted("".join(a[i1:i2])))
         if j2 > j1:
             out.append(Segment("".join(b[j1:j2]), "ins"))
     return out

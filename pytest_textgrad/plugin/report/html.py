@@ -29,7 +29,9 @@ def environment() -> jinja2.Environment:
     """The template environment (Jinja2 is imported only when a report is rendered)."""
     import jinja2
 
-    return jinja2.Environment(
+    from .view import usd
+
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -37,6 +39,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["usd"] = usd
+    return env
 
 
 def _scrubbed(value: Any, secrets: list[str]) -> Any:

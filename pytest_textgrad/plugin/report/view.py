@@ -90,6 +90,11 @@ class View:
     settings: list[tuple[str, str]] = field(default_factory=list)
 
 
+def usd(amount: float) -> str:
+    """Dollars with enough decimals that one cheap call does not read as free."""
+    return f"${amount:.4f}" if amount >= 0.01 or amount == 0 else f"${amount:.6f}"
+
+
 def _cell(
     outcome: str | None, pass_rate: float | None = None, samples: int = 1, ran: bool = True
 ) -> MatrixCell:
@@ -251,7 +256,7 @@ def _cards(report: ReportDetail, rows: list[MatrixRow], optimizing: bool) -> lis
         if report.baseline is not None:
             cards.append(("regressions", str(len(report.baseline.regressions))))
     cards.append(("LLM calls", f"{total.calls} ({total.cached_calls} cached)"))
-    cards.append(("cost", f"${total.cost:.4f}"))
+    cards.append(("cost", usd(total.cost)))
     if "total" in report.wall_time:
         cards.append(("wall time", f"{report.wall_time['total']:.1f} s"))
     return cards
