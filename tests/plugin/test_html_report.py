@@ -4,6 +4,7 @@ from a real optimize run's report, and the diffs. (``test_html_browser.py`` chec
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -123,3 +124,14 @@ def test_side_by_side_pairs_lines_by_likeness() -> None:
     assert [s.kind for s in left] == ["same"] and [s.text for s in right if s.kind == "ins"] == [
         " Mention the window."
     ]
+
+
+def test_a_saved_json_report_becomes_html_from_the_command_line(pytester: pytest.Pytester) -> None:
+    optimize_run_report(pytester)
+    result = pytester.run(
+        sys.executable, "-m", "pytest_textgrad.plugin.report.html", "out/run.json", "out/run.html"
+    )
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines(["textgrad HTML report written to out/run.html"])
+    page = (pytester.path / "out/run.html").read_text(encoding="utf-8")
+    assert 'data-nodeid="test_support.py::test_window"' in page and "Mention the 30 days window." in page

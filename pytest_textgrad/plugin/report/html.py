@@ -79,3 +79,27 @@ def write(report: RunReport, path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pytest_textgrad.plugin.report.html RUN.json OUT.html``: a saved report as HTML.
+
+    For a ``--tg-report`` file kept from an earlier run (a CI artifact, say).
+    """
+    import argparse
+
+    from .model_extras import ReportDetail
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_textgrad.plugin.report.html", description=main.__doc__
+    )
+    parser.add_argument("report", type=Path, help="a JSON report written by --tg-report")
+    parser.add_argument("html", type=Path, help="where to write the HTML report")
+    args = parser.parse_args(argv)
+    report = ReportDetail.model_validate_json(args.report.read_text(encoding="utf-8"))
+    print(f"textgrad HTML report written to {write(report, args.html)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
