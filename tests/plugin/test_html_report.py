@@ -135,3 +135,15 @@ def test_a_saved_json_report_becomes_html_from_the_command_line(pytester: pytest
     result.stdout.fnmatch_lines(["textgrad HTML report written to out/run.html"])
     page = (pytester.path / "out/run.html").read_text(encoding="utf-8")
     assert 'data-nodeid="test_support.py::test_window"' in page and "Mention the 30 days window." in page
+
+
+def test_a_step_that_stopped_with_an_error_says_why() -> None:
+    report = sample_report()
+    report.steps[2].error = "JudgeError: the judge's reply holds no verdict: <nothing>"
+    page = html.render(report)
+    row = re.search(r'<tr data-step="2" class="error">(.*?)</tr>', page, re.DOTALL)
+    assert (
+        row is not None
+        and "JudgeError: the judge&#39;s reply holds no verdict: &lt;nothing&gt;" in row.group(1)
+    )
+    assert page.count('class="error"') == 1

@@ -92,7 +92,7 @@ class View:
 
 def usd(amount: float) -> str:
     """Dollars with enough decimals that one cheap call does not read as free."""
-    return f"${amount:.4f}" if amount >= 0.01 or amount == 0 else f"${amount:.6f}"
+    return f"${amount:.4f}" if amount >= 0.01 or amount == 0 else f"${amount:.6f}".rstrip("0")
 
 
 def _cell(
