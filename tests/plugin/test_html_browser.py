@@ -25,7 +25,7 @@ import pytest
 from pytest_textgrad.plugin.report import html
 from pytest_textgrad.plugin.report.model_extras import ReportDetail, detailed
 
-from .html_sample import ACCEPTED_LINE, TESTS, sample_report
+from .html_sample import ACCEPTED_LINE, TESTS, gate_report, sample_report
 from .test_html_report import optimize_run_report
 from .test_optimize import GOOD
 
@@ -180,4 +180,28 @@ def test_good_text_reaches_the_page_of_a_real_run(
     without_deleted = "n => { const c = n.cloneNode(true); c.querySelectorAll('.del').forEach(d => d.remove()); return c.textContent; }"
     assert candidate.evaluate(without_deleted) == GOOD
     assert candidate.locator("span.del").all_inner_texts() == ["↵"]  # the dropped final line break, shown
+    assert opened.problems == []
+
+
+def test_gate_run_shows_pass_rates_flaky_and_baseline_changes(
+    open_report: Callable[[ReportDetail], Opened],
+) -> None:
+    report = gate_report()
+    opened = open_report(report)
+    page = opened.page
+    assert _texts(page, "#matrix thead th.col") == ["outcome"]
+    cells = [
+        (c.get_attribute("data-outcome"), c.inner_text().strip())
+        for c in page.locator("#matrix td.cell").all()
+    ]
+    assert cells == [
+        ("passed", "pass 100%"),
+        ("flaky", "flaky 67%"),
+        ("failed", "fail 0%"),
+        ("passed", "pass 100%"),
+    ]
+    assert _texts(page, "#flaky li code") == [TESTS[1]]
+    assert _texts(page, "#baseline li.regression code") == [TESTS[3]]
+    assert _texts(page, "#baseline li.improvement code") == [TESTS[5]]
+    assert page.locator("#failing-chart").count() == 0 and page.locator("#steps").count() == 0
     assert opened.problems == []

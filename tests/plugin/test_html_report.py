@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 import sys
+from html.parser import HTMLParser
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pytest_textgrad.plugin.report import RunReport, html
 from pytest_textgrad.plugin.report.diffs import side_by_side, word_diff
@@ -147,3 +150,30 @@ def test_a_step_that_stopped_with_an_error_says_why() -> None:
         and "JudgeError: the judge&#39;s reply holds no verdict: &lt;nothing&gt;" in row.group(1)
     )
     assert page.count('class="error"') == 1
+
+
+class _Page(HTMLParser):
+    """The test ids and script elements of a rendered page, as a browser's parser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.nodeids: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.scripts += tag == "script"
+        values = dict(attrs)
+        if tag == "tr" and "data-nodeid" in values:
+            self.nodeids.append(values["data-nodeid"] or "")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1), min_size=1, max_size=4))
+def test_any_test_id_reaches_the_page_as_the_same_text(names: list[str]) -> None:
+    report = sample_report()
+    for test, name in zip(report.tests, names, strict=False):
+        test.nodeid = f"tests/test_x.py::test_x[{name}]"
+    parser = _Page()
+    parser.feed(html.render(report))
+    assert parser.nodeids == [t.nodeid for t in report.tests]
+    assert parser.scripts == 1
