@@ -14,7 +14,7 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import jinja2
@@ -43,26 +43,14 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _scrubbed(value: Any, secrets: list[str]) -> Any:
-    """A copy of a JSON-like value with every string (keys too) scrubbed; nothing dropped."""
-    from ..redact import scrub_text
-
-    if isinstance(value, str):
-        return scrub_text(value, secrets)
-    if isinstance(value, dict):
-        return {_scrubbed(k, secrets): _scrubbed(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrubbed(v, secrets) for v in value]
-    return value
-
-
 def render(report: RunReport) -> str:
     """The report as an HTML document."""
-    from ..redact import _env_secrets
+    from ..redact import scrub_text  # after P's restructure: from ..capture import scrub_text
     from .model_extras import ReportDetail, detailed
     from .view import build_view
 
-    clean = ReportDetail.model_validate(_scrubbed(detailed(report).model_dump(), _env_secrets()))
+    # Scrubbed as one JSON text, as --tg-report is (one pass; dict keys included; nothing dropped).
+    clean = ReportDetail.model_validate_json(scrub_text(detailed(report).model_dump_json()))
     return environment().get_template("report.html.j2").render(view=build_view(clean))
 
 

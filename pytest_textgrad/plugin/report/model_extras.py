@@ -13,7 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from . import CandidateRecord, PhaseUsage, RunReport, StepRecord, TestRow
+from .model import (
+    CandidateRecord,
+    PhaseUsage,
+    RunReport,
+    StepRecord,
+    TestRow,
+)  # after P: the first two from ..optimize
 
 Cell = Literal["passed", "failed", "skipped", "flaky"]
 
