@@ -1,0 +1,334 @@
+"""The candidate search: several candidates per step, cheap rejection, repair before reject.
+
+One step for one prompt:
+
+1. a rotating minibatch of failing train tests; the proposer gets their feedback, the rejected
+   texts, and ``attempt`` (steps in a row with nothing new) and returns up to ``k`` candidates —
+   whole rewrites or one-sentence edits, applied here so the rest of the text is kept;
+2. a text already evaluated is never evaluated again; every fresh one is probed on the minibatch;
+3. survivors that fixed different tests are merged (their new sentences added to the accepted
+   text) and the merge is tried first; then each survivor, stage by stage (:mod:`.evaluation`);
+4. a survivor that fixed tests but broke others is repaired before it is rejected: the sentences
+   it dropped are put back, then each sentence it added is tried alone;
+5. a step that accepted nothing tries to delete one sentence (ablation, most blamed first): a
+   deletion that loses nothing is kept, so a sentence no test needs can go;
+6. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests.
+
+The gate: only a trial that ran every test (train and held-out) and passes :func:`.verdict.accepts`
+replaces the accepted text, so under ``strict`` no regression ever gets through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from .budget import Budget
+from .evaluation import Gauntlet, OutOfBudget, Trial
+from .protocols import EditKind, Evaluator, Proposal, ProposalRequest, Proposer, Rejected, TestFeedback
+from .sentences import EditError, apply, diff, fingerprint, restore, sentences, with_added, without
+from .state import Origin, SearchState, StepLog, Tried
+from .verdict import AcceptRule, accepts
+
+
+class SearchConfig(BaseModel):
+    k: int = 3
+    batch: int = 3
+    accept: AcceptRule = "strict"
+    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "replace", "delete", "rewrite"])
+    repair: bool = True
+    merge: bool = True
+    ablation: bool = True
+    shown_rejections: int = 5
+    recheck_failing: bool = False
+    """Run every failing test for every surviving candidate (see :mod:`.evaluation`)."""
+    max_calls: int | None = None
+    max_cost: float | None = None
+
+
+class Search:
+    """A search over candidate texts for one prompt ``key``; resumable from ``state``."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        proposer: Proposer,
+        *,
+        key: str = "prompt",
+        text: str = "",
+        train: Sequence[str] = (),
+        holdout: Sequence[str] = (),
+        role: str = "prompt",
+        config: SearchConfig | None = None,
+        state: SearchState | None = None,
+    ) -> None:
+        self.config = config or SearchConfig()
+        self.state = state or SearchState(
+            key=key, role=role, original=text, accepted=text, train=list(train), holdout=list(holdout)
+        )
+        self.proposer = proposer
+        self.budget = Budget(max_calls=self.config.max_calls, max_cost=self.config.max_cost)
+        self.gauntlet = Gauntlet(
+            evaluator, self.state, self.budget, self.config.accept, self.config.recheck_failing
+        )
+
+    @property
+    def exhausted(self) -> bool:
+        return self.budget.exhausted(self.state.calls, self.state.cost)
+
+    def run(self, steps: int) -> SearchState:
+        """Run up to ``steps`` steps (counting those a resumed state already made)."""
+        if not self.state.baseline_done:
+            try:
+                self.gauntlet.baseline()
+            except OutOfBudget:
+                return self.state
+        while len(self.state.steps) < steps and not self.exhausted:
+            log = self.step()
+            if not log.tried and not self.state.failing() and not self._ablation_left():
+                break
+        return self.state
+
+    # ----- one step ---------------------------------------------------------------------------------
+    def step(self) -> StepLog:
+        state = self.state
+        log = StepLog(number=len(state.steps) + 1, failing_before=len(state.failing()))
+        state.steps.append(log)
+        accepted = False
+        log.batch = self._minibatch()
+        if log.batch:
+            fresh = self._candidates(log)
+            state.idle = 0 if fresh else state.idle + 1
+            accepted = self._try_candidates(fresh, log)
+            if not fresh and self.config.merge and not self.exhausted:
+                accepted = self._pool_merge(log) or accepted
+        if not accepted and self.config.ablation and not self.exhausted:
+            self._ablate(log)
+        log.failing_after = len(state.failing())
+        return log
+
+    def _minibatch(self) -> list[str]:
+        """The next failing tests in rotation; a stale one is re-run first (it may pass by now)."""
+        state, batch = self.state, []
+        failing = state.failing()
+        for offset in range(len(failing)):
+            if len(batch) >= self.config.batch:
+                break
+            test = failing[(state.cursor + offset) % len(failing)]
+            if test in state.stale:
+                try:
+                    outcomes = self.gauntlet.run(state.accepted, [test], stop_on_regression=False)
+                except OutOfBudget:
+                    break
+                if not outcomes:
+                    break
+                state.current[test] = outcomes[0]
+                state.stale.remove(test)
+                if outcomes[0].passed:
+                    continue
+            batch.append(test)
+        state.cursor += max(1, len(batch))
+        return batch
+
+    def _candidates(self, log: StepLog) -> list[tuple[str, Proposal]]:
+        state = self.state
+        remaining = self.budget.remaining_calls(state.calls)
+        k = self.config.k if remaining is None else min(self.config.k, remaining)
+        if k <= 0:
+            return []
+        request = ProposalRequest(
+            key=state.key,
+            role=state.role,
+            text=state.accepted,
+            feedback=[
+                TestFeedback(test=t, feedback=state.current[t].feedback, score=state.current[t].score)
+                for t in log.batch
+            ],
+            rejected=state.rejected[-self.config.shown_rejections :],
+            k=k,
+            kinds=self.config.kinds,
+            attempt=state.idle,
+        )
+        answer = self.proposer.propose(request)
+        state.calls += answer.calls
+        state.cost += answer.cost
+        log.notes.extend(answer.notes)
+        fresh: list[tuple[str, Proposal]] = []
+        for proposal in answer.proposals:
+            try:
+                text = apply(state.accepted, proposal)
+            except EditError as error:
+                log.notes.append(f"{proposal.kind}: {error}")
+                continue
+            key = fingerprint(text)
+            if key == fingerprint(state.accepted):
+                log.notes.append(f"{proposal.kind}: no change")
+            elif key in state.seen:
+                log.notes.append(f"{proposal.kind}: already evaluated ({state.seen[key].why})")
+                self._reshow(text)
+            elif all(fingerprint(t) != key for t, _ in fresh):
+                fresh.append((text, proposal))
+        return fresh
+
+    def _try_candidates(self, fresh: list[tuple[str, Proposal]], log: StepLog) -> bool:
+        parent = self.state.accepted
+        probes: list[Trial] = []
+        for text, _ in fresh:
+            probe = self.gauntlet.probe(text, log.batch)
+            if probe.stopped:
+                self._reject(probe, "proposal", log)
+            else:
+                probes.append(probe)
+        probes.sort(key=lambda p: -len(p.comparison(self.state).fixed))
+        accepted = False
+        done: set[str] = set()
+        fixes = {frozenset(p.comparison(self.state).fixed) for p in probes}
+        if self.config.merge and len(probes) > 1 and len(fixes) > 1:
+            added = [s for p in probes for s in diff(parent, p.text)[0]]
+            merged = with_added(parent, added)
+            if self._fresh(merged):
+                first = list(dict.fromkeys(t for p in probes for t in p.comparison(self.state).fixed))
+                if self._judge(self.gauntlet.trial(merged, first), "merge", log):
+                    accepted = True
+                    have = {fingerprint(s) for s in sentences(merged)}
+                    done = {
+                        p.text for p in probes if all(fingerprint(s) in have for s in diff(parent, p.text)[0])
+                    }
+        for probe in probes:
+            if probe.text in done or self.exhausted:
+                continue
+            if self.state.accepted != parent:  # rebase what it added onto the new accepted text
+                text = with_added(self.state.accepted, diff(parent, probe.text)[0])
+                if not self._fresh(text):
+                    continue
+                trial = self.gauntlet.trial(text, probe.comparison(self.state).fixed or log.batch)
+            else:
+                trial = self.gauntlet.trial(probe.text, log.batch, start=probe)
+            if self._judge(trial, "proposal", log):
+                accepted = True
+            elif self.config.repair and trial.progress_on_train(self.state) and not self.exhausted:
+                accepted = self._repair(trial, parent, log) or accepted
+        return accepted
+
+    # ----- repair, merge, ablation -------------------------------------------------------------------
+    def _repair(self, trial: Trial, parent: str, log: StepLog) -> bool:
+        """Put back what the candidate dropped; then try each sentence it added on its own."""
+        added, dropped = diff(parent, trial.text)
+        first = trial.comparison(self.state).fixed or log.batch
+        if dropped:
+            restored = restore(trial.text, parent, dropped)
+            if self._fresh(restored) and self._judge(self.gauntlet.trial(restored, first), "restore", log):
+                return True
+        accepted = False
+        if len(added) > 1 or (added and dropped):
+            for sentence in added:
+                if self.exhausted:
+                    break
+                single = with_added(self.state.accepted, [sentence])
+                if self._fresh(single) and self._judge(self.gauntlet.trial(single, first), "split", log):
+                    accepted = True
+        return accepted
+
+    def _pool_merge(self, log: StepLog) -> bool:
+        """Merge two pool members that beat the accepted text on disjoint tests."""
+        current = {t: o.score + (1.0 if o.passed else 0.0) for t, o in self.state.current.items()}
+        for a, b in self.state.pool.disjoint_pairs(current):
+            added = diff(self.state.accepted, a.text)[0] + diff(self.state.accepted, b.text)[0]
+            merged = with_added(self.state.accepted, added)
+            if self._fresh(merged):
+                gains = [t for t in self.state.failing() if a.scores.get(t, 0) > 1 or b.scores.get(t, 0) > 1]
+                return self._judge(self.gauntlet.trial(merged, gains or log.batch), "merge", log)
+        return False
+
+    def _ablation_order(self) -> list[str]:
+        """Sentences worth trying to delete: blamed ones (most first) always; the others, newest
+        first, only once the proposer has nothing new or no train test fails (a full run each)."""
+        found = sentences(self.state.accepted)
+        if len(found) < 2:
+            return []
+        blame = self.state.blame
+        ranked = sorted(reversed(found), key=lambda s: -blame.get(fingerprint(s), 0))
+        if self.state.idle == 0 and self.state.failing():
+            ranked = [s for s in ranked if blame.get(fingerprint(s), 0) > 0]
+        return [s for s in ranked if self._fresh(without(self.state.accepted, s))]
+
+    def _ablation_left(self) -> bool:
+        return self.config.ablation and bool(self._ablation_order())
+
+    def _ablate(self, log: StepLog) -> bool:
+        """Try deleting one sentence; kept when nothing gets worse (and anything may get better)."""
+        order = self._ablation_order()
+        if not order:
+            return False
+        text = without(self.state.accepted, order[0])
+        first = [] if not self.config.recheck_failing else self.state.failing()
+        trial = self.gauntlet.trial(text, first, need_progress=False)
+        return self._judge(trial, "ablation", log)
+
+    # ----- bookkeeping -------------------------------------------------------------------------------
+    def _fresh(self, text: str) -> bool:
+        key = fingerprint(text)
+        return key != fingerprint(self.state.accepted) and key not in self.state.seen
+
+    def _judge(self, trial: Trial, origin: Origin, log: StepLog) -> bool:
+        """Accept ``trial`` if it is complete and the rule allows it; record it either way."""
+        state = self.state
+        comparison = trial.comparison(state)
+        if trial.complete:
+            ok, why = accepts(comparison, self.config.accept)
+            if origin == "ablation" and not ok and not comparison.regression:
+                ok, why = True, "the deleted sentence was not needed by any test"
+        else:
+            ok, why = False, trial.stopped
+        if trial.train_complete:
+            known = {**state.current, **trial.outcomes}  # a test not run counts as unchanged
+            state.pool.add(trial.text, [known[t] for t in state.train if t in known], accepted=ok)
+        if not ok:
+            self._reject(trial, origin, log, why)
+            return False
+        tried = self._tried(trial, origin, why, accepted=True)
+        log.tried.append(tried)
+        state.seen[fingerprint(trial.text)] = tried
+        state.accepted = trial.text
+        state.current.update(trial.outcomes)
+        state.stale = [
+            t for t in state.train + state.holdout
+            if t in state.current and not state.current[t].passed and t not in trial.outcomes
+        ]
+        return True
+
+    def _reject(self, trial: Trial, origin: Origin, log: StepLog, why: str = "") -> None:
+        state = self.state
+        why = why or trial.stopped
+        tried = self._tried(trial, origin, why, accepted=False)
+        log.tried.append(tried)
+        state.seen[fingerprint(trial.text)] = tried
+        if tried.broken:
+            added = diff(state.accepted, trial.text)[0]
+            for sentence in added:
+                state.blame[fingerprint(sentence)] = state.blame.get(fingerprint(sentence), 0) + 1
+        details = [f"Rejected: {why}."]
+        for test in tried.broken[:2]:
+            details.append(f"It broke {test}: {trial.outcomes[test].feedback[:300]}")
+        state.rejected.append(Rejected(text=trial.text, why="\n".join(details)))
+
+    def _reshow(self, text: str) -> None:
+        """A rejected text came back: move its rejection to the end so the next request shows it."""
+        key = fingerprint(text)
+        for index, rejected in enumerate(self.state.rejected):
+            if fingerprint(rejected.text) == key:
+                self.state.rejected.append(self.state.rejected.pop(index))
+                return
+
+    def _tried(self, trial: Trial, origin: Origin, why: str, accepted: bool) -> Tried:
+        comparison = trial.comparison(self.state)
+        return Tried(
+            text=trial.text,
+            origin=origin,
+            accepted=accepted,
+            why=why,
+            fixed=comparison.fixed,
+            broken=comparison.broken + comparison.lowered,
+            tests_run=len(trial.outcomes),
+        )

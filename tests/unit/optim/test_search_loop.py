@@ -1,0 +1,163 @@
+"""The candidate search through scripted proposers over a toy rule world (see conftest.py)."""
+
+from pytest_textgrad.optim.search import Proposal, Search, SearchConfig, SearchState, project
+
+from search_toys import KEY, ScriptedProposer, ToyEvaluator, add, rewrite
+
+NEEDS = {"t1": {"R1."}, "t2": {"R2."}, "t3": {"R3."}, "p1": {"Base."}, "h1": {"Base."}}
+TRAIN, HOLDOUT = ["t1", "t2", "t3", "p1"], ["h1"]
+
+
+def search(evaluator, proposer, text="Base.", train=TRAIN, holdout=HOLDOUT, **config):
+    return Search(
+        evaluator, proposer, key=KEY, text=text, train=train, holdout=holdout, config=SearchConfig(**config)
+    )
+
+
+def test_a_candidate_dies_at_the_first_passing_test_it_breaks_and_never_reaches_held_out():
+    evaluator = ToyEvaluator(NEEDS)
+    state = search(evaluator, ScriptedProposer([[rewrite("R1.")]]), k=1, repair=False, ablation=False).run(1)
+    assert evaluator.runs_of("R1.") == ["t1", "t2", "t3", "p1"]
+    assert state.accepted == "Base."
+    assert state.breaks == {"p1": 1}
+    assert "broke a passing test" in state.steps[0].tried[0].why
+
+
+def test_a_candidate_that_fixes_none_of_its_tests_costs_only_the_minibatch():
+    evaluator = ToyEvaluator(NEEDS)
+    search(evaluator, ScriptedProposer([[add("Noise.")]]), k=1, ablation=False).run(1)
+    assert evaluator.runs_of("Base. Noise.") == ["t1", "t2", "t3"]
+
+
+def test_held_out_runs_last_with_a_lazy_baseline():
+    needs = {**NEEDS, "h2": {"Never."}}
+    evaluator = ToyEvaluator(needs)
+    state = search(evaluator, ScriptedProposer([[add("R1.")]]), holdout=["h1", "h2"], k=1).run(1)
+    assert state.accepted == "Base. R1."
+    assert evaluator.runs_of("Base. R1.") == ["t1", "t2", "t3", "p1", "h1", "h2"]
+    # the accepted text ran on h2 only because the candidate failed it, and never on h1
+    assert [t for t in evaluator.runs_of("Base.") if t.startswith("h")] == ["h2"]
+
+
+def test_strict_refuses_a_candidate_that_breaks_a_held_out_test():
+    evaluator = ToyEvaluator({"t1": {"Fix."}, "h1": set()}, forbids={"h1": {"Fix."}})
+    state = search(evaluator, ScriptedProposer([[add("Fix.")]]), train=["t1"], k=1).run(1)
+    assert state.accepted == "Base."
+    assert "held-out" in state.steps[0].tried[0].why
+
+
+def test_repair_puts_back_what_a_rewrite_dropped():
+    evaluator = ToyEvaluator(NEEDS)
+    state = search(evaluator, ScriptedProposer([[rewrite("R1.")]]), k=1).run(1)
+    assert state.accepted == "Base. R1."
+    assert [(t.origin, t.accepted) for t in state.steps[0].tried] == [("proposal", False), ("restore", True)]
+
+
+def test_repair_keeps_the_sentence_that_fixed_and_drops_the_one_that_broke():
+    evaluator = ToyEvaluator(NEEDS, forbids={"p1": {"Bad."}})
+    state = search(evaluator, ScriptedProposer([[rewrite("Base. R1. Bad.")]]), k=1).run(1)
+    assert state.accepted == "Base. R1."
+    tried = [(t.origin, t.text, t.accepted) for t in state.steps[0].tried]
+    assert ("split", "Base. R1.", True) in tried
+    assert state.blame == {"R1. ": 1} or state.blame.get("Bad.") == 1
+
+
+def test_edits_that_fix_different_tests_are_merged_into_one_evaluation():
+    evaluator = ToyEvaluator(NEEDS)
+    proposer = ScriptedProposer([[add("R1."), add("R2."), add("R3.")]])
+    state = search(evaluator, proposer, k=3).run(1)
+    assert state.accepted == "Base. R1. R2. R3."
+    assert state.failing() == []
+    assert evaluator.runs_of("Base. R1.") == ["t1", "t2", "t3"]  # probed only; the merge ran the rest
+    assert [t.origin for t in state.steps[0].tried if t.accepted] == ["merge"]
+
+
+def test_a_text_is_never_evaluated_twice_and_the_next_request_changes():
+    evaluator = ToyEvaluator(NEEDS)
+    proposer = ScriptedProposer([[add("Noise.")], [add("Noise.")], [add("Noise.")]])
+    state = search(evaluator, proposer, k=1, ablation=False).run(3)
+    assert evaluator.runs_of("Base. Noise.") == ["t1", "t2", "t3"]
+    assert "already evaluated" in state.steps[1].notes[0]
+    assert [r.attempt for r in proposer.requests] == [0, 0, 1]
+    assert proposer.requests[1].rejected[-1].text == "Base. Noise."
+    assert proposer.requests[1].model_dump() != proposer.requests[2].model_dump()
+
+
+def test_ablation_deletes_a_sentence_no_test_needs_and_keeps_needed_ones():
+    evaluator = ToyEvaluator({"p1": {"Base.", "Keep."}})
+    state = search(evaluator, ScriptedProposer([]), text="Base. Keep. Useless.", train=["p1"], holdout=[]).run(5)
+    assert state.accepted == "Base. Keep."
+    ablations = [(t.text, t.accepted) for s in state.steps for t in s.tried if t.origin == "ablation"]
+    assert ablations[0] == ("Base. Keep.", True)
+    assert all(not accepted for _, accepted in ablations[1:])
+
+
+def test_a_raised_score_is_progress_under_strict():
+    evaluator = ToyEvaluator({"t1": {"A.", "B."}, "p1": {"Base."}})
+    state = search(evaluator, ScriptedProposer([[add("A.")]]), train=["t1", "p1"], holdout=[], k=1).run(1)
+    assert state.accepted == "Base. A."
+    assert state.current["t1"].score == 0.5
+
+
+def test_improve_accepts_a_net_gain_that_strict_refuses():
+    proposal = [[rewrite("Base. R1. R2. Bad.")]]
+    forbids = {"p1": {"Bad."}}
+    strict = search(ToyEvaluator(NEEDS, forbids), ScriptedProposer(proposal), k=1, repair=False).run(1)
+    improve = search(
+        ToyEvaluator(NEEDS, forbids), ScriptedProposer(proposal), k=1, repair=False, accept="improve"
+    ).run(1)
+    assert strict.accepted == "Base."
+    assert improve.accepted == "Base. R1. R2. Bad."
+
+
+def _needed(request):
+    """A proposer that adds the sentence the first feedback names (deterministic)."""
+    return [add(request.feedback[0].feedback.removeprefix("needs: "))]
+
+
+def test_a_run_resumes_from_its_serialized_state_as_if_never_interrupted():
+    needs = {f"t{i}": {f"R{i}."} for i in range(1, 5)}
+    train = list(needs)
+    whole = search(ToyEvaluator(needs), ScriptedProposer([_needed] * 9), train=train, holdout=[], k=1, batch=1)
+    whole.run(4)
+    first_half = ToyEvaluator(needs)
+    part = search(first_half, ScriptedProposer([_needed] * 9), train=train, holdout=[], k=1, batch=1)
+    part.run(2)
+    saved = part.state.model_dump_json()
+    second_half = ToyEvaluator(needs)
+    resumed = Search(
+        second_half,
+        ScriptedProposer([_needed] * 9),
+        config=SearchConfig(k=1, batch=1),
+        state=SearchState.model_validate_json(saved),
+    )
+    resumed.run(4)
+    assert resumed.state.accepted == whole.state.accepted
+    assert sorted(resumed.state.accepted.split()) == ["Base.", "R1.", "R2.", "R3.", "R4."]
+    assert resumed.state.calls == whole.state.calls
+    assert resumed.state.seen.keys() == whole.state.seen.keys()
+    assert second_half.runs_of("Base.") == []  # no baseline again
+    assert not {t for t, _ in second_half.log} & {t for t, _ in first_half.log if t != part.state.accepted}
+
+
+def test_the_call_budget_holds_and_counts_proposer_calls():
+    evaluator = ToyEvaluator(NEEDS)
+    proposer = ScriptedProposer([[add("R1."), add("R2."), add("Noise.")]] * 5)
+    state = search(evaluator, proposer, k=3, max_calls=12).run(10)
+    assert state.calls == 12
+    assert len(evaluator.log) + 3 * len(proposer.requests) == 12
+
+
+def test_projection_brackets_the_calls_of_a_run():
+    projection = project(5, train=24, holdout=12, k=3, batch=3)
+    assert (projection.baseline, projection.per_step_low, projection.per_step_high) == (24, 6, 12 + 72)
+    assert projection.low == 54 and projection.high == 24 + 5 * 84
+    assert "54-444" in projection.line()
+
+
+def test_an_edit_that_does_not_apply_is_noted_not_evaluated():
+    evaluator = ToyEvaluator(NEEDS)
+    proposer = ScriptedProposer([[Proposal(kind="delete", target="Absent.")]])
+    state = search(evaluator, proposer, k=1, ablation=False).run(1)
+    assert "not in the prompt" in state.steps[0].notes[0]
+    assert evaluator.log == [("Base.", t) for t in TRAIN]
