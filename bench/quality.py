@@ -8,7 +8,9 @@ critic reply, and one "gradient" call per failing minibatch test where the loop 
 (ours and TextGrad's; GEPA reflects on the feedback directly). Past the budget a world refuses
 calls. Columns: train tests passing at the end (of 24), held-out tests passing (of 12), and
 regressions: tests (train or held-out) that passed with the initial prompt and fail with the final
-one, summed over all worlds. "best fixed prompt" is the exhaustive optimum over canonical rules.
+one, summed over all worlds. "best fixed prompt" is the exhaustive optimum (by train passing) over
+canonical rules; the line under it is the optimum among prompts that keep every test the initial
+prompt passed (the most a strict gate can reach).
 
 (a) ours: pytest_textgrad.optim.search.Search with LLMProposer, whose prompts the simulated critic
     reads (bench/rule_world.CriticEngine) - our real proposer path from prompt to parsed edit;
@@ -184,6 +186,7 @@ def main() -> None:
     seeds = range(1, args.worlds + 1)
     methods = {
         "ours, defaults (k=3, edits+rewrites, repair, merge, ablation)": lambda w: run_ours(w, SearchConfig()),
+        "ours, --tg-accept improve (net gain)": lambda w: run_ours(w, SearchConfig(accept="improve")),
         "ours, greedy (k=1 rewrite, no repair/merge/ablation)": lambda w: run_ours(
             w, SearchConfig(k=1, kinds=["rewrite"], repair=False, merge=False, ablation=False)
         ),
@@ -201,8 +204,7 @@ def main() -> None:
     best = {seed: w.best_fixed() for seed, w in worlds.items()}
     initial = [score(w, w.initial) for w in worlds.values()]
     print(f"{args.worlds} worlds; initial prompt: train {statistics.mean(i[0] for i in initial):.1f}/24, "
-          f"held-out {statistics.mean(i[1] for i in initial):.1f}/12; best fixed prompt: train "
-          f"{statistics.mean(b[0] for b in best.values()):.1f}, held-out {statistics.mean(b[1] for b in best.values()):.1f}")
+          f"held-out {statistics.mean(i[1] for i in initial):.1f}/12")
     for budget in (int(b) for b in args.budgets.split(",")):
         print(f"\n### {budget} calls\n")
         print("| | train passing (of 24) | held-out passing (of 12) | regressions (all runs) | calls used | s |")
@@ -216,8 +218,9 @@ def main() -> None:
                 calls.append(world.calls)
             print(f"| {name} | {statistics.mean(r[0] for r in rows):.1f} | {statistics.mean(r[1] for r in rows):.1f} "
                   f"| {sum(r[2] for r in rows)} | {statistics.mean(calls):.0f} | {time.perf_counter() - started:.1f} |")
-        print(f"| best fixed prompt | {statistics.mean(b[0] for b in best.values()):.1f} "
-              f"| {statistics.mean(b[1] for b in best.values()):.1f} | - | - | - |")
+        for label, index in (("best fixed prompt", 0), ("best fixed prompt breaking no initially passing test", 1)):
+            print(f"| {label} | {statistics.mean(b[index][0] for b in best.values()):.1f} "
+                  f"| {statistics.mean(b[index][1] for b in best.values()):.1f} | - | - | - |")
 
 
 if __name__ == "__main__":

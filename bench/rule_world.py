@@ -123,9 +123,10 @@ class World:
     def passing(self, text: str, tests: list[Test]) -> int:
         return sum(self.judge(text, t)[0] for t in tests)
 
-    def best_fixed(self) -> tuple[int, int]:
+    def best_fixed(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """(train, held-out) passing of the best prompt made of canonical sentences (exhaustive over
-        every subset of the 10 rules and 5 harmful rules; bit i = rule i, bit 10+j = harmful j)."""
+        every subset of the 10 rules and 5 harmful rules; bit i = rule i, bit 10+j = harmful j),
+        and the same for the best prompt that breaks no test the initial prompt passed."""
         harm_bit = {topic: 1 << (10 + j) for j, topic in enumerate(self.harmful_topics)}
 
         def passes(mask: int, test: Test) -> bool:
@@ -136,12 +137,15 @@ class World:
                 (mask >> n & 1 and n not in blocked) or mask & harm_bit.get(n, 0) for n in test.needs
             )
 
-        best = (-1, 0)
+        initial = [t for t in self.train + self.holdout if self.judge(self.initial, t)[0]]
+        best, safe = (-1, 0), (-1, 0)
         for mask in range(1 << 15):
             train = sum(passes(mask, t) for t in self.train)
+            if train > safe[0] and all(passes(mask, t) for t in initial):
+                safe = (train, sum(passes(mask, t) for t in self.holdout))
             if train > best[0]:
                 best = (train, sum(passes(mask, t) for t in self.holdout))
-        return best
+        return best, safe
 
 
 class Critic:

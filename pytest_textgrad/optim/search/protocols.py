@@ -9,7 +9,7 @@ Both report the calls and cost they spent, so the search can hold a budget for e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -30,10 +30,10 @@ class TestOutcome(BaseModel):
     cost: float = 0.0
 
     @classmethod
-    def of(cls, test: str, passed: bool, feedback: str = "", **extra: float) -> TestOutcome:
+    def of(cls, test: str, passed: bool, feedback: str = "", **extra: Any) -> TestOutcome:
         """A pass/fail outcome whose score follows ``passed`` unless given."""
         extra.setdefault("score", 1.0 if passed else 0.0)
-        return cls(test=test, passed=passed, feedback=feedback, **extra)  # type: ignore[arg-type]
+        return cls(test=test, passed=passed, feedback=feedback, **extra)
 
 
 StopRule = Callable[[TestOutcome], bool]

@@ -1,8 +1,8 @@
-"""The candidate search through scripted proposers over a toy rule world (see conftest.py)."""
-
-from pytest_textgrad.optim.search import Proposal, Search, SearchConfig, SearchState, project
+"""The candidate search through scripted proposers over a toy rule world (see search_toys.py)."""
 
 from search_toys import KEY, ScriptedProposer, ToyEvaluator, add, rewrite
+
+from pytest_textgrad.optim.search import Proposal, Search, SearchConfig, SearchState, project
 
 NEEDS = {"t1": {"R1."}, "t2": {"R2."}, "t3": {"R3."}, "p1": {"Base."}, "h1": {"Base."}}
 TRAIN, HOLDOUT = ["t1", "t2", "t3", "p1"], ["h1"]
