@@ -20,7 +20,7 @@ replaces the accepted text, so under ``strict`` no regression ever gets through.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -77,15 +77,25 @@ class Search:
     def exhausted(self) -> bool:
         return self.budget.exhausted(self.state.calls, self.state.cost)
 
-    def run(self, steps: int) -> SearchState:
-        """Run up to ``steps`` steps (counting those a resumed state already made)."""
+    def start(self) -> bool:
+        """Run the accepted text on every train test not known yet (the baseline); False when the
+        budget ran out first. ``run`` calls it; a caller driving ``step()`` itself calls it once."""
         if not self.state.baseline_done:
             try:
                 self.gauntlet.baseline()
             except OutOfBudget:
-                return self.state
+                return False
+        return True
+
+    def run(self, steps: int, on_step: Callable[[StepLog], None] | None = None) -> SearchState:
+        """Run up to ``steps`` steps (counting those a resumed state already made); ``on_step`` sees
+        each step's log once it is done (the plugin writes its journal there)."""
+        if not self.start():
+            return self.state
         while len(self.state.steps) < steps and not self.exhausted:
             log = self.step()
+            if on_step is not None:
+                on_step(log)
             if not log.tried and not self.state.failing() and not self._ablation_left():
                 break
         return self.state

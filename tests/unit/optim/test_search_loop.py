@@ -161,3 +161,17 @@ def test_an_edit_that_does_not_apply_is_noted_not_evaluated():
     state = search(evaluator, proposer, k=1, ablation=False).run(1)
     assert "not in the prompt" in state.steps[0].notes[0]
     assert evaluator.log == [("Base.", t) for t in TRAIN]
+
+
+def test_a_journal_written_after_every_step_resumes_the_run(tmp_path):
+    needs = {f"t{i}": {f"R{i}."} for i in range(1, 4)}
+    journal = tmp_path / "search.json"
+    first = search(ToyEvaluator(needs), ScriptedProposer([_needed] * 9), train=list(needs), holdout=[], k=1, batch=1)
+    first.run(2, on_step=lambda log: journal.write_text(first.state.model_dump_json()))
+    evaluator = ToyEvaluator(needs)
+    state = SearchState.model_validate_json(journal.read_text())
+    resumed = Search(evaluator, ScriptedProposer([_needed] * 9), config=SearchConfig(k=1, batch=1), state=state)
+    assert resumed.start()  # the baseline is in the journal: nothing runs
+    assert evaluator.log == []
+    assert [s.number for s in resumed.run(3).steps] == [1, 2, 3]
+    assert len(resumed.state.failing()) == 0
