@@ -7,6 +7,7 @@ and cost budget, and keeps all of it in a serializable :class:`SearchState`.
 """
 
 from .budget import Budget, Projection, project
+from .config import SearchConfig
 from .evaluation import Gauntlet, OutOfBudget, Trial
 from .pool import Member, Pool
 from .protocols import (
@@ -21,7 +22,7 @@ from .protocols import (
     TestFeedback,
     TestOutcome,
 )
-from .search import Search, SearchConfig
+from .search import Search
 from .sentences import EditError, apply, diff, restore, sentences, with_added, without
 from .state import SearchState, StepLog, Tried
 from .verdict import AcceptRule, Comparison, accepts, compare

@@ -92,6 +92,29 @@ class Gauntlet:
         else:
             raise OutOfBudget
 
+    def minibatch(self, size: int) -> list[str]:
+        """The next failing tests in rotation; a stale one is re-run first (it may pass by now)."""
+        state, batch = self.state, []
+        failing = state.failing()
+        for offset in range(len(failing)):
+            if len(batch) >= size:
+                break
+            test = failing[(state.cursor + offset) % len(failing)]
+            if test in state.stale:
+                try:
+                    outcomes = self.run(state.accepted, [test], stop_on_regression=False)
+                except OutOfBudget:
+                    break
+                if not outcomes:
+                    break
+                state.current[test] = outcomes[0]
+                state.stale.remove(test)
+                if outcomes[0].passed:
+                    continue
+            batch.append(test)
+        state.cursor += max(1, len(batch))
+        return batch
+
     def probe(self, text: str, first: Sequence[str]) -> Trial:
         """Stage 1 only: the tests the candidate was made for."""
         trial = Trial(text=text)

@@ -22,29 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel, Field
-
+from . import variants
 from .budget import Budget
+from .config import SearchConfig
 from .evaluation import Gauntlet, OutOfBudget, Trial
-from .protocols import EditKind, Evaluator, Proposal, ProposalRequest, Proposer, Rejected, TestFeedback
-from .sentences import EditError, apply, diff, fingerprint, restore, sentences, with_added, without
+from .proposing import candidates
+from .protocols import Evaluator, Proposal, Proposer, Rejected
+from .sentences import diff, fingerprint, with_added, without
 from .state import Origin, SearchState, StepLog, Tried
-from .verdict import AcceptRule, accepts
-
-
-class SearchConfig(BaseModel):
-    k: int = 3
-    batch: int = 3
-    accept: AcceptRule = "strict"
-    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "replace", "delete", "rewrite"])
-    repair: bool = True
-    merge: bool = True
-    ablation: bool = True
-    shown_rejections: int = 5
-    recheck_failing: bool = False
-    """Run every failing test for every surviving candidate (see :mod:`.evaluation`)."""
-    max_calls: int | None = None
-    max_cost: float | None = None
+from .verdict import accepts
 
 
 class Search:
@@ -62,7 +48,13 @@ class Search:
         role: str = "prompt",
         config: SearchConfig | None = None,
         state: SearchState | None = None,
+        guard: Callable[[str], str | None] | None = None,
+        review: Callable[[Tried], bool | None] | None = None,
     ) -> None:
+        """``guard(text)`` returns why a text must not even be tried (a template field it drops...),
+        or None; ``review(tried)`` may veto (False) a candidate the rule would accept."""
+        self.guard = guard
+        self.review = review
         self.config = config or SearchConfig()
         self.state = state or SearchState(
             key=key, role=role, original=text, accepted=text, train=list(train), holdout=list(holdout)
@@ -106,9 +98,9 @@ class Search:
         log = StepLog(number=len(state.steps) + 1, failing_before=len(state.failing()))
         state.steps.append(log)
         accepted = False
-        log.batch = self._minibatch()
+        log.batch = self.gauntlet.minibatch(self.config.batch)
         if log.batch:
-            fresh = self._candidates(log)
+            fresh = candidates(self.state, self.proposer, self.config, self.budget, log, self._fresh)
             state.idle = 0 if fresh else state.idle + 1
             accepted = self._try_candidates(fresh, log)
             if not fresh and self.config.merge and not self.exhausted:
@@ -117,69 +109,6 @@ class Search:
             self._ablate(log)
         log.failing_after = len(state.failing())
         return log
-
-    def _minibatch(self) -> list[str]:
-        """The next failing tests in rotation; a stale one is re-run first (it may pass by now)."""
-        state, batch = self.state, []
-        failing = state.failing()
-        for offset in range(len(failing)):
-            if len(batch) >= self.config.batch:
-                break
-            test = failing[(state.cursor + offset) % len(failing)]
-            if test in state.stale:
-                try:
-                    outcomes = self.gauntlet.run(state.accepted, [test], stop_on_regression=False)
-                except OutOfBudget:
-                    break
-                if not outcomes:
-                    break
-                state.current[test] = outcomes[0]
-                state.stale.remove(test)
-                if outcomes[0].passed:
-                    continue
-            batch.append(test)
-        state.cursor += max(1, len(batch))
-        return batch
-
-    def _candidates(self, log: StepLog) -> list[tuple[str, Proposal]]:
-        state = self.state
-        remaining = self.budget.remaining_calls(state.calls)
-        k = self.config.k if remaining is None else min(self.config.k, remaining)
-        if k <= 0:
-            return []
-        request = ProposalRequest(
-            key=state.key,
-            role=state.role,
-            text=state.accepted,
-            feedback=[
-                TestFeedback(test=t, feedback=state.current[t].feedback, score=state.current[t].score)
-                for t in log.batch
-            ],
-            rejected=state.rejected[-self.config.shown_rejections :],
-            k=k,
-            kinds=self.config.kinds,
-            attempt=state.idle,
-        )
-        answer = self.proposer.propose(request)
-        state.calls += answer.calls
-        state.cost += answer.cost
-        log.notes.extend(answer.notes)
-        fresh: list[tuple[str, Proposal]] = []
-        for proposal in answer.proposals:
-            try:
-                text = apply(state.accepted, proposal)
-            except EditError as error:
-                log.notes.append(f"{proposal.kind}: {error}")
-                continue
-            key = fingerprint(text)
-            if key == fingerprint(state.accepted):
-                log.notes.append(f"{proposal.kind}: no change")
-            elif key in state.seen:
-                log.notes.append(f"{proposal.kind}: already evaluated ({state.seen[key].why})")
-                self._reshow(text)
-            elif all(fingerprint(t) != key for t, _ in fresh):
-                fresh.append((text, proposal))
-        return fresh
 
     def _try_candidates(self, fresh: list[tuple[str, Proposal]], log: StepLog) -> bool:
         parent = self.state.accepted
@@ -195,21 +124,17 @@ class Search:
         done: set[str] = set()
         fixes = {frozenset(p.comparison(self.state).fixed) for p in probes}
         if self.config.merge and len(probes) > 1 and len(fixes) > 1:
-            added = [s for p in probes for s in diff(parent, p.text)[0]]
-            merged = with_added(parent, added)
-            if self._fresh(merged):
+            merge = variants.merged(parent, [p.text for p in probes])
+            if self._fresh(merge):
                 first = list(dict.fromkeys(t for p in probes for t in p.comparison(self.state).fixed))
-                if self._judge(self.gauntlet.trial(merged, first), "merge", log):
+                if self._judge(self.gauntlet.trial(merge, first), "merge", log):
                     accepted = True
-                    have = {fingerprint(s) for s in sentences(merged)}
-                    done = {
-                        p.text for p in probes if all(fingerprint(s) in have for s in diff(parent, p.text)[0])
-                    }
+                    done = {p.text for p in probes if variants.subsumed(parent, merge, p.text)}
         for probe in probes:
             if probe.text in done or self.exhausted:
                 continue
             if self.state.accepted != parent:  # rebase what it added onto the new accepted text
-                text = with_added(self.state.accepted, diff(parent, probe.text)[0])
+                text = variants.rebased(parent, probe.text, self.state.accepted)
                 if not self._fresh(text):
                     continue
                 trial = self.gauntlet.trial(text, probe.comparison(self.state).fixed or log.batch)
@@ -224,43 +149,38 @@ class Search:
     # ----- repair, merge, ablation -------------------------------------------------------------------
     def _repair(self, trial: Trial, parent: str, log: StepLog) -> bool:
         """Put back what the candidate dropped; then try each sentence it added on its own."""
-        added, dropped = diff(parent, trial.text)
         first = trial.comparison(self.state).fixed or log.batch
-        if dropped:
-            restored = restore(trial.text, parent, dropped)
-            if self._fresh(restored) and self._judge(self.gauntlet.trial(restored, first), "restore", log):
-                return True
+        restored = variants.restored(trial.text, parent)
+        if (
+            restored
+            and self._fresh(restored)
+            and self._judge(self.gauntlet.trial(restored, first), "restore", log)
+        ):
+            return True
         accepted = False
-        if len(added) > 1 or (added and dropped):
-            for sentence in added:
-                if self.exhausted:
-                    break
-                single = with_added(self.state.accepted, [sentence])
-                if self._fresh(single) and self._judge(self.gauntlet.trial(single, first), "split", log):
-                    accepted = True
+        for sentence in variants.split(trial.text, parent):
+            if self.exhausted:
+                break
+            single = with_added(self.state.accepted, [sentence])
+            if self._fresh(single) and self._judge(self.gauntlet.trial(single, first), "split", log):
+                accepted = True
         return accepted
 
     def _pool_merge(self, log: StepLog) -> bool:
         """Merge two pool members that beat the accepted text on disjoint tests."""
         current = {t: o.score + (1.0 if o.passed else 0.0) for t, o in self.state.current.items()}
         for a, b in self.state.pool.disjoint_pairs(current):
-            added = diff(self.state.accepted, a.text)[0] + diff(self.state.accepted, b.text)[0]
-            merged = with_added(self.state.accepted, added)
-            if self._fresh(merged):
+            merge = variants.merged(self.state.accepted, [a.text, b.text])
+            if self._fresh(merge):
                 gains = [t for t in self.state.failing() if a.scores.get(t, 0) > 1 or b.scores.get(t, 0) > 1]
-                return self._judge(self.gauntlet.trial(merged, gains or log.batch), "merge", log)
+                return self._judge(self.gauntlet.trial(merge, gains or log.batch), "merge", log)
         return False
 
     def _ablation_order(self) -> list[str]:
         """Sentences worth trying to delete: blamed ones (most first) always; the others, newest
         first, only once the proposer has nothing new or no train test fails (a full run each)."""
-        found = sentences(self.state.accepted)
-        if len(found) < 2:
-            return []
-        blame = self.state.blame
-        ranked = sorted(reversed(found), key=lambda s: -blame.get(fingerprint(s), 0))
-        if self.state.idle == 0 and self.state.failing():
-            ranked = [s for s in ranked if blame.get(fingerprint(s), 0) > 0]
+        blamed_only = self.state.idle == 0 and bool(self.state.failing())
+        ranked = variants.ablation_order(self.state.accepted, self.state.blame, blamed_only)
         return [s for s in ranked if self._fresh(without(self.state.accepted, s))]
 
     def _ablation_left(self) -> bool:
@@ -278,8 +198,16 @@ class Search:
 
     # ----- bookkeeping -------------------------------------------------------------------------------
     def _fresh(self, text: str) -> bool:
+        """Not the accepted text, never evaluated, and allowed by the guard (a refusal is kept)."""
         key = fingerprint(text)
-        return key != fingerprint(self.state.accepted) and key not in self.state.seen
+        if key == fingerprint(self.state.accepted) or key in self.state.seen:
+            return False
+        refusal = self.guard(text) if self.guard is not None else None
+        if refusal:
+            self.state.seen[key] = Tried(text=text, why=refusal)
+            self.state.rejected.append(Rejected(text=text, why=f"Rejected: {refusal}."))
+            return False
+        return True
 
     def _judge(self, trial: Trial, origin: Origin, log: StepLog) -> bool:
         """Accept ``trial`` if it is complete and the rule allows it; record it either way."""
@@ -291,6 +219,10 @@ class Search:
                 ok, why = True, "the deleted sentence was not needed by any test"
         else:
             ok, why = False, trial.stopped
+        if ok and self.review is not None:
+            verdict = self.review(self._tried(trial, origin, why, accepted=True))
+            if verdict is False:
+                ok, why = False, f"refused by review ({why})"
         if trial.train_complete:
             known = {**state.current, **trial.outcomes}  # a test not run counts as unchanged
             state.pool.add(trial.text, [known[t] for t in state.train if t in known], accepted=ok)
@@ -322,14 +254,6 @@ class Search:
         for test in tried.broken[:2]:
             details.append(f"It broke {test}: {trial.outcomes[test].feedback[:300]}")
         state.rejected.append(Rejected(text=trial.text, why="\n".join(details)))
-
-    def _reshow(self, text: str) -> None:
-        """A rejected text came back: move its rejection to the end so the next request shows it."""
-        key = fingerprint(text)
-        for index, rejected in enumerate(self.state.rejected):
-            if fingerprint(rejected.text) == key:
-                self.state.rejected.append(self.state.rejected.pop(index))
-                return
 
     def _tried(self, trial: Trial, origin: Origin, why: str, accepted: bool) -> Tried:
         comparison = trial.comparison(self.state)

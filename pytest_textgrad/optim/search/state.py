@@ -72,6 +72,14 @@ class SearchState(BaseModel):
     def passing(self, tests: list[str]) -> list[str]:
         return [t for t in tests if t in self.current and self.current[t].passed]
 
+    def reshow(self, text: str) -> None:
+        """A rejected text came back: move its rejection last, so the next request shows it."""
+        key = " ".join(text.split())
+        for index, rejected in enumerate(self.rejected):
+            if " ".join(rejected.text.split()) == key:
+                self.rejected.append(self.rejected.pop(index))
+                return
+
     def by_breaks(self, tests: list[str]) -> list[str]:
         """Tests ordered by how often they broke before (most first), stable otherwise."""
         return sorted(tests, key=lambda t: -self.breaks.get(t, 0))

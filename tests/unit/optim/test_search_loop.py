@@ -77,7 +77,7 @@ def test_a_text_is_never_evaluated_twice_and_the_next_request_changes():
     proposer = ScriptedProposer([[add("Noise.")], [add("Noise.")], [add("Noise.")]])
     state = search(evaluator, proposer, k=1, ablation=False).run(3)
     assert evaluator.runs_of("Base. Noise.") == ["t1", "t2", "t3"]
-    assert "already evaluated" in state.steps[1].notes[0]
+    assert "already tried" in state.steps[1].notes[0]
     assert [r.attempt for r in proposer.requests] == [0, 0, 1]
     assert proposer.requests[1].rejected[-1].text == "Base. Noise."
     assert proposer.requests[1].model_dump() != proposer.requests[2].model_dump()
@@ -175,3 +175,24 @@ def test_a_journal_written_after_every_step_resumes_the_run(tmp_path):
     assert evaluator.log == []
     assert [s.number for s in resumed.run(3).steps] == [1, 2, 3]
     assert len(resumed.state.failing()) == 0
+
+
+def test_a_guard_refuses_texts_before_any_test_runs_and_a_review_can_veto():
+    evaluator = ToyEvaluator(NEEDS)
+    proposer = ScriptedProposer([[add("R1."), add("R2.")]])
+    guarded = Search(
+        evaluator,
+        proposer,
+        key=KEY,
+        text="Base.",
+        train=TRAIN,
+        holdout=HOLDOUT,
+        config=SearchConfig(k=2, ablation=False),
+        guard=lambda text: "it mentions R1" if "R1." in text else None,
+        review=lambda tried: False if "R2." in tried.text else None,
+    )
+    state = guarded.run(1)
+    assert state.accepted == "Base."
+    assert evaluator.runs_of("Base. R1.") == []
+    assert "refused before any test ran (it mentions R1)" in state.steps[0].notes[0]
+    assert [t.why.split(" (")[0] for t in state.steps[0].tried] == ["refused by review"]

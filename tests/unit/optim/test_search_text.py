@@ -108,3 +108,19 @@ def test_pool_keeps_members_best_on_some_test_and_pairs_disjoint_winners():
     relative = {"a": 0.0, "b": 0.0, "c": 2.0}
     pairs = pool.disjoint_pairs(relative)
     assert [(a.text, b.text) for a, b in pairs] == [("fixes a", "fixes b")]
+
+
+def test_variants_merge_rebase_restore_split_and_rank_ablations():
+    from pytest_textgrad.optim.search import variants
+
+    parent = "A. B."
+    assert variants.merged(parent, ["A. B. C.", "A. D.", "A. B. C. E."]) == "A. B. C. D. E."
+    assert variants.subsumed(parent, "A. B. C. D.", "A. D.") and not variants.subsumed(parent, "A. B. C.", "A. D.")
+    assert variants.rebased(parent, "A. B. C.", "A. B. X.") == "A. B. X. C."
+    assert variants.restored("A. C.", parent) == "A. B. C." and variants.restored("A. B. C.", parent) is None
+    assert variants.split("A. C. D.", parent) == ["C.", "D."]  # B was dropped too
+    assert variants.split("A. B. C.", parent) == []  # one addition alone is the candidate itself
+    blame = {"B.": 2}
+    assert variants.ablation_order("A. B. C.", blame, blamed_only=False) == ["B.", "C.", "A."]
+    assert variants.ablation_order("A. B. C.", blame, blamed_only=True) == ["B."]
+    assert variants.ablation_order("A.", blame, blamed_only=False) == []
