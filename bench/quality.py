@@ -185,7 +185,10 @@ def main() -> None:
     args = parser.parse_args()
     seeds = range(1, args.worlds + 1)
     methods = {
-        "ours, defaults (k=3, edits+rewrites, repair, merge, ablation)": lambda w: run_ours(w, SearchConfig()),
+        "ours, defaults (k=3: add, rewrite, replace; repair, merge, ablation)": lambda w: run_ours(
+            w, SearchConfig()
+        ),
+        "ours, one-sentence adds only (k=3)": lambda w: run_ours(w, SearchConfig(kinds=["add"])),
         "ours, --tg-accept improve (net gain)": lambda w: run_ours(w, SearchConfig(accept="improve")),
         "ours, greedy (k=1 rewrite, no repair/merge/ablation)": lambda w: run_ours(
             w, SearchConfig(k=1, kinds=["rewrite"], repair=False, merge=False, ablation=False)

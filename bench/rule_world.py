@@ -7,8 +7,9 @@ probability 0.3. Everything is seeded; the same world runs every optimizer.
 World (per seed):
 - 10 needed rules "Always mention the <topic>."; 2 pairs of them conflict (both present: the
   model obeys neither) and different tests need each side, so no prompt passes everything;
-- 5 tempting harmful rules "Always mention the <topic> and promise a full refund.": they satisfy
-  the topic's tests but each breaks 3 random tests (train or held-out) that forbid refund promises;
+- 5 tempting harmful rules "Always mention the <topic> and promise a full refund." (for 5 of the
+  topics; the same wording for another topic means nothing to the model): they satisfy the topic's
+  tests but each breaks 3 random tests (train or held-out) that forbid refund promises;
 - 36 tests (24 train + 12 held-out), each needing 1 or 2 topics; score = share of its conditions met;
 - the initial prompt: 2 neutral sentences, 3 needed rules and 1 harmful rule.
 """
@@ -102,7 +103,7 @@ class World:
         """(passed, score, feedback) of ``test`` with ``text`` as the system prompt (no call counted)."""
         present = set(norm_sentences(text))
         has_rule = {i for i, t in enumerate(self.topics) if rule(t) in present}
-        has_harm = {i for i, t in enumerate(self.topics) if harmful(t) in present}
+        has_harm = {i for i in self.harmful_topics if harmful(self.topics[i]) in present}
         blocked = {x for a, b in self.conflicts if a in has_rule and b in has_rule for x in (a, b)}
         messages, met = [], 0
         for need in test.needs:
@@ -179,25 +180,39 @@ class Critic:
         return " ".join(kept + adds)
 
     def _tempt(self, adds: list[str], rng: random.Random) -> list[str]:
-        topics = self.world.topics
+        """Slip in one of the world's 5 harmful rules: in place of the rule it tempts away from, if
+        one of ``adds`` is such a rule, else in place of a random addition (or as an extra one)."""
+        world = self.world
+        tempting = [i for i, s in enumerate(adds) for h in world.harmful_topics if s == rule(world.topics[h])]
+        if tempting:
+            i = rng.choice(tempting)
+            topic = next(world.topics[h] for h in world.harmful_topics if adds[i] == rule(world.topics[h]))
+            return [*adds[:i], harmful(topic), *adds[i + 1 :]]
+        slipped = harmful(world.topics[rng.choice(world.harmful_topics)])
         if adds:
             i = rng.randrange(len(adds))
-            topic = next(t for t in topics if rule(t) == adds[i])
-            return [*adds[:i], harmful(topic), *adds[i + 1 :]]
-        return [harmful(rng.choice(topics))]
+            return [*adds[:i], slipped, *adds[i + 1 :]]
+        return [slipped]
 
-    def edit(self, text: str, feedback: str, rng: random.Random) -> dict:
+    def edit(self, text: str, feedback: str, rng: random.Random, kind: str) -> dict:
+        """One sentence-level change of the ``kind`` asked for, from one test's feedback.
+
+        The sentence it writes is the rule the feedback names (the tempting harmful variant with
+        p = 0.3); the sentence it picks to delete or replace is the harmful one the feedback
+        blames, else a random one (asked to delete or replace, it always picks something).
+        """
         present = norm_sentences(text)
         add, blame = self._wanted(feedback)
         blame = [s for s in blame if s in present]
-        if blame:
-            return {"kind": "delete", "target": rng.choice(blame)}
-        if add:
-            sentence = self._tempt(add[:1], rng)[0] if rng.random() < P_HARMFUL else add[0]
-            return {"kind": "add", "sentence": sentence}
-        # nothing it understands (a conflict): restate a rule the feedback names
-        topic = next((t for t in self.world.topics if t in feedback), self.world.topics[0])
-        return {"kind": "add", "sentence": rule(topic)}
+        if not add:  # nothing it understands (a conflict): restate a rule the feedback names
+            add = [rule(next((t for t in self.world.topics if t in feedback), self.world.topics[0]))]
+        sentence = self._tempt(add[:1], rng)[0] if rng.random() < P_HARMFUL else add[0]
+        target = rng.choice(blame or present)
+        if kind == "add":
+            return {"sentence": sentence}
+        if kind == "delete":
+            return {"target": target}
+        return {"target": target, "sentence": sentence}
 
 
 class CriticEngine(EngineLM):
@@ -217,6 +232,8 @@ class CriticEngine(EngineLM):
         feedbacks = re.findall(r"<FEEDBACK[^>]*>\n(.*?)\n</FEEDBACK>", content, re.DOTALL)
         sample = int(re.search(r"Proposal (\d+) of", content).group(1)) - 1
         rng = self.critic.rng(content, temperature)
-        if '"kind": "rewrite"' in content.rsplit("\n\n", 1)[-1]:
-            return json.dumps({"kind": "rewrite", "text": self.critic.rewrite(text, feedbacks, rng)})
-        return json.dumps(self.critic.edit(text, feedbacks[sample % len(feedbacks)], rng))
+        asked = content.rsplit("\n\n", 1)[-1]
+        if "Rewrite the whole prompt" in asked:
+            return json.dumps({"text": self.critic.rewrite(text, feedbacks, rng)})
+        kind = "replace" if "should replace it" in asked else "delete" if "causes the failures" in asked else "add"
+        return json.dumps(self.critic.edit(text, feedbacks[sample % len(feedbacks)], rng, kind))

@@ -15,8 +15,9 @@ class SearchConfig(BaseModel):
     """Failing tests per minibatch (``--tg-batch``)."""
     accept: AcceptRule = "strict"
     """``strict``: progress and no regression; ``improve``: a net gain (``--tg-accept``)."""
-    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "replace", "delete", "rewrite"])
-    """Kinds of change asked for, one per sample in turn (small models: leave out ``rewrite``)."""
+    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "rewrite", "replace", "delete"])
+    """Kinds of change asked for, one per sample in turn (with k=3: add, rewrite, replace; deletions
+    come mostly from ablation; small models: leave out ``rewrite``)."""
     repair: bool = True
     merge: bool = True
     ablation: bool = True

@@ -93,13 +93,19 @@ class Gauntlet:
             raise OutOfBudget
 
     def minibatch(self, size: int) -> list[str]:
-        """The next failing tests in rotation; a stale one is re-run first (it may pass by now)."""
+        """The next failing tests: those that were in fewest fruitless minibatches first, in rotation
+        among equals (so a test no candidate can fix stops taking every step); a stale one is re-run
+        first (it may pass by now)."""
         state, batch = self.state, []
         failing = state.failing()
-        for offset in range(len(failing)):
+        count = len(failing)
+        order = sorted(
+            range(count), key=lambda i: (state.futile.get(failing[i], 0), (i - state.cursor) % max(1, count))
+        )
+        for index in order:
             if len(batch) >= size:
                 break
-            test = failing[(state.cursor + offset) % len(failing)]
+            test = failing[index]
             if test in state.stale:
                 try:
                     outcomes = self.run(state.accepted, [test], stop_on_regression=False)

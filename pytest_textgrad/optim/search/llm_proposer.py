@@ -1,10 +1,11 @@
 """A :class:`~.protocols.Proposer` over any engine: short prompts that ask for one change each.
 
 Each of the ``k`` samples is one call asking for one change of a given kind (add, replace or
-delete one sentence, or rewrite the whole prompt), so a small model only has to write a sentence
-where it could not reproduce a whole prompt. The samples run concurrently. The prompt names the
-sample and the attempt, and the temperature rises with ``attempt``: a request that came back with
-nothing new is never sent identically again (nor answered from the response cache).
+delete one sentence, or rewrite the whole prompt) with a JSON schema holding only that kind's
+fields, so a small model only has to write a sentence where it could not reproduce a whole
+prompt. The samples run concurrently. The prompt names the sample and the attempt, and the
+temperature rises with ``attempt``: a request that came back with nothing new is never sent
+identically again (nor answered from the response cache).
 """
 
 from __future__ import annotations
@@ -22,35 +23,33 @@ SYSTEM = (
     "You improve a prompt so that failing tests pass, changing as little as possible. Reply with JSON only."
 )
 
-ASK = {
-    "add": 'Add ONE sentence that makes the failing tests pass: {"kind": "add", "sentence": "..."}',
+ASK: dict[str, str] = {
+    "add": "Write ONE new sentence to add to the prompt so that the failing tests pass.",
     "replace": (
-        "Replace ONE existing sentence (copy it exactly as target) with a better one: "
-        '{"kind": "replace", "target": "...", "sentence": "..."}'
+        'Pick ONE sentence of the prompt, copy it exactly as "target", and write the sentence that '
+        'should replace it as "sentence".'
     ),
-    "delete": (
-        'Delete ONE sentence that causes the failures (copy it exactly): {"kind": "delete", "target": "..."}'
-    ),
-    "rewrite": (
-        "Rewrite the whole prompt, keeping every sentence that still helps: "
-        '{"kind": "rewrite", "text": "..."}'
-    ),
+    "delete": 'Pick ONE sentence of the prompt that causes the failures and copy it exactly as "target".',
+    "rewrite": 'Rewrite the whole prompt as "text", keeping every sentence that still helps.',
 }
+FIELDS: dict[str, tuple[str, ...]] = {
+    "add": ("sentence",),
+    "replace": ("target", "sentence"),
+    "delete": ("target",),
+    "rewrite": ("text",),
+}
+SENTENCE_LIMIT, TEXT_LIMIT = 300, 1000
 
 
-def edit_schema(max_length: int = 1000) -> dict[str, Any]:
-    """The JSON schema of one change (strings bounded: llama.cpp's grammar sampler needs it)."""
-    text = {"type": "string", "maxLength": max_length}
-    short = {"type": "string", "maxLength": 400}
+def edit_schema(kind: EditKind) -> dict[str, Any]:
+    """The JSON schema of one change of ``kind``: only the fields it needs, strings bounded
+    (llama.cpp's grammar sampler is much faster with bounds, and small models stay on task)."""
+    fields = FIELDS[kind]
+    limit = {f: TEXT_LIMIT if f == "text" else SENTENCE_LIMIT for f in fields}
     return {
         "type": "object",
-        "properties": {
-            "kind": {"type": "string", "enum": list(ASK)},
-            "target": short,
-            "sentence": short,
-            "text": text,
-        },
-        "required": ["kind"],
+        "properties": {f: {"type": "string", "maxLength": limit[f]} for f in fields},
+        "required": list(fields),
     }
 
 
@@ -68,8 +67,13 @@ def request_prompt(request: ProposalRequest, kind: EditKind, sample: int) -> str
     return "\n\n".join(parts)
 
 
-def parse_change(reply: str) -> Proposal:
-    """The change in ``reply``; raises ``ValueError`` saying why it is unusable."""
+def _meaningful(value: str) -> bool:
+    """Not empty and not a placeholder such as "..." (small models copy those)."""
+    return any(ch.isalnum() for ch in value)
+
+
+def parse_change(reply: str, kind: EditKind) -> Proposal:
+    """The change of ``kind`` in ``reply``; raises ``ValueError`` saying why it is unusable."""
     fenced = re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", reply, flags=re.DOTALL)
     start, end = reply.find("{"), reply.rfind("}")
     for candidate in [*fenced, reply[start : end + 1] if 0 <= start < end else ""]:
@@ -77,14 +81,16 @@ def parse_change(reply: str) -> Proposal:
             data = json.loads(candidate, strict=False)
         except json.JSONDecodeError:
             continue
-        if not isinstance(data, dict) or data.get("kind") not in ASK:
+        if not isinstance(data, dict):
             continue
-        kind = data["kind"]
-        sentence = str(data.get("sentence") or "").strip()
+        values = {f: str(data.get(f) or "").strip() for f in FIELDS[kind]}
+        empty = [f for f, v in values.items() if not _meaningful(v)]
+        if empty:
+            raise ValueError(f"{', '.join(empty)} was empty or a placeholder")
         if kind == "rewrite":
-            return Proposal(kind="rewrite", text=str(data.get("text") or sentence).strip())
-        return Proposal(kind=kind, text=sentence, target=str(data.get("target") or "").strip())
-    raise ValueError("the reply held no JSON object with a known kind")
+            return Proposal(kind="rewrite", text=values["text"])
+        return Proposal(kind=kind, text=values.get("sentence", ""), target=values.get("target", ""))
+    raise ValueError("the reply held no JSON object")
 
 
 class LLMProposer:
@@ -101,12 +107,12 @@ class LLMProposer:
             self.engine,
             request_prompt(request, kind, sample),
             SYSTEM,
-            json_schema=edit_schema(),
+            json_schema=edit_schema(kind),
             temperature=temperature,
             **self.params,
         )
         try:
-            return parse_change(reply), ""
+            return parse_change(reply, kind), ""
         except ValueError as error:
             return None, f"sample {sample + 1} ({kind}): {error}"
 

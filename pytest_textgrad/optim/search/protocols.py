@@ -91,7 +91,7 @@ class ProposalRequest(BaseModel):
     feedback: list[TestFeedback]
     rejected: list[Rejected] = Field(default_factory=list)
     k: int = 1
-    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "replace", "delete", "rewrite"])
+    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "rewrite", "replace", "delete"])
     attempt: int = 0
     """How many times in a row this request came back with nothing new: raise temperature with it."""
 

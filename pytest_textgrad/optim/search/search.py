@@ -107,6 +107,9 @@ class Search:
                 accepted = self._pool_merge(log) or accepted
         if not accepted and self.config.ablation and not self.exhausted:
             self._ablate(log)
+        for test in log.batch:
+            if not state.current[test].passed:
+                state.futile[test] = state.futile.get(test, 0) + 1
         log.failing_after = len(state.failing())
         return log
 

@@ -56,6 +56,8 @@ class SearchState(BaseModel):
     rejected: list[Rejected] = Field(default_factory=list)
     breaks: dict[str, int] = Field(default_factory=dict)
     blame: dict[str, int] = Field(default_factory=dict)
+    futile: dict[str, int] = Field(default_factory=dict)
+    """Per test: minibatches it was in that left it failing (it is picked later next time)."""
     pool: Pool = Field(default_factory=Pool)
     steps: list[StepLog] = Field(default_factory=list)
     cursor: int = 0

@@ -20,11 +20,12 @@ REQUEST = ProposalRequest(
 
 
 def _reply(conversation: str) -> str:
-    if '"kind": "rewrite"' in conversation.rsplit("\n\n", 1)[-1]:
-        return json.dumps({"kind": "rewrite", "text": "Base. R1. Polite."})
-    if '"kind": "delete"' in conversation.rsplit("\n\n", 1)[-1]:
-        return "I would rather not."
-    return '```json\n{"kind": "add", "sentence": "R1."}\n```'
+    asked = conversation.rsplit("\n\n", 1)[-1]
+    if "Rewrite the whole prompt" in asked:
+        return json.dumps({"text": "Base. R1. Polite."})
+    if "causes the failures" in asked:
+        return '{"target": "..."}'  # a placeholder copied from nowhere: unusable
+    return '```json\n{"sentence": "R1."}\n```'
 
 
 def test_each_sample_asks_for_one_kind_and_the_replies_become_proposals():
@@ -32,16 +33,18 @@ def test_each_sample_asks_for_one_kind_and_the_replies_become_proposals():
     answer = LLMProposer(engine).propose(REQUEST)
     assert [(p.kind, p.text) for p in answer.proposals] == [("add", "R1."), ("rewrite", "Base. R1. Polite.")]
     assert answer.calls == 3
-    assert answer.notes == ["sample 2 (delete): the reply held no JSON object with a known kind"]
+    assert answer.notes == ["sample 2 (delete): target was empty or a placeholder"]
     prompts = sorted(call.prompt for call in engine.calls)
     assert len(set(prompts)) == 3  # one distinct prompt per sample: no cache hit repeats a sample
     assert all("<PROMPT role=\"system prompt\">\nBase.\n</PROMPT>" in p for p in prompts)
     assert all("needs: R1." in p and "Base. Noise." in p for p in prompts)
-    assert all(call.params.get("json_schema") == edit_schema() for call in engine.calls)
+    schemas = {json.dumps(call.params.get("json_schema"), sort_keys=True) for call in engine.calls}
+    assert schemas == {json.dumps(edit_schema(k), sort_keys=True) for k in ("add", "delete", "rewrite")}
+    assert edit_schema("add")["required"] == ["sentence"] and edit_schema("rewrite")["required"] == ["text"]
 
 
 def test_the_temperature_rises_with_the_attempt():
-    engine = ScriptedEngine(default='{"kind": "add", "sentence": "R1."}')
+    engine = ScriptedEngine(default='{"sentence": "R1."}')
     proposer = LLMProposer(engine, base_temperature=0.5)
     proposer.propose(REQUEST.model_copy(update={"k": 1}))
     proposer.propose(REQUEST.model_copy(update={"k": 1, "attempt": 2}))
@@ -50,19 +53,19 @@ def test_the_temperature_rises_with_the_attempt():
     assert engine.calls[0].prompt != engine.calls[1].prompt
 
 
-def test_parse_change_reads_replace_and_refuses_unknown_kinds():
-    change = parse_change('{"kind": "replace", "target": "Base.", "sentence": "Better."}')
+def test_parse_change_reads_the_fields_of_the_kind_asked_for_and_refuses_the_rest():
+    change = parse_change('{"target": "Base.", "sentence": "Better."}', "replace")
     assert (change.kind, change.target, change.text) == ("replace", "Base.", "Better.")
-    for reply in ('{"kind": "explode"}', "no json", '{"sentence": "x"}'):
+    for reply, kind in (("no json", "add"), ('{"sentence": "x"}', "replace"), ('{"sentence": " ... "}', "add")):
         try:
-            parse_change(reply)
+            parse_change(reply, kind)
         except ValueError:
             continue
-        raise AssertionError(f"accepted {reply!r}")
+        raise AssertionError(f"accepted {reply!r} as {kind}")
 
 
 def test_a_search_through_the_llm_proposer_fixes_a_test():
-    engine = ScriptedEngine(rules=[(r"needs: R1\.", '{"kind": "add", "sentence": "R1."}')], default="{}")
+    engine = ScriptedEngine(rules=[(r"needs: R1\.", '{"sentence": "R1.", "text": "Base. R1.", "target": "Base."}')])
     evaluator = ToyEvaluator({"t1": {"R1."}, "p1": {"Base."}})
     search = Search(
         evaluator, LLMProposer(engine), key=KEY, text="Base.", train=["t1", "p1"], config=SearchConfig(k=2)
