@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextvars
 import json
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ...engines.base import EngineLM, run_generate
 from .protocols import EditKind, Proposal, ProposalRequest, Proposals
+from .sentences import sentences
 
 SYSTEM = (
     "You improve a prompt so that failing tests pass, changing as little as possible. Reply with JSON only."
@@ -41,16 +43,18 @@ FIELDS: dict[str, tuple[str, ...]] = {
 SENTENCE_LIMIT, TEXT_LIMIT = 300, 1000
 
 
-def edit_schema(kind: EditKind) -> dict[str, Any]:
+def edit_schema(kind: EditKind, targets: Sequence[str] = ()) -> dict[str, Any]:
     """The JSON schema of one change of ``kind``: only the fields it needs, strings bounded
-    (llama.cpp's grammar sampler is much faster with bounds, and small models stay on task)."""
+    (llama.cpp's grammar sampler is much faster with bounds, and small models stay on task).
+    With ``targets`` (the prompt's sentences), ``target`` must be one of them: a model that
+    follows the schema cannot name a sentence the prompt does not have."""
     fields = FIELDS[kind]
-    limit = {f: TEXT_LIMIT if f == "text" else SENTENCE_LIMIT for f in fields}
-    return {
-        "type": "object",
-        "properties": {f: {"type": "string", "maxLength": limit[f]} for f in fields},
-        "required": list(fields),
+    properties: dict[str, Any] = {
+        f: {"type": "string", "maxLength": TEXT_LIMIT if f == "text" else SENTENCE_LIMIT} for f in fields
     }
+    if "target" in properties and targets:
+        properties["target"] = {"type": "string", "enum": list(dict.fromkeys(targets))}
+    return {"type": "object", "properties": properties, "required": list(fields)}
 
 
 def request_prompt(request: ProposalRequest, kind: EditKind, sample: int) -> str:
@@ -107,7 +111,7 @@ class LLMProposer:
             self.engine,
             request_prompt(request, kind, sample),
             SYSTEM,
-            json_schema=edit_schema(kind),
+            json_schema=edit_schema(kind, sentences(request.text)),
             temperature=temperature,
             **self.params,
         )

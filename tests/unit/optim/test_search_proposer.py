@@ -39,7 +39,9 @@ def test_each_sample_asks_for_one_kind_and_the_replies_become_proposals():
     assert all("<PROMPT role=\"system prompt\">\nBase.\n</PROMPT>" in p for p in prompts)
     assert all("needs: R1." in p and "Base. Noise." in p for p in prompts)
     schemas = {json.dumps(call.params.get("json_schema"), sort_keys=True) for call in engine.calls}
-    assert schemas == {json.dumps(edit_schema(k), sort_keys=True) for k in ("add", "delete", "rewrite")}
+    expected = {json.dumps(edit_schema(k, ["Base."]), sort_keys=True) for k in ("add", "delete", "rewrite")}
+    assert schemas == expected
+    assert edit_schema("delete", ["Base.", "Other."])["properties"]["target"]["enum"] == ["Base.", "Other."]
     assert edit_schema("add")["required"] == ["sentence"] and edit_schema("rewrite")["required"] == ["text"]
 
 
