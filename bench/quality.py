@@ -13,7 +13,8 @@ canonical rules; the line under it is the optimum among prompts that keep every 
 prompt passed (the most a strict gate can reach).
 
 (a) ours: pytest_textgrad.optim.search.Search with LLMProposer, whose prompts the simulated critic
-    reads (bench/rule_world.CriticEngine) - our real proposer path from prompt to parsed edit;
+    reads (bench/rule_world.CriticEngine) - our real proposer path from prompt to parsed edit -
+    with its defaults and a few variants (no gradient calls, adds only, `improve`, greedy);
 (b) TextGrad's loop: minibatch of 3, gradients for the failing ones, one rewrite, full validation
     on the train set and revert if it got worse (textgrad's prompt-optimization example);
 (c) GEPA (`pip install gepa`), defaults, with an adapter over the same world and critic.
@@ -78,8 +79,10 @@ class WithGradients:
         return answer
 
 
-def run_ours(world: World, config: SearchConfig) -> str:
-    proposer = WithGradients(LLMProposer(CriticEngine(Critic(world))), world)
+def run_ours(world: World, config: SearchConfig, gradients: bool = True) -> str:
+    proposer = LLMProposer(CriticEngine(Critic(world)))
+    if gradients:
+        proposer = WithGradients(proposer, world)
     search = Search(
         WorldEvaluator(world),
         proposer,
@@ -187,6 +190,9 @@ def main() -> None:
     methods = {
         "ours, defaults (k=3: add, rewrite, replace; repair, merge, ablation)": lambda w: run_ours(
             w, SearchConfig()
+        ),
+        "ours, defaults, feedback straight to the proposer (no gradient calls, as GEPA)": lambda w: run_ours(
+            w, SearchConfig(), gradients=False
         ),
         "ours, one-sentence adds only (k=3)": lambda w: run_ours(w, SearchConfig(kinds=["add"])),
         "ours, --tg-accept improve (net gain)": lambda w: run_ours(w, SearchConfig(accept="improve")),
