@@ -196,3 +196,35 @@ def test_a_guard_refuses_texts_before_any_test_runs_and_a_review_can_veto():
     assert evaluator.runs_of("Base. R1.") == []
     assert "refused before any test ran (it mentions R1)" in state.steps[0].notes[0]
     assert [t.why.split(" (")[0] for t in state.steps[0].tried] == ["refused by review"]
+
+
+def test_passing_tests_that_broke_before_run_first():
+    needs = {"t1": {"R1."}, "p1": {"Base."}, "p2": {"Two."}}
+    evaluator = ToyEvaluator(needs)
+    proposer = ScriptedProposer([[rewrite("Base. R1.")], [rewrite("Two. R1.")]])
+    search(evaluator, proposer, text="Base. Two.", train=["t1", "p1", "p2"], holdout=[], k=1, repair=False).run(2)
+    assert evaluator.runs_of("Base. R1.") == ["t1", "p1", "p2"]  # broke p2 (it dropped "Two.")
+    assert evaluator.runs_of("Two. R1.") == ["t1", "p2", "p1"]  # p2 first now; it passes, p1 breaks
+
+
+def test_failing_tests_outside_the_minibatch_go_stale_and_are_refreshed_when_picked():
+    needs = {"t1": {"R1."}, "t2": {"R1.", "R2."}}
+    evaluator = ToyEvaluator(needs)
+    proposer = ScriptedProposer([[add("R1.")], [add("Noise.")]])
+    s = search(evaluator, proposer, train=list(needs), holdout=[], k=1, batch=1, ablation=False)
+    s.run(1)
+    assert s.state.accepted == "Base. R1." and s.state.stale == ["t2"]
+    assert evaluator.runs_of("Base. R1.") == ["t1"]  # t2 was failing: not re-run
+    assert s.state.current["t2"].score == 0.0  # its outcome is the old one
+    s.run(2)
+    assert evaluator.runs_of("Base. R1.") == ["t1", "t2"]  # refreshed when picked for a minibatch
+    assert s.state.stale == [] and s.state.current["t2"].score == 0.5
+    assert s.state.steps[1].batch == ["t2"] and s.state.futile == {"t2": 1}
+
+
+def test_a_test_left_failing_by_its_minibatch_is_picked_after_the_others():
+    needs = {"t1": {"R1."}, "t2": {"R2."}, "t3": {"R3."}}
+    proposer = ScriptedProposer([[add("Noise.")], [add("Other.")], [add("More.")]])
+    state = search(ToyEvaluator(needs), proposer, train=list(needs), holdout=[], k=1, batch=1, ablation=False).run(3)
+    assert [s.batch for s in state.steps] == [["t1"], ["t2"], ["t3"]]
+    assert state.futile == {"t1": 1, "t2": 1, "t3": 1}
