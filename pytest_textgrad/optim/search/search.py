@@ -14,8 +14,10 @@ One step for one prompt:
    deletion that loses nothing is kept, so a sentence no test needs can go;
 6. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests.
 
-The gate: only a trial that ran every test (train and held-out) and passes :func:`.verdict.accepts`
-replaces the accepted text, so under ``strict`` no regression ever gets through.
+The gate: only a complete trial — the minibatch, every test that passes with the accepted text
+(train and held-out) and every held-out test not known yet — that :func:`.verdict.accepts` replaces
+the accepted text, so under ``strict`` no passing test ever fails afterwards. Failing tests that
+were not run keep their old outcome, marked stale, until a minibatch picks them.
 """
 
 from __future__ import annotations
