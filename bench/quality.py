@@ -195,6 +195,9 @@ def main() -> None:
             w, SearchConfig(), gradients=False
         ),
         "ours, one-sentence adds only (k=3)": lambda w: run_ours(w, SearchConfig(kinds=["add"])),
+        "ours, every failing test re-run for each survivor (recheck_failing)": lambda w: run_ours(
+            w, SearchConfig(recheck_failing=True)
+        ),
         "ours, --tg-accept improve (net gain)": lambda w: run_ours(w, SearchConfig(accept="improve")),
         "ours, greedy (k=1 rewrite, no repair/merge/ablation)": lambda w: run_ours(
             w, SearchConfig(k=1, kinds=["rewrite"], repair=False, merge=False, ablation=False)
