@@ -157,7 +157,10 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     head = f"textgrad: {count} prompt test{'' if count == 1 else 's'}"
     if settings.optimize:
         mode = "dry run" if settings.dry_run else "optimize"
-        head += f"; {mode}: steps={settings.steps} batch={settings.batch} accept={settings.accept}"
+        head += (
+            f"; {mode}: steps={settings.steps} batch={settings.batch} "
+            f"candidates={settings.candidates} accept={settings.accept}"
+        )
     cache = "off" if settings.no_cache else str(settings.cache_dir)
     lines = [f"{head}; response cache: {cache}"]
     lines += [

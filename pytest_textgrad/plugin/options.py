@@ -61,6 +61,29 @@ OPTIONS: tuple[Option, ...] = (
         choices=("strict", "improve"),
     ),
     Option(
+        "candidates",
+        "int",
+        3,
+        "Candidates proposed per prompt per optimize step, concurrently (default 3).",
+        metavar="K",
+    ),
+    Option(
+        "edits",
+        "str",
+        "auto",
+        "Kinds of change asked for, one per candidate in turn, comma-separated among rewrite, add, "
+        "replace, delete (default 'auto': add,delete on the embedded local model, whose rewrites "
+        "drop what it cannot copy; rewrite,add,replace otherwise).",
+        metavar="KINDS",
+    ),
+    Option(
+        "resume",
+        "flag",
+        False,
+        "Resume an interrupted --tg-optimize run from its saved search (.tg_search/): its accepted "
+        "texts, its pool and every candidate it already tried or rejected.",
+    ),
+    Option(
         "engine",
         "str",
         None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .options import OPTIONS, Option
 
@@ -30,6 +30,9 @@ class Settings(BaseModel):
     steps: int = Field(5, ge=0)
     batch: int = Field(4, ge=1)
     accept: Literal["strict", "improve"] = "strict"
+    candidates: int = Field(3, ge=1)
+    edits: str = "auto"
+    resume: bool = False
     engine: str | None = None
     backward_engine: str | None = None
     judge_engine: str | None = None
@@ -49,6 +52,19 @@ class Settings(BaseModel):
     max_cost: float | None = Field(None, ge=0.0)
     sources: dict[str, str] = Field(default_factory=dict)
     """``{"steps": "option --tg-steps", "batch": "ini tg_batch", "accept": "default"}``"""
+
+    @field_validator("edits")
+    @classmethod
+    def _edit_kinds(cls, value: str) -> str:
+        """``auto`` or a comma-separated list of rewrite, add, replace, delete."""
+        value = value.replace(" ", "").lower()
+        if value == "auto":
+            return value
+        kinds = [k for k in value.split(",") if k]
+        unknown = [k for k in kinds if k not in ("rewrite", "add", "replace", "delete")]
+        if unknown or not kinds:
+            raise ValueError(f"expected 'auto' or kinds among rewrite, add, replace, delete, got {value!r}")
+        return ",".join(kinds)
 
     @property
     def cache(self) -> bool | Path:

@@ -18,9 +18,10 @@ WORDY = {wordy!r}
 
 
 def task(text):
+    brief = "Be brief" in text and "detail" not in text
     if "30 days" in text:
-        return "Within 30 days." if "Be brief" in text else "Returns are accepted within 30 days of purchase, receipt needed."
-    return "Sure, whatever you want!"
+        return "Within 30 days." if brief else "Returns are accepted within 30 days of purchase, receipt needed."
+    return "Sure, whatever you want!" if brief else "Sure, whatever you want, we are always happy to help!"
 
 
 ENGINE = scripted(task, updates={{r"shoe shop": {updates}}})
@@ -115,9 +116,12 @@ def test_rejects_a_candidate_that_breaks_a_passing_test_and_tells_the_next_step(
     support_project(pytester, [WORDY, GOOD])
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report", "report.json")
     assert result.ret == 0
+    # Repair before reject: WORDY is retried with the sentence it dropped ("Be brief.") put back;
+    # its "in detail" still breaks test_brief, so both are refused.
     result.stdout.fnmatch_lines(
         [
-            "textgrad step 1: failing 2 -> 2 | prompts/support.txt rejected (fixed 2, broke 1: broke test_brief)",
+            "textgrad step 1: failing 2 -> 2 | prompts/support.txt rejected (fixed 2, broke 1: broke test_brief); "
+            "prompts/support.txt rejected (repair (dropped sentences put back): fixed 2, broke 1: broke test_brief)",
             "textgrad step 2: failing 2 -> 0 | prompts/support.txt accepted (fixed 2, broke 0)",
         ]
     )
@@ -131,6 +135,24 @@ def test_rejects_a_candidate_that_breaks_a_passing_test_and_tells_the_next_step(
     assert "the reply must state the 30-day return window" in first
     assert "assert '30 days' in 'Sure, whatever you want!'" in first
     assert "I bought shoes 45 days ago" in first and "How long do I have to return sandals?" in first
+
+
+REPAIRABLE = "You are a support assistant for a shoe shop. Mention the 30 days window."
+
+
+def test_a_candidate_that_drops_a_needed_sentence_is_repaired_before_it_is_rejected(
+    pytester: pytest.Pytester,
+) -> None:
+    support_project(pytester, [REPAIRABLE])
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-steps", "1")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad step 1: failing 2 -> 0 | prompts/support.txt rejected (fixed 2, broke 1: broke test_brief); "
+            "prompts/support.txt accepted (repair (dropped sentences put back): fixed 2, broke 0)",
+        ]
+    )
+    assert prompt_file(pytester) == "You are a support assistant for a shoe shop. Be brief.\nMention the 30 days window.\n"
 
 
 def test_a_rejected_candidate_restores_the_original_bytes_and_exits_1(pytester: pytest.Pytester) -> None:
@@ -231,9 +253,10 @@ def test_each_prompt_gets_its_own_gradient_and_its_own_verdict(pytester: pytest.
     bye = next(u for u in updates if "farewell instructions" in u)
     assert "welcome" in greet and "welcome" not in bye  # each prompt saw only its own tests' feedback
     assert "see you" in bye and "see you" not in greet
-    # No test uses both prompts: both candidates were evaluated in one pass over the suite
-    # (baseline, one evaluation pass, final run).
-    assert (pytester.path / "passes.txt").read_text() == "xxx"
+    # Each prompt has its own search, so each candidate runs in its own pass over that prompt's
+    # tests (baseline, one evaluation pass per prompt, final run); the pass setup is shared by the
+    # tests of one pass.
+    assert (pytester.path / "passes.txt").read_text() == "xxxx"
 
 
 HOOKS_CONFTEST = (
@@ -251,7 +274,7 @@ def pytest_textgrad_step(config, step):
 
 def pytest_textgrad_review_candidate(config, review):
     with open("reviews.txt", "a") as handle:
-        handle.write(f"{{review.stage}} {{review.prompt}} {{review.accepted}} {{review.fixed}}\\n")
+        handle.write(f"{{review.stage}} {{review.prompt}} {{review.accepted}} {{review.fixed}} {{review.new_text!r}}\\n")
     if review.stage == "proposed" and "detail" in review.new_text:
         return "no long answers"
     return None
@@ -271,11 +294,19 @@ def test_hooks_observe_steps_and_veto_candidates_before_they_run(pytester: pytes
     result.stdout.fnmatch_lines(["*step 1*rejected (vetoed by a review hook: no long answers)*"])
     assert read_json(pytester.path / "steps.json") == [[0, 2, 2], [1, 2, 2], [2, 2, 0]]
     reviews = (pytester.path / "reviews.txt").read_text().splitlines()
-    assert reviews[0] == "proposed prompts/support.txt None []"  # vetoed: never evaluated
-    assert reviews[1:] == [
-        "proposed prompts/support.txt None []",
-        "evaluated prompts/support.txt True ['test_support.py::test_window', 'test_support.py::test_window_again']",
+    assert reviews[0] == f"proposed prompts/support.txt None [] {WORDY!r}"
+    assert not any(r.startswith("evaluated") and WORDY in r for r in reviews)  # vetoed: never evaluated
+    # Every other text is shown before it runs (step 1 also tried deleting "Be brief.", which broke
+    # test_brief), and after, with the built-in verdict.
+    assert reviews[-2:] == [
+        f"proposed prompts/support.txt None [] {GOOD!r}",
+        "evaluated prompts/support.txt True ['test_support.py::test_window', 'test_support.py::test_window_again'] "
+        + repr(GOOD),
     ]
+    for index, line in enumerate(reviews):
+        if line.startswith("evaluated"):
+            text = line.rsplit("] ", 1)[1]
+            assert any(r.startswith("proposed") and r.endswith(text) for r in reviews[:index])
 
 
 def test_review_hook_can_approve_what_the_rule_rejects(pytester: pytest.Pytester) -> None:

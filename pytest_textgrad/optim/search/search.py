@@ -51,10 +51,12 @@ class Search:
         config: SearchConfig | None = None,
         state: SearchState | None = None,
         guard: Callable[[str], str | None] | None = None,
-        review: Callable[[Tried], bool | None] | None = None,
+        review: Callable[[Tried], bool | str | None] | None = None,
     ) -> None:
         """``guard(text)`` returns why a text must not even be tried (a template field it drops...),
-        or None; ``review(tried)`` may veto (False) a candidate the rule would accept."""
+        or None. ``review(tried)`` sees every judged candidate (``tried.accepted``: the rule's
+        verdict): False or a reason vetoes one the rule accepts; True approves one it refuses, which
+        then runs on every test it skipped first (the outcomes the search keeps stay complete)."""
         self.guard = guard
         self.review = review
         self.config = config or SearchConfig()
@@ -224,10 +226,13 @@ class Search:
                 ok, why = True, "the deleted sentence was not needed by any test"
         else:
             ok, why = False, trial.stopped
-        if ok and self.review is not None:
-            verdict = self.review(self._tried(trial, origin, why, accepted=True))
-            if verdict is False:
-                ok, why = False, f"refused by review ({why})"
+        if self.review is not None:
+            verdict = self.review(self._tried(trial, origin, why, accepted=ok))
+            if ok and (verdict is False or isinstance(verdict, str)):
+                ok, why = False, f"{verdict or 'refused by review'} ({why})"
+            elif verdict is True and not ok:
+                trial = self.gauntlet.finish(trial)
+                ok, why = trial.complete, f"approved by review ({why})" if trial.complete else trial.stopped
         if trial.train_complete:
             known = {**state.current, **trial.outcomes}  # a test not run counts as unchanged
             state.pool.add(trial.text, [known[t] for t in state.train if t in known], accepted=ok)
@@ -270,4 +275,8 @@ class Search:
             fixed=comparison.fixed,
             broken=comparison.broken + comparison.lowered,
             tests_run=len(trial.outcomes),
+            tests=list(trial.outcomes),
+            still_failing=[
+                t for t, o in trial.outcomes.items() if not o.passed and t not in comparison.broken
+            ],
         )

@@ -28,6 +28,9 @@ class Tried(BaseModel):
     fixed: list[str] = Field(default_factory=list)
     broken: list[str] = Field(default_factory=list)
     tests_run: int = 0
+    tests: list[str] = Field(default_factory=list)
+    """The tests it ran, in order."""
+    still_failing: list[str] = Field(default_factory=list)
 
 
 class StepLog(BaseModel):

@@ -1,41 +1,42 @@
-"""``pytest --tg-optimize``: the loop that rewrites prompt files until the tests pass.
+"""``pytest --tg-optimize``: a search over candidate texts for each prompt file with failing tests.
 
-1. Baseline: run every selected test silently; record outcomes, feedback and LLM calls.
-2. Each step: take a minibatch of failing tests (rotating), build one loss per test from its
-   feedback over its recorded calls, back-propagate all losses at once (concurrently), and ask TGD
-   for one candidate per prompt that received feedback (concurrently).
-3. Evaluate: a candidate is written to its file and re-run against every test that uses that
-   prompt (failing and passing). Candidates whose prompts no test shares are evaluated in the same
-   pass; the rest one after another, so every accepted change is attributable to one prompt. Keep
-   a candidate by the rule (``--tg-accept``) and the review hook; otherwise put the accepted text
-   back and give the rejected text and why to the next update.
-4. Stop when no optimizable test fails or the steps run out. Files get their best accepted text
-   (``--tg-dry-run``: their original), then every test runs once more, logged as a normal pytest
-   run, so pytest's own report and exit code describe the final prompts.
+1. Baseline: run every selected test silently; record outcomes, feedback and LLM calls. Each
+   prompt file with failing tests gets a :class:`~...optim.search.Search`: its train tests are the
+   prompt tests that use it, its held-out tests those marked ``tg_holdout`` (and those whose
+   failures teach nothing); the baseline seeds the search, so nothing runs twice.
+2. Each step, for each such prompt: a rotating minibatch of failing tests; backward through their
+   recorded calls; ``--tg-candidates`` candidates (TGD rewrites and one-sentence edits); cheap
+   rejection (the minibatch first, then the passing tests most often broken first, stopping at the
+   first regression, held-out tests last); repair before reject; merges; ablation. Under
+   ``strict`` no candidate that breaks a passing test is ever kept.
+3. Stop when no optimizable test fails, the steps or the budget run out. Files get their best
+   accepted text (``--tg-dry-run``: their original), then every test runs once more, logged as a
+   normal pytest run, so pytest's own report and exit code describe the final prompts.
 
-On Ctrl-C, SIGTERM or an error, the originals are written back before pytest reports it; a killed
-process leaves a journal that the next run uses (see ``prompts.journal``).
+On Ctrl-C, SIGTERM or an error, the originals are written back before pytest reports it (a killed
+process leaves a journal the next run uses, see ``prompts.journal``), and the searches stay saved
+for ``--tg-resume`` (:mod:`.resume`).
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import pytest
 
-from ...optim import UpdateResult
+from ...optim.search import Search, SearchConfig, SearchState
 from ..capture import Capture
 from ..gate import Gate, gradient_worthy
-from ..prompts import Journal, Prompt, placeholders
+from ..prompts import Journal
 from ..record import TestRecord
+from .evaluator import RegistryEvaluator, outcome_of
+from .guards import Guards
+from .proposer import PromptProposer, small_model
 from .records import CandidateRecord, StepRecord
-from .review import CandidateReview, ask_hook, compare, rule_verdict
+from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
+from .summary import TriedSummary, candidate_record, closing_line, projection_line, step_lines
 from .update import Updater
-
-if TYPE_CHECKING:
-    from ...engines.base import EngineLM
 
 
 class OptimizeRun:
@@ -44,6 +45,7 @@ class OptimizeRun:
     def __init__(self, session: pytest.Session, capture: Capture, gate: Gate) -> None:
         self.config = session.config
         self.capture = capture
+        self.gate = gate
         self.settings = gate.settings
         self.registry = capture.registry
         self.runner = Runner(session, gate, self.settings.repeat)
@@ -53,56 +55,29 @@ class OptimizeRun:
         self.final: dict[str, TestRecord] = {}
         self.users: dict[str, set[str]] = {}
         self.steps: list[StepRecord] = []
-        self.rejected: dict[str, set[str]] = {}
+        self.searches: dict[str, Search] = {}
+        self.guards: dict[str, Guards] = {}
         self.wall_time: dict[str, float] = {"tests": 0.0, "backward": 0.0, "update": 0.0}
         self.updater = Updater(self.registry, self.wall_time)
+        self.evaluator = RegistryEvaluator(self.registry, self.runner)
         self.interrupted = False
-        self.cursor = 0
         self.journal = Journal(self.registry.rootdir)
+        self.store = SearchStore(self.registry.rootdir)
+        self.summary = TriedSummary()
+        self.config.pluginmanager.register(self.summary, "textgrad-search-summary")
 
-    # ----- running tests ---------------------------------------------------------------------------
-    def _run_silently(self, nodeids: list[str]) -> dict[str, TestRecord]:
-        """Run tests silently; every prompt a test used learns it as one of its users."""
-        records = self.runner.silently(nodeids)
-        self.wall_time["tests"] = self.runner.seconds
-        for nodeid, record in records.items():
-            for key in record.prompts:
-                self.users.setdefault(key, set()).add(nodeid)
-        return records
-
-    def _run_logged(self) -> None:
-        try:
-            self.runner.logged(self.final)
-        finally:
-            self.wall_time["tests"] = self.runner.seconds
-
-    # ----- the loop ----------------------------------------------------------------------------------
-    def failing(self) -> list[TestRecord]:
-        """Failing tests whose feedback can reach a prompt (holdout tests excluded)."""
-        return [
-            r
-            for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
-            if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout and gradient_worthy(r)
-        ]
-
-    def failing_count(self) -> int:
-        return sum(r.outcome == "failed" for r in self.current.values())
-
+    # ----- the run -----------------------------------------------------------------------------------
     def run(self) -> None:
         """The whole run; pytest reports the final logged run afterwards."""
-        messages = self.journal.open()
-        for message in messages:
+        for message in self.journal.open():
             self._write_line(message)
         self.registry.journal = self.journal
         completed = False
         try:
             with sigterm_as_interrupt():
-                self.baseline = self._run_silently(list(self.runner.by_id))
-                self.current = dict(self.baseline)
-                failing = self.failing_count()
-                self._emit(StepRecord(number=0, failing_before=failing, failing_after=failing))
+                self._baseline()
                 for number in range(1, self.settings.steps + 1):
-                    if not self.failing():
+                    if not any(s.state.failing() for s in self.searches.values()):
                         break
                     record = self._step(number)
                     self._emit(record)
@@ -113,13 +88,183 @@ class OptimizeRun:
             self.interrupted = True
             raise
         finally:
+            self.wall_time["tests"] = self.runner.seconds
             if completed:
                 self.registry.finish(keep_accepted=not self.settings.dry_run)
+                self.store.clear()
             else:
                 self.registry.restore_originals()
             self.journal.close()
             self.registry.journal = None
-        self._run_logged()
+            self._explain()
+        try:
+            self.runner.logged(self.final)
+        finally:
+            self.wall_time["tests"] = self.runner.seconds
+
+    def _baseline(self) -> None:
+        self.baseline = self.runner.silently(list(self.runner.by_id))
+        self.current = dict(self.baseline)
+        for nodeid, record in self.baseline.items():
+            for key in record.prompts:
+                self.users.setdefault(key, set()).add(nodeid)
+        failing = self.failing_count()
+        self._emit(StepRecord(number=0, failing_before=failing, failing_after=failing))
+        saved: dict[str, SearchState] = {}
+        if self.settings.resume:
+            saved, message = self.store.load()
+            if message:
+                self._write_line(message)
+        for key in sorted(self.users):
+            if key in self.registry:
+                self._start_search(key, saved.get(key))
+        self._project()
+
+    def _start_search(self, key: str, saved: SearchState | None) -> None:
+        prompt = self.registry[key]
+        users = sorted(self.users[key], key=self.order.__getitem__)
+        records = {n: self.baseline[n] for n in users}
+        train = [n for n in users if self._teaches(records[n])]
+        holdout = [n for n in users if n not in train and records[n].outcome != "skipped"]
+        if not any(records[n].outcome == "failed" for n in train) and saved is None:
+            return
+        small = small_model(self._engine_for([records[n] for n in train]))
+        config = SearchConfig(
+            k=self.settings.candidates,
+            batch=self.settings.batch,
+            accept=self.settings.accept,
+            kinds=self._kinds(small),
+            shown_rejections=2 if small else 5,
+        )
+        self.evaluator.seed(key, prompt.accepted, records)
+        state = None
+        if saved is not None:
+            if saved.original != prompt.original:
+                self._write_line(f"pytest-textgrad: --tg-resume: {key} changed since; starting afresh")
+            else:
+                state = saved.model_copy(update={"train": train, "holdout": holdout})
+        if state is None:
+            state = SearchState(key=key, role=prompt.role, original=prompt.original, accepted=prompt.accepted,
+                                train=train, holdout=holdout)  # fmt: skip
+            state.current = {n: outcome_of(records[n]) for n in train}
+            state.baseline_done = True
+        else:
+            self._refresh(key, state)
+        guards = self.guards[key] = Guards(self.config, prompt, state)
+        proposer = PromptProposer(
+            prompt, self.updater, self._records_of(key), self._engine_for, self.capture.book
+        )
+        self.searches[key] = Search(
+            self.evaluator, proposer, config=config, state=state, guard=guards.guard, review=guards.review
+        )
+        self.summary.head.append(f"{key}: {len(train)} train test(s), {len(holdout)} held-out")
+
+    def _refresh(self, key: str, state: SearchState) -> None:
+        """A resumed search: its accepted text goes on disk and runs once on the train tests."""
+        prompt = self.registry[key]
+        if state.accepted != prompt.original:
+            self.registry.accept(prompt, state.accepted)
+            self.registry.revert(prompt)
+        outcomes = self.evaluator.evaluate({key: state.accepted}, state.train)
+        state.current = {o.test: o for o in outcomes}
+        state.stale = []
+        state.baseline_done = True
+        self._write_line(
+            f"pytest-textgrad: --tg-resume: {key} resumes after {len(state.steps)} step(s), "
+            f"{len(state.seen)} candidate(s) already tried"
+        )
+
+    def _teaches(self, record: TestRecord) -> bool:
+        """A train test: its failures can teach (a prompt test; flaky noise and skips excluded)."""
+        if record.holdout or not record.prompt_test or record.outcome == "skipped":
+            return False
+        return record.outcome == "passed" or bool(record.feedback and gradient_worthy(record))
+
+    def _kinds(self, small: bool) -> list:
+        if self.settings.edits != "auto":
+            return self.settings.edits.split(",")
+        return ["add", "delete"] if small else ["rewrite", "add", "replace"]
+
+    def _records_of(self, key: str):
+        def records(text: str, nodeid: str) -> TestRecord | None:
+            return self.evaluator.record(key, text, nodeid) or self.current.get(nodeid)
+
+        return records
+
+    def _engine_for(self, batch: list[TestRecord]):
+        for record in batch:
+            if record.backward_engine is not None:
+                return record.backward_engine
+        return self.capture.engines.engine("optimizer")
+
+    # ----- one step ----------------------------------------------------------------------------------
+    def _step(self, number: int) -> StepRecord:
+        started = time.perf_counter()
+        failing = self.failing_count()
+        record = StepRecord(number=number, failing_before=failing, failing_after=failing)
+        for key, search in self.searches.items():
+            if not search.state.failing():
+                continue
+            if not self._within_budget(search):
+                record.error = record.error or "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
+                continue
+            parent = search.state.accepted
+            try:
+                log = search.step()
+            except Exception as error:
+                record.error = f"{type(error).__name__}: {error}"
+                self._settle(key, search)
+                break
+            self._settle(key, search)
+            record.batch += log.batch
+            record.candidates += [
+                CandidateRecord(prompt=key, accepted=False, reason=why, text=text)
+                for text, why in self.guards[key].collect()
+            ]
+            record.candidates += [candidate_record(key, t) for t in log.tried]
+            self.summary.lines += step_lines(key, parent, log)
+        self.store.save({k: s.state for k, s in self.searches.items()})
+        record.failing_after = self.failing_count()
+        record.wall_time = round(time.perf_counter() - started, 3)
+        return record
+
+    def _within_budget(self, search: Search) -> bool:
+        """Give the search what is left of the run's budget (spent by every engine, counted by the
+        gate), keeping what the final run needs when no response cache replays it."""
+        budget = self.gate.budget
+        if budget is None:
+            return True
+        reserve = 0 if self.settings.cache else sum(outcome_of(r).calls for r in self.baseline.values())
+        if budget.max_calls is not None:
+            left = budget.max_calls - budget.calls - reserve
+            search.budget.max_calls = search.state.calls + max(0, left)
+        if budget.max_cost is not None:
+            search.budget.max_cost = search.state.cost + max(0.0, budget.max_cost - budget.cost)
+        return not search.exhausted
+
+    def _settle(self, key: str, search: Search) -> None:
+        """After a step: the file and the registry hold the accepted text; the records it ran with
+        become current (for this search, and for the others' shared tests)."""
+        state, prompt = search.state, self.registry[key]
+        if state.accepted != prompt.accepted:
+            old = prompt.accepted
+            self.registry.accept(prompt, state.accepted)
+            answered = [o.feedback for o in state.current.values() if o.feedback]
+            self.updater.remember(prompt, old, "\n\n".join(answered) or "(no feedback)")
+        self.registry.revert(prompt)
+        for nodeid in state.current:
+            latest = self.evaluator.record(key, state.accepted, nodeid)
+            if latest is not None:
+                self.current[nodeid] = latest
+        for other in self.searches.values():
+            if other is search:
+                continue
+            for nodeid in set(other.state.current) & set(state.current):
+                other.state.current[nodeid] = state.current[nodeid]
+
+    # ----- output -----------------------------------------------------------------------------------
+    def failing_count(self) -> int:
+        return sum(r.outcome == "failed" for r in self.current.values())
 
     def _emit(self, record: StepRecord) -> None:
         self.steps.append(record)
@@ -130,148 +275,12 @@ class OptimizeRun:
         if reporter is not None:
             reporter.write_line(text)
 
-    def _batch(self) -> list[TestRecord]:
-        failing = self.failing()
-        size = min(self.settings.batch, len(failing))
-        start = self.cursor % len(failing)
-        self.cursor += size
-        return [failing[(start + i) % len(failing)] for i in range(size)]
+    def _project(self) -> None:
+        """Before the first step: the calls (and cost, where priced) the configured steps may take."""
+        calls = {n: outcome_of(r) for n, r in self.baseline.items()}
+        line = projection_line(self.searches, calls, self.settings.steps, self.settings.max_calls)
+        self._write_line(line)
+        self.summary.head.insert(0, line)
 
-    def _backward_engine(self, batch: list[TestRecord]) -> EngineLM:
-        for record in batch:
-            if record.backward_engine is not None:
-                return record.backward_engine
-        return self.capture.engines.engine("optimizer")
-
-    def _step(self, number: int) -> StepRecord:
-        started = time.perf_counter()
-        batch = self._batch()
-        failing_before = self.failing_count()
-        record = StepRecord(
-            number=number,
-            batch=[r.nodeid for r in batch],
-            failing_before=failing_before,
-            failing_after=failing_before,
-        )
-        try:
-            engine = self._backward_engine(batch)
-            prompts = self.updater.backward(batch, engine)
-            proposals = self.updater.propose(prompts, engine)
-        except Exception as error:
-            record.error = f"{type(error).__name__}: {error}"
-            record.wall_time = round(time.perf_counter() - started, 3)
-            return record
-        candidates: list[tuple[Prompt, CandidateReview]] = []
-        for prompt, result in proposals:
-            review = CandidateReview(number, prompt.key, prompt.role, result.old_value, result.new_value)
-            refusal = self._refusal(prompt, result, review)
-            if refusal is not None:
-                record.candidates.append(CandidateRecord(prompt=prompt.key, accepted=False, reason=refusal))
-                continue
-            candidates.append((prompt, review))
-        for wave in self._waves(candidates):
-            record.candidates.extend(self._evaluate(wave))
-        record.failing_after = self.failing_count()
-        record.wall_time = round(time.perf_counter() - started, 3)
-        return record
-
-    # ----- candidates ------------------------------------------------------------------------------
-    def _refusal(self, prompt: Prompt, result: UpdateResult, review: CandidateReview) -> str | None:
-        """Why a candidate is dropped before any test runs, or None to evaluate it."""
-        new = result.new_value
-        if not result.changed or new.strip() == prompt.accepted.strip():
-            return result.reason or "the update proposed no change"
-        if new in self.rejected.get(prompt.key, set()):
-            return "the same text was already rejected"
-        missing = [f for f in placeholders(prompt.original) if f not in new]
-        if missing:
-            reason = f"it drops the template fields {', '.join(missing)}"
-            self._reject(prompt, new, reason)
-            return reason
-        verdict, why = ask_hook(self.config, review)
-        if verdict is False:
-            self._reject(prompt, new, why)
-            return why
-        return None
-
-    def _reject(self, prompt: Prompt, text: str, why: str) -> None:
-        self.rejected.setdefault(prompt.key, set()).add(text)
-        self.updater.reject(prompt, text, why)
-
-    # ----- evaluation ------------------------------------------------------------------------------
-    def _waves(
-        self, candidates: list[tuple[Prompt, CandidateReview]]
-    ) -> list[list[tuple[Prompt, CandidateReview]]]:
-        """Groups of candidates whose prompts share no test: each group is evaluated in one pass."""
-        waves: list[tuple[set[str], list[tuple[Prompt, CandidateReview]]]] = []
-        for candidate in candidates:
-            users = self.users.get(candidate[0].key, set())
-            for used, wave in waves:
-                if used.isdisjoint(users):
-                    used |= users
-                    wave.append(candidate)
-                    break
-            else:
-                waves.append((set(users), [candidate]))
-        return [wave for _, wave in waves]
-
-    def _evaluate(self, wave: list[tuple[Prompt, CandidateReview]]) -> list[CandidateRecord]:
-        """Write the wave's candidates, re-run the tests using them, keep or revert each."""
-        for prompt, review in wave:
-            self.registry.try_candidate(prompt, review.new_text)
-        try:
-            nodeids = sorted({n for p, _ in wave for n in self.users.get(p.key, set())}, key=self.order.get)
-            after = self._run_silently(nodeids)
-        except BaseException:
-            for prompt, _ in wave:
-                self.registry.revert(prompt)
-            raise
-        records = []
-        for prompt, review in wave:
-            users = sorted(self.users.get(prompt.key, set()), key=self.order.get)
-            before_outcomes = {n: self.current[n].outcome for n in users if n in self.current}
-            after_outcomes = {n: after[n].outcome for n in users if n in after}
-            review.fixed, review.broken, review.still_failing = compare(
-                users, before_outcomes, after_outcomes
-            )
-            review.evaluated = users
-            review.stage = "evaluated"
-            review.accepted, review.reason = rule_verdict(review.fixed, review.broken, self.settings.accept)
-            verdict, why = ask_hook(self.config, review)
-            accepted = review.accepted if verdict is None else verdict
-            reason = review.reason if verdict is None else f"{why} ({review.reason})"
-            if accepted:
-                self._accept(prompt, review, {n: after[n] for n in users if n in after})
-            else:
-                self.registry.revert(prompt)
-                self._reject(prompt, review.new_text, self._rejection_feedback(review, reason, after))
-            records.append(
-                CandidateRecord(
-                    prompt=prompt.key,
-                    accepted=accepted,
-                    reason=reason,
-                    text=review.new_text,
-                    evaluated=users,
-                    fixed=review.fixed,
-                    broken=review.broken,
-                    still_failing=review.still_failing,
-                )
-            )
-        return records
-
-    def _accept(self, prompt: Prompt, review: CandidateReview, results: dict[str, TestRecord]) -> None:
-        feedback = "\n\n".join(
-            self.current[n].feedback or "" for n in review.evaluated if n in self.current
-        ).strip()
-        self.updater.remember(prompt, review.old_text, feedback or "(no feedback)")
-        self.registry.accept(prompt, review.new_text)
-        self.current.update(results)
-
-    @staticmethod
-    def _rejection_feedback(review: CandidateReview, reason: str, after: dict[str, TestRecord]) -> str:
-        parts = [f"Rejected: {reason}."]
-        for label, nodeids in (("It broke", review.broken), ("Still failing with it", review.still_failing)):
-            for nodeid in nodeids[:3]:
-                feedback = (after[nodeid].feedback or "").strip()
-                parts.append(f"{label}: {nodeid}\n{feedback[:800]}")
-        return "\n\n".join(parts)
+    def _explain(self) -> None:
+        self.summary.lines += [closing_line(key, search) for key, search in self.searches.items()]

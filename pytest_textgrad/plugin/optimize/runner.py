@@ -7,7 +7,7 @@ import contextlib
 import signal
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -57,9 +57,16 @@ class Runner:
         self.by_id = {item.nodeid: item for item in self.items}
         self.seconds = 0.0
 
-    def silently(self, nodeids: list[str]) -> dict[str, TestRecord]:
-        """Run tests without reporting them (pytest's terminal and plugins see nothing)."""
-        items = sorted((self.by_id[n] for n in nodeids), key=lambda i: self.order[i.nodeid])
+    def silently(
+        self, nodeids: list[str], stop: Callable[[TestRecord], bool] | None = None
+    ) -> dict[str, TestRecord]:
+        """Run tests without reporting them (pytest's terminal and plugins see nothing).
+
+        Without ``stop``: in collection order. With ``stop``: in the order given, ending after the
+        first test whose record ``stop`` returns True for (cheap rejection; fixtures torn down)."""
+        items = [self.by_id[n] for n in nodeids]
+        if stop is None:
+            items.sort(key=lambda i: self.order[i.nodeid])
         records: dict[str, TestRecord] = {}
         started = time.perf_counter()
         try:
@@ -72,6 +79,10 @@ class Runner:
                     else:
                         reports = runtestprotocol(item, log=False, nextitem=nextitem)
                     records[item.nodeid] = record_of(item, reports)
+                    if stop is not None and stop(records[item.nodeid]):
+                        if nextitem is not None:
+                            item.session._setupstate.teardown_exact(None)
+                        break
         finally:
             self.seconds += time.perf_counter() - started
         return records

@@ -1,16 +1,19 @@
-"""Backward and update of one optimize step: the batch's losses back-propagated at once, then one
-TGD candidate per prompt that received feedback, all update calls concurrently."""
+"""Backward of one optimize step, and the TGD optimizer each prompt keeps across steps.
+
+A minibatch's losses are back-propagated at once (their gradient calls run concurrently); each
+failing test's own feedback also reaches the prompt, beside the call it judged, so an update reads
+the test's words and not only the critic's summary of them. The optimizer of a prompt keeps its
+momentum (accepted texts and the feedback they answered) for the TGD rewrites.
+"""
 
 from __future__ import annotations
 
-import contextvars
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ...core import schedule_backward, wait_for_gradients
-from ...optim import TextualGradientDescent, UpdateResult
+from ...optim import TextualGradientDescent
 from ..prompts import Prompt, PromptRegistry, placeholders
 from ..record import TestRecord
 from .losses import loss_of_test, raw_feedback
@@ -22,27 +25,32 @@ GRADIENT_MEMORY = 3
 
 
 class Updater:
-    """Keeps one TGD optimizer per prompt across the steps (its momentum and rejections)."""
+    """Keeps one TGD optimizer per prompt across the steps (its momentum)."""
 
     def __init__(self, registry: PromptRegistry, wall_time: dict[str, float]) -> None:
         self.registry = registry
         self.wall_time = wall_time
         self.optimizers: dict[str, TextualGradientDescent] = {}
 
-    def backward(self, batch: list[TestRecord], engine: EngineLM) -> list[Prompt]:
-        """Back-propagate every loss of the batch at once; the test feedback reaches each prompt too."""
+    def backward(
+        self, batch: list[TestRecord], engine: EngineLM, keys: Sequence[str] | None = None
+    ) -> list[Prompt]:
+        """Back-propagate every loss of the batch at once; the test feedback reaches each prompt
+        (of ``keys``, default every prompt the batch used) too."""
         started = time.perf_counter()
-        keys = list(dict.fromkeys(k for r in batch for k in r.prompts if k in self.registry))
-        prompts = [self.registry[k] for k in keys]
+        wanted = keys if keys is not None else [k for r in batch for k in r.prompts]
+        prompts = [self.registry[k] for k in dict.fromkeys(wanted) if k in self.registry]
         for prompt in self.registry.all():
             prompt.variable.reset_gradients()
         losses = [loss_of_test(r, self.registry) for r in batch]
-        wait_for_gradients(schedule_backward(losses, engine))
+        try:
+            wait_for_gradients(schedule_backward(losses, engine))
+        finally:
+            self.wall_time["backward"] += time.perf_counter() - started
         for result in batch:
             for prompt in prompts:
                 if prompt.key in result.prompts:
                     prompt.variable.add_gradient(raw_feedback(result, prompt.key))
-        self.wall_time["backward"] += time.perf_counter() - started
         return prompts
 
     def optimizer(self, prompt: Prompt, engine: EngineLM) -> TextualGradientDescent:
@@ -60,27 +68,6 @@ class Updater:
             )
             self.optimizers[prompt.key] = optimizer
         return optimizer
-
-    def propose(self, prompts: list[Prompt], engine: EngineLM) -> list[tuple[Prompt, UpdateResult]]:
-        """One candidate per prompt with feedback, all update calls concurrently."""
-        started = time.perf_counter()
-        with_feedback = [p for p in prompts if p.variable.gradients]
-        jobs: list[Callable[[], list[UpdateResult]]] = [
-            self.optimizer(p, engine).propose for p in with_feedback
-        ]
-        results: list[UpdateResult] = []
-        if jobs:
-            with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="tg-propose") as pool:
-                futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
-                results = [f.result()[0] for f in futures]
-        self.wall_time["update"] += time.perf_counter() - started
-        return list(zip(with_feedback, results, strict=True))
-
-    def reject(self, prompt: Prompt, text: str, why: str) -> None:
-        """The next update of ``prompt`` hears why ``text`` was rejected."""
-        optimizer = self.optimizers.get(prompt.key)
-        if optimizer is not None:
-            optimizer.reject(prompt.variable, text, why)
 
     def remember(self, prompt: Prompt, old_text: str, feedback: str) -> None:
         """An accepted candidate: its predecessor and the feedback it answered join the momentum."""

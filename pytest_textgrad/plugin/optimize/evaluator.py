@@ -1,0 +1,79 @@
+"""The search's :class:`~...optim.search.Evaluator` over real pytest items.
+
+A candidate is written to its prompt file (atomically, journaled: application code that reads the
+file sees it), the tests run silently in the order the search gives, the run stops after the first
+outcome the search's stop rule flags (cheap rejection), and the accepted text goes back on disk
+whatever happens. Each run's records are kept per (prompt, text), so the proposer back-propagates
+through the calls a failing test made with the accepted text, and the report shows the final
+outcomes of the accepted text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ...optim.search import StopRule, TestOutcome
+from ..prompts import PromptRegistry
+from ..record import TestRecord
+from .runner import Runner
+
+
+def outcome_of(record: TestRecord) -> TestOutcome:
+    """A test record as the search sees it: passed, score (the record's own when it has one, else
+    1.0 or 0.0), feedback, and the new (not cached, not replayed) calls and cost it spent."""
+    passed = record.outcome == "passed"
+    score = getattr(record, "score", None)
+    if score is None:
+        score = 1.0 if passed else 0.0
+    new_calls = [c for c in record.calls if not c.cached]
+    calls = max(len(new_calls), record.samples.calls if record.samples.samples > 1 else 0)
+    return TestOutcome(
+        test=record.nodeid,
+        passed=passed,
+        score=min(1.0, max(0.0, float(score))),
+        feedback=record.feedback or "",
+        calls=calls,
+        cost=sum(c.cost for c in new_calls),
+    )
+
+
+class RegistryEvaluator:
+    """Runs tests with candidate texts in the registry's prompt files; remembers every record."""
+
+    def __init__(self, registry: PromptRegistry, runner: Runner) -> None:
+        self.registry = registry
+        self.runner = runner
+        self.records: dict[tuple[str, str], dict[str, TestRecord]] = {}
+        """(prompt key, text) -> nodeid -> the latest record of that test with that text."""
+        self.runs = 0
+
+    def seed(self, key: str, text: str, records: Mapping[str, TestRecord]) -> None:
+        """Records of a run made outside the search (the baseline) with ``key`` holding ``text``."""
+        self.records.setdefault((key, text), {}).update(records)
+
+    def record(self, key: str, text: str, nodeid: str) -> TestRecord | None:
+        return self.records.get((key, text), {}).get(nodeid)
+
+    def evaluate(
+        self, texts: Mapping[str, str], tests: Sequence[str], stop: StopRule | None = None
+    ) -> list[TestOutcome]:
+        if not tests:
+            return []
+        prompts = [(self.registry[key], text) for key, text in texts.items()]
+        outcomes: list[TestOutcome] = []
+
+        def done(record: TestRecord) -> bool:
+            outcomes.append(outcome_of(record))
+            return stop is not None and stop(outcomes[-1])
+
+        for prompt, text in prompts:
+            self.registry.try_candidate(prompt, text)
+        try:
+            records = self.runner.silently(list(tests), stop=done)
+        finally:
+            for prompt, _ in prompts:
+                self.registry.revert(prompt)
+        self.runs += 1
+        for key, text in texts.items():
+            self.records.setdefault((key, text), {}).update(records)
+        return outcomes

@@ -1,0 +1,138 @@
+"""The search's :class:`~...optim.search.Proposer` for one prompt file: gradients, then candidates.
+
+The minibatch's failing tests are back-propagated through the calls they recorded with the
+accepted text (the critic says how the prompt caused each failure; identical gradient prompts hit
+the response cache, so a step on an unchanged text pays nothing for them). Then ``k`` samples run
+concurrently, one kind each: ``rewrite`` is a TGD update (the whole prompt, the feedback with each
+call's input and output, momentum, and the rejected texts), ``add`` / ``replace`` / ``delete`` are
+one-sentence edits asked of :class:`~...optim.search.LLMProposer` with a short prompt: the tests'
+feedback and the critic's analysis, cut short for small models. Every call (gradients included)
+is counted in ``Proposals.calls`` from the run's usage book, so budgets hold for any engine.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from ...core.prompts import PastAttempt
+from ...engines.base import phase
+from ...optim import TextualGradientDescent
+from ...optim.search import Proposal, ProposalRequest, Proposals, TestFeedback
+from ...optim.search.llm_proposer import LLMProposer
+from ..capture import UsageBook
+from ..prompts import Prompt
+from ..record import TestRecord
+from .update import Updater
+
+if TYPE_CHECKING:
+    from ...engines.base import EngineLM
+
+FEEDBACK_ROLE = "feedback from a failing test"
+CRITIC_LIMIT = {False: 1200, True: 400}
+"""Characters of the critic's analysis shown to an edit (small model: True)."""
+EDIT_MAX_TOKENS = 256
+
+
+def small_model(engine: EngineLM) -> bool:
+    """The embedded local model: it writes a sentence well and cannot copy a whole prompt back."""
+    return str(getattr(engine, "model_string", "")).startswith("local/")
+
+
+class PromptProposer:
+    """Proposes candidates for one prompt from the failing tests' recorded calls."""
+
+    def __init__(
+        self,
+        prompt: Prompt,
+        updater: Updater,
+        records: Callable[[str, str], TestRecord | None],
+        engine_for: Callable[[list[TestRecord]], EngineLM],
+        book: UsageBook,
+    ) -> None:
+        """``records(text, nodeid)`` is the latest record of a test run with ``text``."""
+        self.prompt = prompt
+        self.updater = updater
+        self.records = records
+        self.engine_for = engine_for
+        self.book = book
+
+    def propose(self, request: ProposalRequest) -> Proposals:
+        before = self.book.total()
+        answer = Proposals()
+        try:
+            self._propose(request, answer)
+        finally:
+            after = self.book.total()
+            answer.calls = after.calls - before.calls
+            answer.cost = after.cost - before.cost
+            self.prompt.variable.set_value(self.prompt.accepted)
+        return answer
+
+    def _propose(self, request: ProposalRequest, answer: Proposals) -> None:
+        records = [r for r in (self.records(request.text, f.test) for f in request.feedback) if r is not None]
+        records = [r for r in records if r.outcome == "failed" and r.feedback]
+        if not records:
+            answer.notes.append("no failing test of the minibatch had feedback to learn from")
+            return
+        engine = self.engine_for(records)
+        self.prompt.variable.set_value(request.text)
+        self.updater.backward(records, engine, keys=[self.prompt.key])
+        kinds = [request.kinds[i % len(request.kinds)] for i in range(request.k)] if request.kinds else []
+        rewrites = [i for i, kind in enumerate(kinds) if kind == "rewrite"]
+        edits = [kind for kind in kinds if kind != "rewrite"]
+        jobs: list[Callable[[], list[Proposal] | Proposals]] = [
+            (lambda i=i: self._rewrite(request, engine, i)) for i in rewrites
+        ]
+        if edits:
+            jobs.append(lambda: self._edits(request, engine, edits))
+        with phase("update"), ThreadPoolExecutor(max(1, len(jobs)), thread_name_prefix="tg-propose") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
+            results = [f.result() for f in futures]
+        for result in results:
+            if isinstance(result, Proposals):
+                answer.proposals.extend(result.proposals)
+                answer.notes.extend(result.notes)
+            else:
+                answer.proposals.extend(result)
+
+    def _rewrite(self, request: ProposalRequest, engine: EngineLM, sample: int) -> list[Proposal]:
+        """One TGD update; a repeated request gets a higher temperature and the rejections reordered."""
+        base = self.updater.optimizer(self.prompt, engine)
+        params = dict(base.params)
+        if sample or request.attempt:
+            params["temperature"] = min(1.5, 0.7 + 0.3 * request.attempt + 0.1 * sample)
+        optimizer = TextualGradientDescent(
+            [self.prompt.variable],
+            engine=engine,
+            constraints=base.constraints,
+            gradient_memory=base.gradient_memory,
+            **params,
+        )
+        variable = self.prompt.variable
+        optimizer.memory[variable] = list(base.memory.get(variable, []))
+        optimizer.rejected[variable] = [PastAttempt(value=r.text, feedback=r.why) for r in request.rejected]
+        (result,) = optimizer.propose()
+        if not result.changed:
+            return []
+        return [Proposal(kind="rewrite", text=result.new_value)]
+
+    def _edits(self, request: ProposalRequest, engine: EngineLM, kinds: list) -> Proposals:
+        small = small_model(engine)
+        critic = [
+            g.text().strip() for g in self.prompt.variable.gradients if g.role_description != FEEDBACK_ROLE
+        ]
+        feedback = [
+            TestFeedback(test=f.test, feedback=f.feedback[: 600 if small else 1200], score=f.score)
+            for f in request.feedback
+        ]
+        analysis = "\n".join(c for c in critic if c)[: CRITIC_LIMIT[small]]
+        if analysis:
+            feedback.append(TestFeedback(test="analysis of the failures", feedback=analysis))
+        rejected = request.rejected[-2:] if small else request.rejected
+        edit_request = request.model_copy(
+            update={"feedback": feedback, "rejected": rejected, "k": len(kinds), "kinds": kinds}
+        )
+        return LLMProposer(engine, max_tokens=EDIT_MAX_TOKENS).propose(edit_request)

@@ -1,0 +1,144 @@
+"""What the search did, in words: each candidate's change, its verdict and why; the projection.
+
+The lines are built as the steps happen (a candidate is described by the sentences it added and
+removed from the text accepted before it) and printed as the run's last lines, after pytest's own
+summary sections, so a run that changed nothing still says what it tried and why each candidate
+was refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from ...optim.search import Search, StepLog, TestOutcome, Tried, diff, project
+from .records import CandidateRecord
+
+ORIGINS = {
+    "proposal": "",
+    "restore": "repair (dropped sentences put back): ",
+    "split": "repair (one added sentence alone): ",
+    "merge": "merge: ",
+    "ablation": "ablation: ",
+}
+SHOWN = 70
+
+
+def short(text: str, limit: int = SHOWN) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def reason(tried: Tried) -> str:
+    """``fixed 2, broke 0`` for an acceptance; the counts and why for a rejection."""
+    prefix = ORIGINS.get(tried.origin, f"{tried.origin}: ")
+    counts = f"fixed {len(tried.fixed)}, broke {len(tried.broken)}"
+    names = ", ".join(t.rsplit("::", 1)[-1] for t in tried.broken[:3])
+    broke = f": broke {names}" + (" and more" if len(tried.broken) > 3 else "") if tried.broken else ""
+    if tried.accepted:
+        if tried.why.startswith("approved"):
+            return f"{prefix}approved by a review hook ({counts}{broke})"
+        if tried.origin == "ablation":
+            return prefix + tried.why
+        return prefix + counts
+    if tried.broken:
+        return prefix + counts + broke
+    if tried.fixed:
+        return f"{prefix}{counts}: {tried.why}"
+    return prefix + tried.why
+
+
+def candidate_record(key: str, tried: Tried) -> CandidateRecord:
+    return CandidateRecord(
+        prompt=key,
+        accepted=tried.accepted,
+        reason=reason(tried),
+        text=tried.text,
+        evaluated=tried.tests,
+        fixed=tried.fixed,
+        broken=tried.broken,
+        still_failing=tried.still_failing,
+    )
+
+
+def change(parent: str, text: str) -> str:
+    """The candidate as the sentences it adds (+) and removes (-) from ``parent``."""
+    added, removed = diff(parent, text)
+    parts = [f'+ "{short(s)}"' for s in added] + [f'- "{short(s)}"' for s in removed]
+    return " ".join(parts) if parts else f'"{short(text)}"'
+
+
+def step_lines(key: str, parent: str, log: StepLog) -> list[str]:
+    """One line per candidate of one prompt's step, and its notes."""
+    lines = []
+    for tried in log.tried:
+        verdict = "accepted" if tried.accepted else "refused"
+        lines.append(f"  step {log.number} {key}: {change(parent, tried.text)} -> {verdict}: {reason(tried)}")
+        if tried.accepted:
+            parent = tried.text
+    lines += [f"  step {log.number} {key}: no test ran: {note}" for note in log.notes]
+    return lines
+
+
+class TriedSummary:
+    """Prints the search's lines at the very end of the terminal summary."""
+
+    def __init__(self) -> None:
+        self.head: list[str] = []
+        self.lines: list[str] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.head and not self.lines:
+            return
+        terminalreporter.write_sep("-", "textgrad: what the search tried")
+        for line in self.head + self.lines:
+            terminalreporter.write_line(line)
+
+
+def projection_line(
+    searches: Mapping[str, Search], baseline: Mapping[str, TestOutcome], steps: int, max_calls: int | None
+) -> str:
+    """``textgrad projection: 3 step(s) over 2 prompt file(s): 20-160 LLM calls (~$...)``, from
+    each search's tests and the calls and cost each test made in the baseline."""
+    if not searches:
+        return "textgrad projection: no prompt file has a failing test to learn from"
+    calls = sum(o.calls for o in baseline.values())
+    cost = sum(o.cost for o in baseline.values())
+    low = high = 0
+    for search in searches.values():
+        state, config = search.state, search.config
+        tests = state.train + state.holdout
+        per_test = max(1, round(sum(baseline[t].calls for t in tests if t in baseline) / max(1, len(tests))))
+        batch = min(config.batch, len(state.failing()))
+        gradients_per_candidate = -(-batch // config.k)
+        projection = project(
+            steps,
+            train=len(state.train),
+            holdout=len(state.holdout),
+            k=config.k,
+            batch=batch,
+            proposer_calls=1 + gradients_per_candidate,
+            calls_per_test=per_test,
+        )
+        low += projection.low - projection.baseline
+        high += projection.high - projection.baseline
+    line = f"textgrad projection: {steps} step(s) over {len(searches)} prompt file(s): {low}-{high} LLM calls"
+    if cost and calls:
+        line += f" (~${low * cost / calls:.4f}-${high * cost / calls:.4f})"
+    if max_calls is not None:
+        line += f"; --tg-max-calls {max_calls}"
+    return line
+
+
+def closing_line(key: str, search: Search) -> str:
+    """What one search changed, or why nothing."""
+    state = search.state
+    tried = [t for s in state.steps for t in s.tried]
+    failing = state.failing()
+    end = f"{len(failing)} train test(s) still fail" if failing else "all its train tests pass"
+    if search.exhausted:
+        end += "; the budget ran out"
+    accepted = sum(t.accepted for t in tried)
+    return f"{key}: {len(tried)} candidate(s) evaluated, {accepted} accepted, {state.calls} calls; {end}"
