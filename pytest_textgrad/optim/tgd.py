@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..core import prompts
 from ..core.config import EngineLike, backward_engine
 from ..core.scheduler import when_ready
 from ..core.variable import Variable
 from ..engines.base import EngineLM, phase, run_generate
+from . import prompts
 from .parsing import UnusableReply, parse_update
 
 DEFAULT_TAGS = ("<IMPROVED_VARIABLE>", "</IMPROVED_VARIABLE>")

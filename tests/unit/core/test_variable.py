@@ -1,6 +1,7 @@
 """Variable: values, roles, images, gradients (order and de-duplication)."""
 
 import pytest
+import respx
 
 import pytest_textgrad as tg
 from pytest_textgrad.core import GradientContext
@@ -38,8 +39,15 @@ def test_image_from_bytes_path_and_url(tmp_path):
     path.write_bytes(PNG)
     from_path = tg.Variable(image_path=str(path), role_description="image")
     assert from_path.value == PNG
-    from_url = tg.Variable(image_path="https://example.org/cat.png", role_description="image")
-    assert isinstance(from_url.value, ImageURL) and from_url.is_image
+    # TextGrad downloads an image_path URL (issue 10); an ImageURL value stays an address
+    with respx.mock:
+        respx.get("https://example.org/cat.png").respond(200, content=PNG)
+        from_url = tg.Variable(image_path="https://example.org/cat.png", role_description="image")
+    assert from_url.value == PNG and from_url.is_image
+    address = tg.Variable(ImageURL("https://example.org/cat.png"), role_description="image")
+    assert isinstance(address.value, ImageURL) and address.is_image
+    with pytest.raises(ValueError, match="not both"):
+        tg.Variable("text", image_path=str(path), role_description="image")
     with pytest.raises(FileNotFoundError, match=r"missing\.png"):
         tg.Variable(image_path=str(tmp_path / "missing.png"), role_description="image")
 
