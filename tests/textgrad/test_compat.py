@@ -271,3 +271,20 @@ def test_a_task_offline_says_where_to_put_the_data(tmp_path, monkeypatch):
     assert isinstance(eval_fn, tg.MultiFieldTokenParsedEvaluation)
     with pytest.raises(ValueError, match="not found"):
         load_task("no_such_task", evaluation_api=None)
+
+
+def test_guidance_engine_is_not_provided_and_says_so():
+    from pytest_textgrad.engine.guidance import GuidanceEngine
+
+    with pytest.raises(ImportError, match="pip install guidance"):
+        GuidanceEngine()
+
+
+def test_importing_writes_no_log_files(tmp_path):  # TextGrad writes ./logs/<time>.jsonl at import
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-c", "import pytest_textgrad as tg; tg.logger.info('x')"], cwd=tmp_path, check=True
+    )
+    assert list(tmp_path.iterdir()) == []

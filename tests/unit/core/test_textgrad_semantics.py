@@ -187,3 +187,24 @@ def test_backward_with_an_engine_and_a_global_one_does_not_conflict():  # delibe
         out = tg.BlackboxLLM(engine, prompt)("q")
         tg.TextLoss("judge", engine=engine)(out).backward(engine)  # TextGrad raises here
     assert prompt.get_gradient_text() == "from the explicit engine"
+
+
+def test_multi_field_evaluation_leaves_the_inputs_roles_alone():  # deliberate difference
+    engine = tg.ScriptedEngine(default="<ACCURACY> 1 </ACCURACY>")
+    answer = tg.Variable("4", role_description="the model's answer")
+    truth = tg.Variable("4", requires_grad=False, role_description="ground truth")
+    evaluation = tg.MultiFieldTokenParsedEvaluation("Same?", ["prediction", "correct answer"], engine=engine)
+    result = evaluation([answer, truth])
+    assert evaluation.parse_output(result) == "1"
+    assert answer.role_description == "the model's answer"  # TextGrad renames it "prediction"
+    assert "**prediction**: 4" in engine.calls[0].prompt
+
+
+def test_variables_textgrad_refuses_are_allowed_where_harmless():  # deliberate difference
+    trainable = tg.Variable("p", role_description="prompt")
+    # TextGrad raises when requires_grad=False has a predecessor that requires grad, and for
+    # trainable image bytes; we accept both (an optimizer still refuses to rewrite an image)
+    tg.Variable("out", predecessors=[trainable], requires_grad=False, role_description="constant view")
+    image = tg.Variable(b"\x89PNG\r\n\x1a\n", role_description="image")
+    with pytest.raises(NotImplementedError, match="image"):
+        tg.TGD([image], engine=tg.ScriptedEngine(default="x"))
