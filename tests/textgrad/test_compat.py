@@ -288,3 +288,13 @@ def test_importing_writes_no_log_files(tmp_path):  # TextGrad writes ./logs/<tim
         [sys.executable, "-c", "import pytest_textgrad as tg; tg.logger.info('x')"], cwd=tmp_path, check=True
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hugging_face_tasks_say_which_package_they_need(monkeypatch, tmp_path):
+    import sys
+
+    from pytest_textgrad.tasks import DatasetUnavailable, load_task
+
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed
+    with pytest.raises(DatasetUnavailable, match="pip install datasets"):
+        load_task("GSM8K_DSPy", evaluation_api=None, root=str(tmp_path))
