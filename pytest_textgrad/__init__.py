@@ -59,6 +59,7 @@ _SUBMODULES = frozenset(
         "loss",
         "model",
         "optimizer",
+        "prompts",
         "tasks",
         "utils",
         "variable",
@@ -108,6 +109,7 @@ __all__ = [
     "model",
     "optim",
     "optimizer",
+    "prompts",
     "reset_backward_engine",
     "set_backward_engine",
     "singleton_backward_engine",
@@ -117,7 +119,6 @@ __all__ = [
     "utils",
     "variable",
 ]
-
 
 
 def __getattr__(name: str) -> Any:

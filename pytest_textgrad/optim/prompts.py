@@ -119,3 +119,52 @@ def format_instruction(structured: bool, tags: tuple[str, str]) -> str:
 def repair_prompt(reason: str, structured: bool, tags: tuple[str, str]) -> str:
     """Sent once when a reply could not be used: says what was wrong and repeats the format."""
     return f"Your previous reply could not be used: {reason}.\n" + format_instruction(structured, tags)
+
+
+# ----- TextGrad's template names, in our words -----------------------------------------------------
+GRADIENT_TEMPLATE = (
+    "A language model was called; the conversation:\n<CONVERSATION>{context}</CONVERSATION>\n\n"
+    "Its output is used as {response_desc}. The feedback on {variable_desc} in this conversation:\n"
+    "<FEEDBACK>{feedback}</FEEDBACK>\n\n"
+)
+"""One piece of feedback with the conversation it is about (TextGrad's placeholders)."""
+
+GRADIENT_MULTIPART_TEMPLATE = (
+    "Above is a conversation with a language model; its output is used as {response_desc}. "
+    "The feedback on {variable_desc} in this conversation:\n<FEEDBACK>{feedback}</FEEDBACK>\n\n"
+)
+"""The same, after a conversation given as parts (text and images)."""
+
+
+def construct_tgd_prompt(
+    do_momentum: bool = False,
+    do_constrained: bool = False,
+    do_in_context_examples: bool = False,
+    do_gradient_memory: bool = False,
+    **info: str,
+) -> str:
+    """TextGrad's builder of an update prompt from its keys (``variable_desc``, ``variable_value``,
+    ``variable_grad``, ``constraint_text``, ``in_context_examples``, ``past_values``,
+    ``gradient_memory``, ``new_variable_start_tag``/``new_variable_end_tag``), built with ours."""
+    history = []
+    if do_momentum and info.get("past_values"):
+        history.append(PastAttempt(value=info["past_values"], feedback="(see the feedback below)"))
+    if do_gradient_memory and info.get("gradient_memory"):
+        history.append(PastAttempt(value="(earlier versions)", feedback=info["gradient_memory"]))
+    constraints = info.get("constraint_text", "").splitlines() if do_constrained else []
+    examples = (
+        [info["in_context_examples"]] if do_in_context_examples and info.get("in_context_examples") else []
+    )
+    return update_prompt(
+        role=info["variable_desc"],
+        value=info["variable_value"],
+        feedback=[FeedbackItem(text=info.get("variable_grad", ""))],
+        history=history,
+        constraints=[c for c in constraints if c.strip()],
+        examples=examples,
+        structured=False,
+        tags=(
+            info.get("new_variable_start_tag", "<IMPROVED_VARIABLE>"),
+            info.get("new_variable_end_tag", "</IMPROVED_VARIABLE>"),
+        ),
+    )

@@ -261,13 +261,8 @@ def get_gradient_and_context_text(variable: Variable) -> str:
         context = gradient.gradient_context
         if context is None:
             pieces.append(gradient.text())
-            continue
-        pieces.append(
-            f"Here is a conversation:\n\n<CONVERSATION>{context['context']}</CONVERSATION>\n\n"
-            f"This conversation is potentially part of a larger system. The output is used as "
-            f"{context['response_desc']}\n\nHere is the feedback we got for {context['variable_desc']} "
-            f"in the conversation:\n\n<FEEDBACK>{gradient.text()}</FEEDBACK>\n\n"
-        )
+        else:
+            pieces.append(prompts.GRADIENT_TEMPLATE.format(feedback=gradient.text(), **context))
     return "\n".join(pieces)
 
 

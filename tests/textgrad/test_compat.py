@@ -51,7 +51,9 @@ TEXTGRAD_NAMES = {
     "optimizer": "TextualGradientDescent TGD Optimizer TextualGradientDescentwithMomentum",
     "optimizer.optimizer": "TextualGradientDescent Optimizer TextualGradientDescentwithMomentum "
     "get_gradient_and_context_text",
-    "optimizer.optimizer_prompts": "OPTIMIZER_SYSTEM_PROMPT",
+    "optimizer.optimizer_prompts": "OPTIMIZER_SYSTEM_PROMPT GRADIENT_TEMPLATE GRADIENT_MULTIPART_TEMPLATE "
+    "construct_tgd_prompt",
+    "prompts": "GRADIENT_TEMPLATE",
     "tasks": "load_task load_instance_task DataLoader Dataset",
     "tasks.base": "DataLoader Dataset",
     "tasks.big_bench_hard": "BigBenchHard string_based_equality_fn",
@@ -298,3 +300,26 @@ def test_hugging_face_tasks_say_which_package_they_need(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed
     with pytest.raises(DatasetUnavailable, match="pip install datasets"):
         load_task("GSM8K_DSPy", evaluation_api=None, root=str(tmp_path))
+
+
+def test_textgrads_prompt_builders_work_on_our_prompts():
+    from pytest_textgrad.optimizer.optimizer import get_gradient_and_context_text
+    from pytest_textgrad.optimizer.optimizer_prompts import construct_tgd_prompt
+
+    prompt = construct_tgd_prompt(
+        do_constrained=True,
+        variable_desc="system prompt",
+        variable_value="Be brief.",
+        variable_grad="mention the refund window",
+        constraint_text="Constraint 1: under 50 words",
+        new_variable_start_tag="<NEW>",
+        new_variable_end_tag="</NEW>",
+    )
+    assert "Be brief." in prompt and "mention the refund window" in prompt and "under 50 words" in prompt
+    assert "<NEW>" in prompt
+    v = tg.Variable("x", role_description="text")
+    g = tg.Variable("shorter", role_description="feedback")
+    v.gradients.add(g)
+    v.gradients_context[g] = {"context": "Q: hi A: hello", "response_desc": "reply", "variable_desc": "text"}
+    text = get_gradient_and_context_text(v)
+    assert "Q: hi A: hello" in text and "<FEEDBACK>shorter</FEEDBACK>" in text and "used as reply" in text
