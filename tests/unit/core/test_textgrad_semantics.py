@@ -208,3 +208,16 @@ def test_variables_textgrad_refuses_are_allowed_where_harmless():  # deliberate 
     image = tg.Variable(b"\x89PNG\r\n\x1a\n", role_description="image")
     with pytest.raises(NotImplementedError, match="image"):
         tg.TGD([image], engine=tg.ScriptedEngine(default="x"))
+
+
+def test_aggregate_hands_feedback_to_each_part_without_a_summarizing_call():  # deliberate difference
+    engine = critic(**{"You are the critic": "name the unit"})
+    parts = [tg.Variable(f"part {i}", role_description=f"part {i}") for i in range(3)]
+    whole = tg.aggregate(parts)
+    loss = tg.TextLoss("judge", engine=engine)(whole)
+    loss.backward(engine)
+    assert [p.get_gradient_text() for p in parts] == ["name the unit"] * 3
+    # one loss call and one gradient call; feedback pieces pass through as they are (TextGrad marks
+    # an aggregate's gradients for a "mean" reduction: an extra LLM call that summarizes them when a
+    # part receives several)
+    assert len(engine.calls) == 2
