@@ -31,6 +31,12 @@ IMAGE_URL = "https://upload.wikimedia.org/wikipedia/commons/a/a7/Camponotus_flav
 IMAGE_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """TextGrad's test files call ``logging.disable(CRITICAL)`` when imported (at collection): undo
+    it for the rest of the session; the module fixture below disables logging for their tests only."""
+    logging.disable(logging.NOTSET)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def textgrad_module_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     saved_env = dict(os.environ)
@@ -39,13 +45,14 @@ def textgrad_module_environment(tmp_path_factory: pytest.TempPathFactory) -> Ite
     os.environ.pop("OPENAI_API_KEY", None)
     os.environ["TG_CACHE_DIR"] = str(workdir / "tg-cache")
     os.chdir(workdir)  # test_get_engine creates ./cache
+    logging.disable(logging.CRITICAL)  # what the test files ask for
     try:
         yield
     finally:
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-        logging.disable(logging.NOTSET)  # the test files disable logging globally
+        logging.disable(logging.NOTSET)
 
 
 @pytest.fixture(autouse=True)
