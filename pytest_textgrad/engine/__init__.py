@@ -50,7 +50,7 @@ def get_engine(engine_name: str, **kwargs: Any) -> EngineLM:
     if "cache" in kwargs and "experimental" not in name:
         raise ValueError(f"Cache is currently supported only for LiteLLM engines, not {name}")
     if name.startswith("experimental:"):
-        from ..engine_experimental.litellm import LiteLLMEngine
+        from .experimental import LiteLLMEngine
 
         return LiteLLMEngine(model_string=name.removeprefix("experimental:"), **kwargs)
     if name.startswith("azure"):

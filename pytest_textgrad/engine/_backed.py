@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import diskcache
+
 from ..engines.base import Content
+from ..engines.cache import default_cache_dir
 from ..engines.litellm_engine import LiteLLMEngine
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful, creative, and smart assistant."
@@ -16,6 +19,17 @@ def require_key(env_var: str, message: str) -> None:
     """TextGrad's constructors raise ``ValueError`` when the provider's key is not set."""
     if os.getenv(env_var) is None:
         raise ValueError(message)
+
+
+def resolve_cache(cache: Any, model_string: str) -> diskcache.Cache | bool:
+    """TextGrad's rule: a ``diskcache.Cache``, True (a default directory) or False; else ValueError."""
+    if isinstance(cache, diskcache.Cache):
+        return cache
+    if cache is True:
+        return diskcache.Cache(str(default_cache_dir() / f"cache_model_{model_string.replace('/', '_')}"))
+    if cache is False:
+        return False
+    raise ValueError("Cache argument must be a diskcache.Cache object or a boolean.")
 
 
 class ProviderEngine(LiteLLMEngine):

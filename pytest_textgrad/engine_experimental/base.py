@@ -15,21 +15,10 @@ from typing import Any
 
 import diskcache
 
+from ..engine._backed import resolve_cache
 from ..engines.base import EngineLM as _EngineLM
-from ..engines.cache import default_cache_dir
 
 __all__ = ["EngineLM", "cached", "resolve_cache"]
-
-
-def resolve_cache(cache: Any, model_string: str) -> diskcache.Cache | bool:
-    """TextGrad's rule: a ``diskcache.Cache``, True (a default directory) or False; else ValueError."""
-    if isinstance(cache, diskcache.Cache):
-        return cache
-    if cache is True:
-        return diskcache.Cache(str(default_cache_dir() / f"cache_model_{model_string.replace('/', '_')}"))
-    if cache is False:
-        return False
-    raise ValueError("Cache argument must be a diskcache.Cache object or a boolean.")
 
 
 def cached(func: Callable[..., str]) -> Callable[..., str]:

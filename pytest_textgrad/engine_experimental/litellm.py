@@ -1,29 +1,6 @@
-"""TextGrad's ``textgrad.engine_experimental.litellm.LiteLLMEngine``: our litellm engine under
-TextGrad's constructor (``cache`` off by default, a ``diskcache.Cache`` or a boolean)."""
+"""TextGrad's ``textgrad.engine_experimental.litellm.LiteLLMEngine`` (defined beside TextGrad's
+other engine classes, in :mod:`pytest_textgrad.engine.experimental`)."""
 
-from __future__ import annotations
-
-from typing import Any
-
-import diskcache
-
-from ..engine._backed import DEFAULT_SYSTEM_PROMPT, ProviderEngine
-from .base import resolve_cache
+from ..engine.experimental import LiteLLMEngine
 
 __all__ = ["LiteLLMEngine"]
-
-
-class LiteLLMEngine(ProviderEngine):
-    """``LiteLLMEngine(model_string, system_prompt=..., is_multimodal=True, cache=False)``."""
-
-    def __init__(
-        self,
-        model_string: str,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-        is_multimodal: bool = True,
-        cache: diskcache.Cache | bool = False,
-        **options: Any,
-    ) -> None:
-        if not isinstance(cache, diskcache.Cache | bool):
-            resolve_cache(cache, model_string)  # raises TextGrad's ValueError
-        super().__init__(model_string, model_string, system_prompt, is_multimodal, cache=cache, **options)
