@@ -1,106 +1,58 @@
-"""A persistent response cache keyed by everything that can change a reply.
+"""The persistent response cache, and the run-wide policy every engine's cache obeys.
 
-Why a key of canonical JSON hashed with sha256: it is the same in every process and every run
-(TextGrad's experimental cache keys on ``hash()``, which is salted per process, so it never hits
-across runs). Parameters that cannot change the reply (``use_cache``, ``timeout``) stay out of the
-key, so a retry with a longer timeout still hits.
+Where an engine stores replies (its ``cache=`` argument):
 
-Where replies are stored (``cache=`` of every engine):
-
-* ``True`` (default): ``$TG_CACHE_DIR`` if set, else ``~/.cache/pytest-textgrad``;
+* ``True`` (default for our litellm and local engines): the default directory, which is the
+  policy's directory if one is set, else ``$TG_CACHE_DIR``, else ``~/.cache/pytest-textgrad``;
 * ``False`` or ``None``: no cache at all;
 * a ``str`` or ``Path``: that directory;
 * a ``diskcache.Cache``: that cache object, shared as it is;
 * a :class:`ResponseCache`: used as it is.
+
+Why a policy consulted at call time (:func:`set_cache_policy`, :func:`cache_policy`): the pytest
+plugin must impose ``--tg-no-cache`` or a cache directory on every engine of the run, including
+engines users built themselves in conftest fixtures before the plugin could say anything.
+Keys are made in :mod:`.keys`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import hashlib
-import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import diskcache
 
-from .images import image_digest, messages_for_key
+from .keys import cache_key, canonical_json, current_scope, json_default
+from .keys import cache_scope as cache_scope
 from .usage import Completion, Usage
 
-KEY_VERSION = 1
-"""Bumped when the key layout changes, so old entries are simply never hit again."""
-
-NON_KEY_PARAMS = frozenset({"use_cache", "timeout", "num_retries", "max_retries", "metadata"})
-"""Parameters that never change a reply."""
-
-_sample: contextvars.ContextVar[int] = contextvars.ContextVar("tg_sample", default=0)
-
-
-@contextlib.contextmanager
-def sample(index: int) -> Iterator[None]:
-    """Calls made inside this block belong to repeated sample ``index`` (0: the first, unmarked).
-
-    Why a context and not a call parameter: a repeated test must get a fresh reply per sample, so
-    the sample index belongs in the cache key, but it must never reach the provider.
-    """
-    token = _sample.set(index)
-    try:
-        yield
-    finally:
-        _sample.reset(token)
-
-
-def current_sample() -> int:
-    """The repeated-sample index of calls made now (0 outside repeated tests)."""
-    return _sample.get()
-
+__all__ = [
+    "CachePolicy",
+    "CacheSetting",
+    "EngineCache",
+    "ResponseCache",
+    "cache_key",
+    "cache_policy",
+    "cache_scope",
+    "canonical_json",
+    "current_cache_policy",
+    "default_cache_dir",
+    "set_cache_policy",
+]
 
 _open_caches: dict[str, diskcache.Cache] = {}
 _open_lock = threading.Lock()
 
 
 def default_cache_dir() -> Path:
-    """``$TG_CACHE_DIR``, else ``~/.cache/pytest-textgrad``."""
+    """``$TG_CACHE_DIR``, else ``~/.cache/pytest-textgrad`` (the policy's directory aside)."""
     env = os.environ.get("TG_CACHE_DIR")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "pytest-textgrad"
-
-
-def _json_default(value: Any) -> Any:
-    """Canonical forms for the few non-JSON values messages and params may hold."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return image_digest(bytes(value))
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=repr)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "model_dump"):  # pydantic models (response_format=SomeModel)
-        return {"__model__": type(value).__name__, **value.model_dump()}
-    if isinstance(value, type) and hasattr(value, "model_json_schema"):
-        return {"__schema__": value.model_json_schema()}
-    return repr(value)
-
-
-def cache_key(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
-    """The sha256 hex key of one call: model, messages (images as digests) and reply-changing params.
-
-    ``None`` params are dropped, so ``temperature=None`` and no temperature give the same key.
-    """
-    payload = {
-        "v": KEY_VERSION,
-        "model": model,
-        "messages": messages_for_key(messages),
-        "params": {k: v for k, v in params.items() if k not in NON_KEY_PARAMS and v is not None},
-    }
-    if _sample.get():
-        payload["sample"] = _sample.get()
-    text = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _shared_cache(directory: Path) -> diskcache.Cache:
@@ -118,8 +70,8 @@ def _shared_cache(directory: Path) -> diskcache.Cache:
 class ResponseCache:
     """Replies of past calls on disk, with hit and miss counters.
 
-    Only successful replies are stored (errors never are). ``get`` returns the stored reply as a
-    :class:`Completion` with ``cached=True`` and ``cost=0``.
+    Only successful replies are stored (errors never are). ``get`` returns the stored reply with
+    ``cached=True``, ``cost=0`` (nothing is billed now) and ``original_cost`` the price it had.
     """
 
     def __init__(self, directory: str | os.PathLike[str] | diskcache.Cache | None = None) -> None:
@@ -130,19 +82,6 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_setting(cls, setting: CacheSetting) -> ResponseCache | None:
-        """Interpret an engine's ``cache=`` argument (see the module docstring)."""
-        if setting is None or setting is False:
-            return None
-        if isinstance(setting, ResponseCache):
-            return setting
-        if setting is True:
-            return cls()
-        if isinstance(setting, str | os.PathLike | diskcache.Cache):
-            return cls(setting)
-        raise TypeError(f"cache= must be True, False, a directory or a diskcache.Cache, not {setting!r}")
 
     @property
     def directory(self) -> str:
@@ -159,14 +98,23 @@ class ResponseCache:
                 return None
             self.hits += 1
         usage = Usage(prompt_tokens=entry.get("p", 0), completion_tokens=entry.get("c", 0))
-        return Completion(text=entry["text"], usage=usage, cost=0.0, cached=True)
+        return Completion(
+            text=entry["text"],
+            usage=usage,
+            cost=0.0,
+            cached=True,
+            original_cost=entry.get("cost"),
+            priced=entry.get("priced", True),
+        )
 
     def set(self, key: str, completion: Completion) -> None:
-        """Store a successful reply (its text and token counts; cost is not kept, a hit is free)."""
+        """Store a successful reply: its text, token counts and what it cost to produce."""
         entry = {
             "text": completion.text,
             "p": completion.usage.prompt_tokens,
             "c": completion.usage.completion_tokens,
+            "cost": completion.real_cost,
+            "priced": completion.priced,
         }
         self.store.set(key, entry)
 
@@ -183,3 +131,101 @@ class ResponseCache:
 
 CacheSetting = bool | str | os.PathLike[str] | diskcache.Cache | ResponseCache | None
 """What an engine's ``cache=`` argument may be."""
+
+
+# ----- the run-wide policy ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class CachePolicy:
+    """What the process imposes on every engine's cache, read at each call.
+
+    ``enabled=False`` turns every engine's cache off (reads and writes); ``directory`` replaces
+    the default directory of engines on the default setting (``cache=True``). An engine given its
+    own directory or cache object keeps it: that was a deliberate choice.
+    """
+
+    enabled: bool = True
+    directory: Path | None = None
+
+
+_policy = CachePolicy()
+_policy_lock = threading.Lock()
+
+
+def current_cache_policy() -> CachePolicy:
+    return _policy
+
+
+def set_cache_policy(
+    enabled: bool = True, directory: str | os.PathLike[str] | None = None
+) -> Callable[[], None]:
+    """Impose a cache policy on every engine of the process; returns a function restoring the old one."""
+    global _policy
+    new = CachePolicy(enabled=enabled, directory=Path(directory).expanduser() if directory else None)
+    with _policy_lock:
+        old, _policy = _policy, new
+
+    def restore() -> None:
+        global _policy
+        with _policy_lock:
+            _policy = old
+
+    return restore
+
+
+@contextlib.contextmanager
+def cache_policy(enabled: bool = True, directory: str | os.PathLike[str] | None = None) -> Iterator[None]:
+    """:func:`set_cache_policy` for the duration of a block (process-wide, not per thread)."""
+    restore = set_cache_policy(enabled, directory)
+    try:
+        yield
+    finally:
+        restore()
+
+
+class EngineCache:
+    """An engine's ``cache=`` setting, turned into the :class:`ResponseCache` to use at each call.
+
+    One :class:`ResponseCache` per directory is kept, so its hit and miss counters last.
+    """
+
+    def __init__(self, setting: CacheSetting) -> None:
+        kinds = bool | str | os.PathLike | diskcache.Cache | ResponseCache
+        if not (setting is None or isinstance(setting, kinds)):
+            raise TypeError(f"cache= must be True, False, a directory or a diskcache.Cache, not {setting!r}")
+        self.setting = setting
+        self._caches: dict[Any, ResponseCache] = {}
+        self._lock = threading.Lock()
+
+    def current(self) -> ResponseCache | None:
+        """The cache a call made now uses, or None (no cache, or the policy turned caches off)."""
+        setting = self.setting
+        if setting is None or setting is False or not _policy.enabled:
+            return None
+        if isinstance(setting, ResponseCache):
+            return setting
+        if isinstance(setting, diskcache.Cache):
+            where: Any = setting
+            index: Any = id(setting)
+        else:
+            default = _policy.directory or default_cache_dir()
+            where = default if setting is True else Path(setting).expanduser()
+            index = str(where)
+        with self._lock:
+            cache = self._caches.get(index)
+            if cache is None:
+                cache = self._caches[index] = ResponseCache(where)
+            return cache
+
+
+# ----- until the plugin moves to cache_scope / canonical_json (then remove) ---------------------
+_json_default = json_default
+
+
+def sample(index: int) -> contextlib.AbstractContextManager[None]:
+    """Deprecated: ``cache_scope(sample=index or None)``."""
+    return cache_scope(sample=index or None)
+
+
+def current_sample() -> int:
+    """Deprecated: ``current_scope().get("sample", 0)``."""
+    return int(current_scope().get("sample", 0))

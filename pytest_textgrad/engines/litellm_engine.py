@@ -2,13 +2,15 @@
 
 Why the care around the call itself:
 
-* litellm is imported on the first call, not at import time: it costs seconds, and with
-  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (set unless the user chose) it does not try the network.
+* litellm is imported on the first call, not at import time (:mod:`.litellm_import`).
 * Retries are ours (``num_retries=0`` to litellm) so that only transient failures (rate limit,
   timeout, connection, 5xx) are retried, with exponential backoff and jitter; a bad key or a bad
   request fails at once with an :class:`EngineError` that says which environment variable to fix.
 * A bounded semaphore caps concurrent requests (threads and each event loop), because the core runs
   independent gradient calls concurrently and providers rate-limit bursts.
+
+The cache, interceptors and accounting are :class:`~.chat.ChatEngine`'s; this module shapes the
+request for litellm and makes the call.
 """
 
 from __future__ import annotations
@@ -19,128 +21,27 @@ import random
 import threading
 import time
 import weakref
-from types import ModuleType
 from typing import Any, Literal
 
-from .base import ChatEngine
-from .cache import CacheSetting, ResponseCache
+from .cache import CacheSetting
+from .chat import ChatEngine, Messages
 from .errors import EngineError
 from .images import to_provider_messages
-from .usage import Completion, Usage
+from .litellm_import import (
+    import_litellm,
+    is_retryable,
+    key_env_var,
+    provider_of,
+    retry_after,
+    short,
+    status_of,
+)
+from .litellm_reply import completion_from_response
+from .usage import Completion
+
+__all__ = ["MAX_CONCURRENCY", "LiteLLMEngine", "import_litellm", "is_retryable", "key_env_var", "provider_of"]
 
 StructuredOutput = Literal["openai", "llamacpp", "none"]
-
-_litellm: ModuleType | None = None
-_import_lock = threading.Lock()
-
-# Keys of a call that are ours, not litellm's.
-_OWN_PARAMS = frozenset({"use_cache", "timeout", "json_schema"})
-
-_KEY_ENV: dict[str, str | None] = {
-    "openai": "OPENAI_API_KEY",
-    "text-completion-openai": "OPENAI_API_KEY",
-    "azure": "AZURE_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "vertex_ai": "GOOGLE_APPLICATION_CREDENTIALS",
-    "bedrock": "AWS_ACCESS_KEY_ID",
-    "sagemaker": "AWS_ACCESS_KEY_ID",
-    "together_ai": "TOGETHERAI_API_KEY",
-    "mistral": "MISTRAL_API_KEY",
-    "groq": "GROQ_API_KEY",
-    "cohere": "COHERE_API_KEY",
-    "deepseek": "DEEPSEEK_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "fireworks_ai": "FIREWORKS_AI_API_KEY",
-    "xai": "XAI_API_KEY",
-    "perplexity": "PERPLEXITYAI_API_KEY",
-    "huggingface": "HUGGINGFACE_API_KEY",
-    "ollama": None,
-    "ollama_chat": None,
-    "hosted_vllm": None,
-    "lm_studio": None,
-    "llamafile": None,
-    "local": None,
-}
-
-
-def import_litellm() -> ModuleType:
-    """Import litellm once, offline-safe, and register our ``local/...`` provider in it.
-
-    Sets ``LITELLM_LOCAL_MODEL_COST_MAP=True`` unless the user set it (otherwise litellm downloads
-    its cost map at import), and ``litellm.suppress_debug_info`` so its "Give Feedback" banners do
-    not flood test output.
-    """
-    global _litellm
-    if _litellm is not None:
-        return _litellm
-    with _import_lock:
-        if _litellm is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-            import litellm
-
-            litellm.suppress_debug_info = True
-            from .local import register_litellm_provider
-
-            register_litellm_provider(litellm)
-            _litellm = litellm
-    return _litellm
-
-
-def provider_of(model: str) -> str:
-    """The litellm provider a model string goes to, from its prefix (no litellm import needed)."""
-    if "/" in model:
-        return model.split("/", 1)[0].lower()
-    lowered = model.lower()
-    if lowered.startswith("claude"):
-        return "anthropic"
-    if lowered.startswith("gemini"):
-        return "gemini"
-    return "openai"
-
-
-def key_env_var(model: str) -> str | None:
-    """The environment variable litellm reads ``model``'s key from; None for keyless providers."""
-    provider = provider_of(model)
-    if provider in _KEY_ENV:
-        return _KEY_ENV[provider]
-    return f"{provider.upper()}_API_KEY"
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether a failed call may succeed if tried again: rate limit, timeout, connection or 5xx."""
-    litellm = import_litellm()
-    transient = (
-        litellm.RateLimitError,
-        litellm.Timeout,
-        litellm.APIConnectionError,
-        litellm.InternalServerError,
-        litellm.ServiceUnavailableError,
-        litellm.BadGatewayError,
-    )
-    if isinstance(exc, transient):
-        return True
-    status = _status_of(exc)
-    if isinstance(exc, litellm.APIError) and status is not None and (status >= 500 or status == 429):
-        return True
-    return isinstance(exc, TimeoutError | ConnectionError)
-
-
-def _status_of(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds a 429 reply asked us to wait (``Retry-After``), when it said so."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    try:
-        value = headers.get("retry-after") if headers is not None else None
-        return float(value) if value is not None else None
-    except (TypeError, ValueError, AttributeError):
-        return None
-
 
 MAX_CONCURRENCY = 100
 """litellm's shared HTTP client holds at most 100 connections (httpx's default): more requests in
@@ -179,16 +80,14 @@ class LiteLLMEngine(ChatEngine):
         backoff_max: float = 30.0,
         **default_params: Any,
     ) -> None:
-        super().__init__(model)
+        super().__init__(model, cache=cache, **default_params)
         self.model = model
-        self.cache = ResponseCache.from_setting(cache)
         self.api_base = api_base
         self.api_key = api_key
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
-        self.default_params = default_params
         if structured_output is None:
             local_server = api_base is not None and model.startswith("openai/")
             structured_output = "llamacpp" if local_server else "openai"
@@ -210,12 +109,6 @@ class LiteLLMEngine(ChatEngine):
         self._async_lock = threading.Lock()
 
     # -- building the request -------------------------------------------------------------------
-
-    def request_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Engine defaults under the call's own parameters (no key, no endpoint, no timeout)."""
-        merged = {**self.default_params, **params}
-        return {k: v for k, v in merged.items() if k not in ("use_cache", "timeout") and v is not None}
-
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         if self.structured_output == "llamacpp":
             return {"type": "json_object", "schema": schema}
@@ -223,11 +116,12 @@ class LiteLLMEngine(ChatEngine):
             return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
         return None
 
-    def _request(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        """The keyword arguments of ``litellm.completion`` that decide the reply (no key, no timeout)."""
-        merged = {**self.default_params, **params}
-        request = {k: v for k, v in merged.items() if k not in _OWN_PARAMS and v is not None}
-        schema = merged.get("json_schema")
+    def shape_request(
+        self, messages: Messages, params: dict[str, Any], *, given: dict[str, Any]
+    ) -> tuple[Messages, dict[str, Any]]:
+        """litellm's form: ``json_schema`` becomes a ``response_format``; the endpoint is part of it."""
+        request = dict(params)
+        schema = request.pop("json_schema", None)
         if schema is not None and "response_format" not in request:
             response_format = self._response_format(schema)
             if response_format is not None:
@@ -236,13 +130,10 @@ class LiteLLMEngine(ChatEngine):
             # llama-cpp-python 0.3.36's server defaults repeat_penalty to 1.1, and with any value
             # but 1.0 its grammar is not enforced (measured: unterminated JSON). Sent in extra_body
             # so litellm's drop_params cannot drop it.
-            extra_body = dict(request.get("extra_body") or {})
-            extra_body["repeat_penalty"] = 1.0
-            request["extra_body"] = extra_body
-        request.update(model=self.model, messages=messages)
+            request["extra_body"] = {**(request.get("extra_body") or {}), "repeat_penalty": 1.0}
         if self.api_base is not None:
             request["api_base"] = self.api_base
-        return request
+        return messages, request
 
     def _credentials(self) -> dict[str, Any]:
         api_key = self.api_key
@@ -255,36 +146,18 @@ class LiteLLMEngine(ChatEngine):
             api_key = "sk-no-key"
         return {"api_key": api_key} if api_key is not None else {}
 
-    def _call_kwargs(self, request: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        timeout = params.get("timeout") or self.default_params.get("timeout") or self.timeout
-        kwargs = {**request, **self._credentials(), "timeout": timeout, "num_retries": 0}
-        kwargs["messages"] = to_provider_messages(request["messages"])
+    def _call_kwargs(self, messages: Messages, params: dict[str, Any]) -> dict[str, Any]:
+        kwargs = {**self._credentials(), **params, "model": self.model, "num_retries": 0}
+        kwargs["timeout"] = params.get("timeout") or self.timeout
+        kwargs["messages"] = to_provider_messages(messages)
         kwargs.setdefault("drop_params", True)
+        kwargs.pop("use_cache", None)  # ours, not litellm's
         return kwargs
 
     # -- the call ---------------------------------------------------------------------------------
-
-    def _lookup(
-        self, request: dict[str, Any], params: dict[str, Any]
-    ) -> tuple[str | None, Completion | None]:
-        if self.cache is None:
-            return None, None
-        key_params = {k: v for k, v in request.items() if k not in ("model", "messages")}
-        key = self.cache.key(self.model, request["messages"], key_params)
-        if params.get("use_cache", True) is False:
-            return key, None
-        return key, self.cache.get(key)
-
-    def cached_reply(self, messages: list[dict[str, Any]], **params: Any) -> Completion | None:
-        return self._lookup(self._request(messages, params), params)[1]
-
-    def _complete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
-        request = self._request(messages, params)
-        key, cached = self._lookup(request, params)
-        if cached is not None:
-            return cached
+    def _complete(self, messages: Messages, **params: Any) -> Completion:
         litellm = import_litellm()
-        kwargs = self._call_kwargs(request, params)
+        kwargs = self._call_kwargs(messages, params)
         attempt = 0
         while True:
             try:
@@ -295,15 +168,11 @@ class LiteLLMEngine(ChatEngine):
                 delay = self._after_failure(exc, attempt)
                 attempt += 1
                 time.sleep(delay)
-        return self._finish(response, key)
+        return self._finish(response)
 
-    async def _acomplete(self, messages: list[dict[str, Any]], **params: Any) -> Completion:
-        request = self._request(messages, params)
-        key, cached = self._lookup(request, params)
-        if cached is not None:
-            return cached
+    async def _acomplete(self, messages: Messages, **params: Any) -> Completion:
         litellm = import_litellm()
-        kwargs = self._call_kwargs(request, params)
+        kwargs = self._call_kwargs(messages, params)
         semaphore = self._loop_semaphore()
         attempt = 0
         while True:
@@ -315,7 +184,7 @@ class LiteLLMEngine(ChatEngine):
                 delay = self._after_failure(exc, attempt)
                 attempt += 1
                 await asyncio.sleep(delay)
-        return self._finish(response, key)
+        return self._finish(response)
 
     def _loop_semaphore(self) -> asyncio.Semaphore:
         """The semaphore of the running event loop (an asyncio semaphore is bound to one loop)."""
@@ -333,17 +202,17 @@ class LiteLLMEngine(ChatEngine):
             raise self._fatal_error(exc) from exc
         if attempt >= self.max_retries:
             raise EngineError(
-                f"{self.model}: {type(exc).__name__} persisted after {attempt + 1} attempts: {_short(exc)}",
+                f"{self.model}: {type(exc).__name__} persisted after {attempt + 1} attempts: {short(exc)}",
                 model=self.model,
-                status_code=_status_of(exc),
+                status_code=status_of(exc),
                 retryable=True,
                 attempts=attempt + 1,
             ) from exc
         delay = min(self.backoff_max, self.backoff_base * 2**attempt)
         delay = delay / 2 + random.uniform(0, delay / 2)  # equal jitter: spread a burst of retries
-        retry_after = _retry_after(exc)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.backoff_max))
+        asked = retry_after(exc)
+        if asked is not None:
+            delay = max(delay, min(asked, self.backoff_max))
         return delay
 
     def _fatal_error(self, exc: Exception) -> EngineError:
@@ -355,46 +224,24 @@ class LiteLLMEngine(ChatEngine):
             source = f"no API key (provider {provider_of(self.model)!r} needs none; check api_base)"
         else:
             source = f"the {env} environment variable"
-        status = _status_of(exc)
+        status = status_of(exc)
         code = f" (HTTP {status})" if status is not None else ""
         return EngineError(
-            f"{self.model}: {type(exc).__name__}{code}: {_short(exc)}\n"
+            f"{self.model}: {type(exc).__name__}{code}: {short(exc)}\n"
             f"The key for {self.model} comes from {source}; not retried, since retrying cannot fix this.",
             model=self.model,
             status_code=status,
             retryable=False,
         )
 
-    def _finish(self, response: Any, key: str | None) -> Completion:
-        """Turn litellm's response into a :class:`Completion` and store it in the cache."""
-        try:
-            text = response.choices[0].message.content or ""
-        except (AttributeError, IndexError, KeyError, TypeError) as exc:
-            raise EngineError(
-                f"{self.model}: reply without a message: {response!r:.300}", model=self.model
-            ) from exc
-        raw_usage = getattr(response, "usage", None)
-        usage = Usage(
-            prompt_tokens=int(getattr(raw_usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(raw_usage, "completion_tokens", 0) or 0),
-        )
-        completion = Completion(text=text, usage=usage, cost=self._cost(response))
-        if self.cache is not None and key is not None:
-            self.cache.set(key, completion)
-        return completion
-
-    def _cost(self, response: Any) -> float:
-        """USD cost from litellm's price table; 0 for models it has no price for (local ones)."""
-        try:
-            return float(import_litellm().completion_cost(completion_response=response) or 0.0)
-        except Exception:
-            return 0.0
+    def _finish(self, response: Any) -> Completion:
+        """litellm's response as a :class:`Completion` (priced by the user's price, else litellm's)."""
+        completion = completion_from_response(response, self.model, import_litellm())
+        if completion is None:
+            raise EngineError(f"{self.model}: reply without a message: {response!r:.300}", model=self.model)
+        # litellm's own cache is not ours: a reply we asked the provider for is a fresh one here.
+        return completion.model_copy(update={"cached": False})
 
     def __repr__(self) -> str:
         base = f", api_base={self.api_base!r}" if self.api_base else ""
         return f"LiteLLMEngine({self.model!r}{base})"
-
-
-def _short(exc: BaseException, limit: int = 500) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .base import ChatEngine, messages_text
+from .base import messages_text
+from .chat import ChatEngine
 from .usage import Completion, Usage
 
 Reply = str | dict | Callable[[str], "str | dict"]

@@ -13,8 +13,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ..engines.base import EngineLM
-    from .report import StepRecord
-    from .review import CandidateReview
+    from .optimize import CandidateReview, StepRecord
 
 
 @pytest.hookspec(firstresult=True)

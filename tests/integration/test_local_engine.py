@@ -7,7 +7,13 @@ import json
 
 import pytest
 
-from pytest_textgrad.engines import LocalLlamaEngine, get_engine, import_litellm
+from pytest_textgrad.engines import (
+    LocalLlamaEngine,
+    cache_policy,
+    completion_from_response,
+    get_engine,
+    import_litellm,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +46,15 @@ def test_short_generation_and_cache():
     assert not fresh.cached and fresh.text == first.text  # temperature 0: same reply
 
 
+def test_the_run_wide_policy_turns_off_the_cache_of_an_engine_built_before(tmp_path):
+    engine = LocalLlamaEngine(cache=tmp_path)
+    messages = [{"role": "user", "content": "Say yes."}]
+    engine.complete(messages, max_tokens=4, temperature=0)
+    assert engine.complete(messages, max_tokens=4, temperature=0).cached
+    with cache_policy(enabled=False):
+        assert not engine.complete(messages, max_tokens=4, temperature=0).cached
+
+
 def test_structured_output_parses():
     engine = get_engine("local", cache=False)
     text = engine.generate(
@@ -66,6 +81,8 @@ def test_litellm_custom_provider():
     )
     assert response.choices[0].message.content.strip()
     assert 0 < response.usage.completion_tokens <= 8
+    parsed = completion_from_response(response, "local/smollm2")
+    assert parsed.priced and parsed.cost == 0.0, "the embedded model is free, and known to be"
     structured = litellm.completion(
         model="local/smollm2",
         messages=[{"role": "user", "content": "Pick a fruit."}],

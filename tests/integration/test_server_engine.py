@@ -18,7 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pytest_textgrad.engines import EngineError, LiteLLMEngine, get_engine, phase
+from pytest_textgrad.engines import (
+    EngineError,
+    LiteLLMEngine,
+    cache_scope,
+    clear_prices,
+    get_engine,
+    phase,
+    set_price,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +87,36 @@ def test_structured_output_follows_the_schema(llama_server):
     data = json.loads(completion.text)
     assert set(data) == {"color", "bright"}
     assert data["color"] in ("red", "green", "blue") and isinstance(data["bright"], bool)
+
+
+def test_an_unpriced_server_model_says_so_until_priced_and_a_hit_keeps_its_cost(llama_server, tmp_path):
+    engine = server_engine(llama_server, cache=tmp_path)
+    unpriced = engine.complete(FRUIT, max_tokens=4, temperature=0)
+    assert not unpriced.priced and unpriced.cost == 0.0, "litellm has no price for a local server"
+    set_price("openai/smollm2", input_per_million=1.0, output_per_million=2.0)
+    try:
+        priced = engine.complete(FRUIT, max_tokens=4, temperature=0, use_cache=False)
+        hit = engine.complete(FRUIT, max_tokens=4, temperature=0)
+    finally:
+        clear_prices()
+    usage = priced.usage
+    assert priced.priced and priced.cost == pytest.approx(
+        (usage.prompt_tokens + 2 * usage.completion_tokens) / 1e6
+    )
+    assert hit.cached and hit.cost == 0.0 and hit.original_cost == pytest.approx(priced.cost) and hit.priced
+
+
+def test_repeated_random_calls_in_a_scope_are_samples_replayed_next_run(llama_server, tmp_path):
+    engine = server_engine(llama_server, cache=tmp_path)
+
+    def one_test() -> list[tuple[str, bool]]:
+        with cache_scope(test="t"):
+            replies = [engine.complete(FRUIT, max_tokens=6, temperature=1.0) for _ in range(2)]
+        return [(r.text, r.cached) for r in replies]
+
+    first = one_test()
+    assert [cached for _, cached in first] == [False, False], "two samples, two requests"
+    assert one_test() == [(text, True) for text, _ in first], "the next run gets the same samples"
 
 
 def test_openai_schema_form_is_rejected_by_this_server(llama_server):

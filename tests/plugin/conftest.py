@@ -15,14 +15,11 @@ from typing import Any
 
 import pytest
 
-import pytest_textgrad.plugin.baseline
-import pytest_textgrad.plugin.cassettes
+import pytest_textgrad.plugin.capture
 import pytest_textgrad.plugin.gate
 import pytest_textgrad.plugin.optimize
-import pytest_textgrad.plugin.repeat
-import pytest_textgrad.plugin.report
-import pytest_textgrad.plugin.state
-import pytest_textgrad.plugin.terminal  # noqa: F401 - imported for the in-process runs to share
+import pytest_textgrad.plugin.prompts
+import pytest_textgrad.plugin.report  # noqa: F401 - imported for the in-process runs to share
 
 PREAMBLE = '''
 import json

@@ -50,7 +50,7 @@ def test_max_calls_refuses_calls_beyond_the_budget_with_a_clear_message(pytester
             "*BudgetExceeded: pytest-textgrad: LLM budget exhausted: --tg-max-calls 2 reached "
             "(2 LLM calls made); this call was not made.*",
             "textgrad budget: --tg-max-calls 2 reached (2 LLM calls made); 1 call(s) refused",
-            "FAILED test_support.py::test_window[[]exchanges?[]] - pytest_textgrad.plugin.budg*",
+            "FAILED test_support.py::test_window[[]exchanges?[]] - pytest_textgrad.plugin.gate*",
         ]
     )
     assert (pytester.path / "made.txt").read_text() == "2"

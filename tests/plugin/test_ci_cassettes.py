@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_textgrad.plugin.cassettes import cassette_path
+from pytest_textgrad.plugin.capture import cassette_path
 
 from .conftest import read_json, write_project
 

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_textgrad.plugin import files
-from pytest_textgrad.plugin.files import PromptFileError, encode_like, resolve_prompt_path, write_atomic
-from pytest_textgrad.plugin.journal import Journal, journal_path, restore_interrupted
+from pytest_textgrad.plugin.prompts import Journal, files, journal_path, restore_interrupted
+from pytest_textgrad.plugin.prompts.files import (
+    PromptFileError,
+    encode_like,
+    resolve_prompt_path,
+    write_atomic,
+)
 
 from .test_optimize import GOOD, ORIGINAL, SUPPORT_CONFTEST, SUPPORT_TESTS, WORDY, write_project
 

@@ -70,7 +70,9 @@ def test_a_run_that_uses_nothing_imports_nothing_and_writes_nothing(pytester: py
     assert seen["plugin"] == "pytest_textgrad.plugin"
     assert seen["loaded"] == [
         "pytest_textgrad.plugin",
+        "pytest_textgrad.plugin.fixtures",
         "pytest_textgrad.plugin.hookspecs",
         "pytest_textgrad.plugin.options",
+        "pytest_textgrad.plugin.wiring",
     ]
     assert listing() == before  # no .tg_cache, no .tg_journal

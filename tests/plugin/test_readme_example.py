@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_textgrad.plugin.review import CandidateReview
+from pytest_textgrad.plugin.optimize import CandidateReview
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

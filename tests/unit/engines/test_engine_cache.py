@@ -9,6 +9,7 @@ import pytest
 
 from pytest_textgrad.engines import Completion, ResponseCache, Usage, cache_key, default_cache_dir
 from pytest_textgrad.engines.base import content_to_messages
+from pytest_textgrad.engines.cache import EngineCache
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi, é ✓"}]
 PARAMS = {"temperature": 0.0, "max_tokens": 16, "seed": 3, "stop": ["\n"], "api_base": "http://h/v1"}
@@ -81,9 +82,14 @@ def test_get_set_counts_hits_and_misses(tmp_path):
     assert cache.get(key) is None
     cache.set(key, Completion(text="hello", usage=Usage(prompt_tokens=5, completion_tokens=1), cost=0.25))
     hit = cache.get(key)
-    assert hit == Completion(
-        text="hello", usage=Usage(prompt_tokens=5, completion_tokens=1), cost=0.0, cached=True
+    assert hit == Completion(  # nothing billed now; what the reply cost to produce is kept
+        text="hello",
+        usage=Usage(prompt_tokens=5, completion_tokens=1),
+        cost=0.0,
+        cached=True,
+        original_cost=0.25,
     )
+    assert hit.real_cost == 0.25
     assert (cache.hits, cache.misses) == (1, 1)
     assert len(cache) == 1
 
@@ -109,18 +115,20 @@ def test_replies_survive_into_another_process(tmp_path):
 
 
 def test_settings(tmp_path, _isolated_cache):
-    assert ResponseCache.from_setting(False) is None
-    assert ResponseCache.from_setting(None) is None
-    default = ResponseCache.from_setting(True)
+    assert EngineCache(False).current() is None
+    assert EngineCache(None).current() is None
+    default = EngineCache(True).current()
     assert default.directory == str(_isolated_cache.resolve()) == str(default_cache_dir().resolve())
-    assert ResponseCache.from_setting(str(tmp_path / "a")).directory == str((tmp_path / "a").resolve())
-    assert ResponseCache.from_setting(tmp_path / "b").directory == str((tmp_path / "b").resolve())
+    assert EngineCache(str(tmp_path / "a")).current().directory == str((tmp_path / "a").resolve())
+    assert EngineCache(tmp_path / "b").current().directory == str((tmp_path / "b").resolve())
     store = diskcache.Cache(str(tmp_path / "d"))
-    assert ResponseCache.from_setting(store).store is store
+    assert EngineCache(store).current().store is store
     existing = ResponseCache(tmp_path / "e")
-    assert ResponseCache.from_setting(existing) is existing
+    assert EngineCache(existing).current() is existing
+    choice = EngineCache(True)
+    assert choice.current() is choice.current(), "one ResponseCache per directory: its counters last"
     with pytest.raises(TypeError):
-        ResponseCache.from_setting(42)
+        EngineCache(42)
 
 
 def test_default_dir_without_env(monkeypatch, tmp_path):

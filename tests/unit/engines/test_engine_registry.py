@@ -13,7 +13,7 @@ from pytest_textgrad.engines import (
     ScriptedEngine,
     get_engine,
 )
-from pytest_textgrad.engines import local as local_module
+from pytest_textgrad.engines import local_model as local_module
 
 
 def test_importing_and_building_engines_imports_neither_litellm_nor_llama_cpp():

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_textgrad.engines import LiteLLMEngine, ScriptedEngine, cache_key
 from pytest_textgrad.engines.base import CallRefused, add_call_interceptor
-from pytest_textgrad.engines.cache import current_sample, sample
+from pytest_textgrad.engines.keys import cache_scope, current_scope
 from pytest_textgrad.engines.usage import Completion
 
 
@@ -74,15 +74,15 @@ def test_interceptors_see_engine_defaults_without_credentials() -> None:
 def test_each_sample_has_its_own_cache_key_and_sample_zero_keeps_the_old_one() -> None:
     messages = [{"role": "user", "content": "hi"}]
     plain = cache_key("m", messages, {})
-    with sample(0):
+    with cache_scope(sample=0 or None):  # how a caller keeps the first sample on the unscoped keys
         assert cache_key("m", messages, {}) == plain
-    with sample(1):
-        assert current_sample() == 1
+    with cache_scope(sample=1):
+        assert current_scope() == {"sample": 1}
         first = cache_key("m", messages, {})
-    with sample(2):
+    with cache_scope(sample=2):
         second = cache_key("m", messages, {})
     assert len({plain, first, second}) == 3
-    assert current_sample() == 0
+    assert current_scope() == {}
 
 
 def test_a_refused_call_is_still_served_from_the_response_cache(tmp_path: Any) -> None:

@@ -2,13 +2,19 @@
 
 from pytest_textgrad.engines.local import DEFAULT_MAX_TOKENS, STRUCTURED_MAX_TOKENS, LocalLlamaEngine
 
+
+def shaped(engine, params):
+    """The parameters ``engine`` sends llama.cpp for a call with ``params``."""
+    return engine.shape_request([], engine.request_params(params), given=params)[1]
+
+
 SCHEMA = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
 
 
 def test_plain_calls_get_the_default_bound_and_structured_calls_room_to_close_their_json():
     engine = LocalLlamaEngine(cache=False)
-    assert engine._request({})["max_tokens"] == DEFAULT_MAX_TOKENS
-    structured = engine._request({"json_schema": SCHEMA})
+    assert shaped(engine, {})["max_tokens"] == DEFAULT_MAX_TOKENS
+    structured = shaped(engine, {"json_schema": SCHEMA})
     assert structured["max_tokens"] == STRUCTURED_MAX_TOKENS > DEFAULT_MAX_TOKENS
     assert structured["response_format"]["type"] == "json_object"
     assert structured["response_format"]["schema"]["required"] == SCHEMA["required"]
@@ -16,9 +22,9 @@ def test_plain_calls_get_the_default_bound_and_structured_calls_room_to_close_th
 
 
 def test_an_explicit_max_tokens_always_wins():
-    assert LocalLlamaEngine(cache=False, max_tokens=48)._request({"json_schema": SCHEMA})["max_tokens"] == 48
+    assert shaped(LocalLlamaEngine(cache=False, max_tokens=48), {"json_schema": SCHEMA})["max_tokens"] == 48
     assert (
-        LocalLlamaEngine(cache=False)._request({"json_schema": SCHEMA, "max_tokens": 10})["max_tokens"] == 10
+        shaped(LocalLlamaEngine(cache=False), {"json_schema": SCHEMA, "max_tokens": 10})["max_tokens"] == 10
     )
 
 
@@ -40,7 +46,8 @@ def test_unbounded_strings_get_a_length_limit_llama_cpp_can_sample_fast():
     assert "maxLength" not in bounded["properties"]["label"]
     assert bounded["properties"]["items"]["items"]["maxLength"] == STRING_LIMIT
     assert "maxLength" not in schema["properties"]["free"], "the caller's schema is not modified"
-    request = LocalLlamaEngine(cache=False)._request(
-        {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}}
+    request = shaped(
+        LocalLlamaEngine(cache=False),
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}},
     )
     assert request["response_format"]["schema"]["properties"]["free"]["maxLength"] == STRING_LIMIT

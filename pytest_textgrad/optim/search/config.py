@@ -1,0 +1,29 @@
+"""What a search may do: candidates per step, minibatch size, acceptance rule, features, budget."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from .protocols import EditKind
+from .verdict import AcceptRule
+
+
+class SearchConfig(BaseModel):
+    k: int = 3
+    """Candidates asked for per step (``--tg-candidates``)."""
+    batch: int = 3
+    """Failing tests per minibatch (``--tg-batch``)."""
+    accept: AcceptRule = "strict"
+    """``strict``: progress and no regression; ``improve``: a net gain (``--tg-accept``)."""
+    kinds: list[EditKind] = Field(default_factory=lambda: ["add", "rewrite", "replace", "delete"])
+    """Kinds of change asked for, one per sample in turn (with k=3: add, rewrite, replace; deletions
+    come mostly from ablation; small models: leave out ``rewrite``)."""
+    repair: bool = True
+    merge: bool = True
+    ablation: bool = True
+    shown_rejections: int = 5
+    """How many of the latest rejected texts each request shows."""
+    recheck_failing: bool = False
+    """Run every failing test for every surviving candidate (see :mod:`.evaluation`)."""
+    max_calls: int | None = None
+    max_cost: float | None = None

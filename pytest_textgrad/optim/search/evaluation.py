@@ -1,0 +1,203 @@
+"""Cheap rejection: run a candidate's tests in the order most likely to kill it early.
+
+1. the tests it was made for (the minibatch's failing tests): no progress there, it dies;
+2. the passing train tests, most often broken first, stopping at the first regression (strict);
+3. held-out tests last, only for a candidate that passed everything else. A held-out test whose
+   outcome with the accepted text is not known yet costs nothing when the candidate passes it; the
+   accepted text runs on it only when the candidate fails it (a lazy baseline).
+
+Tests that fail with the accepted text and are not in the minibatch are not run (a failing test
+cannot regress from pass to fail): after an acceptance their outcome is *stale*, and the search
+re-runs a stale test with the accepted text only when it picks it for a minibatch. With
+``recheck_failing`` every failing test runs too (exact per-test scores, more calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from .budget import Budget
+from .protocols import Evaluator, TestOutcome
+from .state import SearchState
+from .verdict import AcceptRule, Comparison, compare, regressed
+
+
+class OutOfBudget(Exception):
+    """The budget ran out before the evaluation could finish."""
+
+
+class Trial(BaseModel):
+    """A candidate's outcomes so far and whether every stage ran."""
+
+    text: str
+    outcomes: dict[str, TestOutcome] = Field(default_factory=dict)
+    complete: bool = False
+    train_complete: bool = False
+    stopped: str = ""
+
+    def comparison(self, state: SearchState) -> Comparison:
+        return compare(state.current, self.outcomes)
+
+    def progress_on_train(self, state: SearchState) -> bool:
+        c = self.comparison(state)
+        train = set(state.train)
+        return any(t in train for t in c.fixed + c.raised)
+
+
+class Gauntlet:
+    """Runs trials for one prompt key against the search state, spending through the budget."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        state: SearchState,
+        budget: Budget,
+        rule: AcceptRule,
+        recheck_failing: bool = False,
+    ) -> None:
+        self.recheck_failing = recheck_failing
+        self.evaluator = evaluator
+        self.state = state
+        self.budget = budget
+        self.rule = rule
+
+    def run(self, text: str, tests: Sequence[str], stop_on_regression: bool, key_text: str | None = None):
+        """Run ``tests`` with ``text`` (or, when ``key_text`` is None, the accepted text)."""
+        if not tests:
+            return []
+        remaining = self.budget.remaining_calls(self.state.calls)
+        if self.budget.exhausted(self.state.calls, self.state.cost):
+            raise OutOfBudget
+        tests = list(tests)[: remaining] if remaining is not None else list(tests)
+        current = self.state.current
+
+        def stop(outcome: TestOutcome) -> bool:
+            return stop_on_regression and regressed(current.get(outcome.test), outcome)
+
+        outcomes = self.evaluator.evaluate({self.state.key: text}, tests, stop)
+        for outcome in outcomes:
+            self.state.calls += outcome.calls
+            self.state.cost += outcome.cost
+        return outcomes
+
+    def baseline(self) -> None:
+        """Outcomes of the accepted text on every train test (held-out ones stay lazy)."""
+        missing = [t for t in self.state.train if t not in self.state.current]
+        for outcome in self.run(self.state.accepted, missing, stop_on_regression=False):
+            self.state.current[outcome.test] = outcome
+        if all(t in self.state.current for t in self.state.train):
+            self.state.baseline_done = True
+        else:
+            raise OutOfBudget
+
+    def minibatch(self, size: int) -> list[str]:
+        """The next failing tests: those that were in fewest fruitless minibatches first, in rotation
+        among equals (so a test no candidate can fix stops taking every step); a stale one is re-run
+        first (it may pass by now)."""
+        state, batch = self.state, []
+        failing = state.failing()
+        count = len(failing)
+        order = sorted(
+            range(count), key=lambda i: (state.futile.get(failing[i], 0), (i - state.cursor) % max(1, count))
+        )
+        for index in order:
+            if len(batch) >= size:
+                break
+            test = failing[index]
+            if test in state.stale:
+                try:
+                    outcomes = self.run(state.accepted, [test], stop_on_regression=False)
+                except OutOfBudget:
+                    break
+                if not outcomes:
+                    break
+                state.current[test] = outcomes[0]
+                state.stale.remove(test)
+                if outcomes[0].passed:
+                    continue
+            batch.append(test)
+        state.cursor += max(1, len(batch))
+        return batch
+
+    def probe(self, text: str, first: Sequence[str]) -> Trial:
+        """Stage 1 only: the tests the candidate was made for."""
+        trial = Trial(text=text)
+        try:
+            for outcome in self.run(text, [t for t in first if t in self.state.current], False):
+                trial.outcomes[outcome.test] = outcome
+        except OutOfBudget:
+            trial.stopped = "the budget ran out"
+            return trial
+        if not trial.progress_on_train(self.state):
+            trial.stopped = "it fixed none of the tests it was made for"
+        return trial
+
+    def trial(
+        self, text: str, first: Sequence[str], *, need_progress: bool = True, start: Trial | None = None
+    ) -> Trial:
+        """Evaluate ``text`` stage by stage (after ``start``'s outcomes, if any); stops early when it
+        cannot be accepted."""
+        state, strict = self.state, self.rule == "strict"
+        trial = Trial(text=text, outcomes=dict(start.outcomes) if start else {})
+
+        def record(outcomes: list[TestOutcome]) -> bool:
+            """Store outcomes; True when one of them is a regression (strict stops there)."""
+            hit = False
+            for outcome in outcomes:
+                trial.outcomes[outcome.test] = outcome
+                if regressed(state.current.get(outcome.test), outcome):
+                    state.breaks[outcome.test] = state.breaks.get(outcome.test, 0) + 1
+                    hit = True
+            return hit
+
+        try:
+            targets = [t for t in first if t in state.current]
+            record(self.run(text, [t for t in targets if t not in trial.outcomes], strict))
+            if need_progress and targets and not trial.progress_on_train(state):
+                trial.stopped = "it fixed none of the tests it was made for"
+                return trial
+            passing = state.by_breaks([t for t in state.passing(state.train) if t not in trial.outcomes])
+            if record(self.run(text, passing, stop_on_regression=strict)) and strict:
+                trial.stopped = "it broke a passing test"
+                return trial
+            if self.recheck_failing:
+                rest = [t for t in state.train if t not in trial.outcomes]
+                if record(self.run(text, rest, stop_on_regression=strict)) and strict:
+                    trial.stopped = "it lowered a failing test's score"
+                    return trial
+            if any(t not in trial.outcomes for t in state.passing(state.train)):
+                raise OutOfBudget
+            trial.train_complete = True
+            if need_progress and not trial.progress_on_train(state):
+                trial.stopped = "it fixed no test and raised no score"
+                return trial
+            if not self._holdout(text, trial, record, strict):
+                return trial
+        except OutOfBudget:
+            trial.stopped = "the budget ran out"
+            return trial
+        trial.complete = True
+        return trial
+
+    def _holdout(self, text: str, trial: Trial, record, strict: bool) -> bool:
+        state = self.state
+        known = state.by_breaks(state.passing(state.holdout))
+        unknown = [t for t in state.holdout if t not in state.current]
+        failing = [t for t in state.holdout if t in state.current and not state.current[t].passed]
+        if record(self.run(text, known, stop_on_regression=strict)) and strict:
+            trial.stopped = "it broke a held-out test"
+            return False
+        outcomes = self.run(text, unknown + (failing if self.recheck_failing else []), strict)
+        lacking = [o.test for o in outcomes if o.test in unknown and (not o.passed or o.score < 1.0)]
+        for outcome in self.run(state.accepted, lacking, stop_on_regression=False):
+            state.current[outcome.test] = outcome
+        if record(outcomes) and strict:
+            trial.stopped = "it broke a held-out test"
+            return False
+        if any(t not in trial.outcomes for t in known + unknown):
+            raise OutOfBudget
+        if any(t not in state.current for t in lacking):
+            raise OutOfBudget
+        return True

@@ -1,0 +1,87 @@
+"""Everything a search knows, as one serializable object, so a run can resume from its journal.
+
+The state holds the accepted text and its outcomes, every text already evaluated (never
+evaluated twice), the rejections the proposer is shown, how often each test broke (the order of
+cheap rejection), blame per sentence (the order of ablation), the pool, and the calls and cost
+spent. ``SearchState.model_validate_json(state.model_dump_json())`` round-trips it exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .pool import Pool
+from .protocols import Rejected, TestOutcome
+
+Origin = Literal["proposal", "merge", "restore", "split", "ablation"]
+
+
+class Tried(BaseModel):
+    """One candidate text and what became of it."""
+
+    text: str
+    origin: Origin = "proposal"
+    accepted: bool = False
+    why: str = ""
+    fixed: list[str] = Field(default_factory=list)
+    broken: list[str] = Field(default_factory=list)
+    tests_run: int = 0
+
+
+class StepLog(BaseModel):
+    number: int
+    batch: list[str] = Field(default_factory=list)
+    tried: list[Tried] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    """Candidates dropped before any test ran (repeats, edits that did not apply...)."""
+    failing_before: int = 0
+    failing_after: int = 0
+
+
+class SearchState(BaseModel):
+    key: str
+    role: str = "prompt"
+    original: str
+    accepted: str
+    train: list[str]
+    holdout: list[str] = Field(default_factory=list)
+    current: dict[str, TestOutcome] = Field(default_factory=dict)
+    """Outcomes of the accepted text; a held-out test may be missing until a candidate needs it."""
+    stale: list[str] = Field(default_factory=list)
+    """Failing tests not re-run since the accepted text changed (they may pass by now)."""
+    seen: dict[str, Tried] = Field(default_factory=dict)
+    """Every evaluated text, by whitespace-insensitive fingerprint."""
+    rejected: list[Rejected] = Field(default_factory=list)
+    breaks: dict[str, int] = Field(default_factory=dict)
+    blame: dict[str, int] = Field(default_factory=dict)
+    futile: dict[str, int] = Field(default_factory=dict)
+    """Per test: minibatches it was in that left it failing (it is picked later next time)."""
+    pool: Pool = Field(default_factory=Pool)
+    steps: list[StepLog] = Field(default_factory=list)
+    cursor: int = 0
+    idle: int = 0
+    """Steps in a row that produced no new candidate: the next request says so (temperature)."""
+    calls: int = 0
+    cost: float = 0.0
+    baseline_done: bool = False
+
+    def failing(self) -> list[str]:
+        """Train tests the accepted text fails, in train order."""
+        return [t for t in self.train if t in self.current and not self.current[t].passed]
+
+    def passing(self, tests: list[str]) -> list[str]:
+        return [t for t in tests if t in self.current and self.current[t].passed]
+
+    def reshow(self, text: str) -> None:
+        """A rejected text came back: move its rejection last, so the next request shows it."""
+        key = " ".join(text.split())
+        for index, rejected in enumerate(self.rejected):
+            if " ".join(rejected.text.split()) == key:
+                self.rejected.append(self.rejected.pop(index))
+                return
+
+    def by_breaks(self, tests: list[str]) -> list[str]:
+        """Tests ordered by how often they broke before (most first), stable otherwise."""
+        return sorted(tests, key=lambda t: -self.breaks.get(t, 0))

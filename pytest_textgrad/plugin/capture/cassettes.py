@@ -1,0 +1,255 @@
+"""Record and replay a prompt test's LLM calls (``--tg-record-mode``), one cassette per test.
+
+A cassette is ``<test dir>/cassettes/<module>/<test name>.json``: JSON with sorted keys and one
+value per line, so a re-recording shows up in review as a readable diff. Each interaction holds the
+whole request (model, messages, every parameter that shapes the reply, the repeated-sample index)
+and the reply (text, usage, cost). Matching compares the whole request: vcrpy's default of ignoring
+the body is exactly what makes it replay the wrong reply to a changed prompt.
+
+Secrets never reach a cassette: credential and endpoint parameters are dropped and every string is
+scrubbed (:mod:`.redact`) before it is compared or written, so a live request and its recording are
+compared in the same, redacted form.
+
+Modes, as in pytest-recording: ``none`` replays only; ``once`` records a cassette that does not
+exist yet and otherwise replays only; ``new`` replays what matches and records the rest; ``all``
+records everything again. A failing test's new recordings are dropped unless ``--tg-record-failing``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from ...engines.cache import _json_default, current_sample
+from ...engines.usage import Completion, Usage
+from .redact import scrub
+
+FORMAT_VERSION = 1
+MAX_DIFF_LINES = 80
+
+TRANSPORT_PARAMS = frozenset(
+    {"use_cache", "timeout", "num_retries", "max_retries", "metadata", "stream", "drop_params"}
+)
+"""Parameters that choose how a call travels, not what it asks: never matched on."""
+
+
+class CassetteMiss(LookupError):
+    """A call with no recording while the record mode forbids recording it."""
+
+
+def cassette_path(rootdir: Path, nodeid: str) -> Path:
+    """``tests/test_a.py::TestX::test_y[p]`` -> ``<root>/tests/cassettes/test_a/TestX.test_y[p].json``."""
+    file, _, rest = nodeid.partition("::")
+    module = rootdir / file
+    plain = rest.replace("::", ".")
+    name = re.sub(r"[^\w.\-\[\]]+", "_", plain) or "module"
+    if name != plain:  # characters replaced: keep two ids that differ only there apart
+        name += "-" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
+    return module.parent / "cassettes" / module.stem / f"{name}.json"
+
+
+def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """The canonical, redacted form of a call, as stored and as matched."""
+    shaping = {k: v for k, v in params.items() if k not in TRANSPORT_PARAMS and v is not None}
+    raw: dict[str, Any] = {"model": model, "messages": messages, "params": shaping}
+    sample = current_sample()
+    if sample:
+        raw["sample"] = sample
+    canonical = json.loads(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=_json_default))
+    return scrub(canonical)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+class Cassette:
+    """The recordings of one test, as loaded, plus what this run added."""
+
+    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path) -> None:
+        self.path = path
+        self.mode = mode
+        self.nodeid = nodeid
+        self.rootdir = rootdir
+        self.existed = path.exists()
+        self.recorded: list[dict[str, Any]] = []
+        if self.existed:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.recorded = list(data.get("interactions", []))
+        self.interactions = [] if mode == "all" else list(self.recorded)
+        self.added = 0
+        self.used: set[int] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def may_record(self) -> bool:
+        return self.mode in ("new", "all") or (self.mode == "once" and not self.existed)
+
+    def replay(self, request: dict[str, Any]) -> Completion | None:
+        """The recorded reply to ``request``: the first unused match, else the last match."""
+        with self._lock:
+            matches = [i for i, x in enumerate(self.interactions) if x["request"] == request]
+            if not matches:
+                return None
+            index = next((i for i in matches if i not in self.used), matches[-1])
+            self.used.add(index)
+            response = self.interactions[index]["response"]
+        usage = response.get("usage", {})
+        return Completion(
+            text=response["text"],
+            usage=Usage(
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+            ),
+            cost=0.0,
+            cached=True,
+        )
+
+    def add(self, request: dict[str, Any], completion: Completion) -> None:
+        response = scrub(
+            {
+                "text": completion.text,
+                "usage": {
+                    "prompt_tokens": completion.usage.prompt_tokens,
+                    "completion_tokens": completion.usage.completion_tokens,
+                },
+                "cost": completion.cost,
+            }
+        )
+        with self._lock:
+            self.interactions.append({"request": request, "response": response})
+            self.used.add(len(self.interactions) - 1)
+            self.added += 1
+
+    def save(self) -> bool:
+        """Write the cassette (atomically) if this run recorded anything; whether it wrote."""
+        if not self.added:
+            return False
+        data = {
+            "version": FORMAT_VERSION,
+            "test": self.nodeid,
+            "interactions": self.interactions,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(_dump(data) + "\n")
+            os.replace(temp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return True
+
+    # ----- the message of a miss ----------------------------------------------------------------
+    def miss_message(self, request: dict[str, Any]) -> str:
+        """Says there is no recording, shows the closest one and the difference, names the command."""
+        where = self._relative(self.path)
+        quoted = f'"{self.nodeid}"'
+        if not self.existed:
+            return (
+                f"pytest-textgrad: no cassette for this test ({where} does not exist) and "
+                f"--tg-record-mode {self.mode} does not record.\nRecord it with:\n"
+                f"    pytest --tg-record-mode=once {quoted}"
+            )
+        lines = [
+            f"pytest-textgrad: this LLM call has no recording in {where} "
+            f"(--tg-record-mode {self.mode} replays only)."
+        ]
+        closest = self._closest(request)
+        if closest is None:
+            lines.append("The cassette holds no recorded call.")
+        else:
+            index, recorded = closest
+            lines.append(
+                f"Closest recorded request (interaction {index + 1} of {len(self.interactions)}), "
+                "and how this call differs from it:"
+            )
+            diff = list(
+                difflib.unified_diff(
+                    _dump(recorded).splitlines(),
+                    _dump(request).splitlines(),
+                    "recorded",
+                    "this call",
+                    lineterm="",
+                )
+            )
+            if len(diff) > MAX_DIFF_LINES:
+                diff = [*diff[:MAX_DIFF_LINES], f"... ({len(diff) - MAX_DIFF_LINES} more lines)"]
+            lines.extend(diff)
+        lines.append(f"Record it with:\n    pytest --tg-record-mode=new {quoted}")
+        return "\n".join(lines)
+
+    def _closest(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        target = _dump(request)
+        best: tuple[float, int] | None = None
+        for index, interaction in enumerate(self.interactions):
+            ratio = difflib.SequenceMatcher(None, _dump(interaction["request"]), target).ratio()
+            if best is None or ratio > best[0]:
+                best = (ratio, index)
+        if best is None:
+            return None
+        return best[1], self.interactions[best[1]]["request"]
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.rootdir).as_posix()
+        except ValueError:
+            return str(path)
+
+
+class CassetteBook:
+    """The cassettes of one run: one per test, opened on its first call, closed when it ends."""
+
+    def __init__(self, rootdir: Path, mode: str, keep_failing: bool) -> None:
+        self.rootdir = rootdir
+        self.mode = mode
+        self.keep_failing = keep_failing
+        self.open: dict[str, Cassette] = {}
+        self.held: set[str] = set()
+        """Tests whose cassette stays open across runs (repeated samples) until :meth:`finish`."""
+        self.written: list[Path] = []
+        self._lock = threading.Lock()
+
+    def cassette(self, nodeid: str) -> Cassette:
+        with self._lock:
+            cassette = self.open.get(nodeid)
+            if cassette is None:
+                cassette = Cassette(cassette_path(self.rootdir, nodeid), self.mode, nodeid, self.rootdir)
+                self.open[nodeid] = cassette
+            return cassette
+
+    def test_ended(self, nodeid: str, failed: bool) -> None:
+        """One run of a test has ended (teardown): save its cassette, unless held for more samples."""
+        if nodeid not in self.held:
+            self.finish(nodeid, failed)
+
+    def finish(self, nodeid: str, failed: bool) -> None:
+        """Save (when allowed) and forget the test's cassette."""
+        self.held.discard(nodeid)
+        with self._lock:
+            cassette = self.open.pop(nodeid, None)
+        if cassette is None or (failed and not self.keep_failing):
+            return
+        if cassette.save():
+            self.written.append(cassette.path)
+
+
+def unused_cassettes(rootdir: Path, nodeids: list[str]) -> list[Path]:
+    """Cassette files in the cassette folders of these tests' directories that none of them uses."""
+    expected = {cassette_path(rootdir, n) for n in nodeids}
+    folders = {path.parent.parent for path in expected}
+    found: set[Path] = set()
+    for folder in folders:
+        if folder.is_dir():
+            found.update(p for p in folder.glob("*/*.json") if p.is_file())
+    return sorted(found - expected)

@@ -1,0 +1,73 @@
+"""The neutral record a parsed exchange becomes, whatever the provider's wire format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .....engines.usage import CallRecord, Usage
+
+SAMPLING_KEYS = (
+    "temperature", "top_p", "top_k", "max_tokens", "max_completion_tokens", "max_output_tokens",
+    "maxOutputTokens", "stop", "stop_sequences", "stopSequences", "seed", "n", "response_format",
+    "presence_penalty", "frequency_penalty", "responseMimeType", "responseSchema", "text",
+)  # fmt: skip
+"""Request fields kept as ``params``: what shapes the reply, without the bulky or secret rest."""
+
+
+class ParsedCall(BaseModel):
+    """One LLM call read off the wire.
+
+    ``messages`` are chat messages (``{"role": ..., "content": str}``; a system prompt is the first
+    message with role ``system``, whatever the API called it), so prompt linking works the same for
+    every provider. ``api`` is ``openai.chat``, ``openai.responses``, ``anthropic.messages`` or
+    ``gemini.generate_content``.
+    """
+
+    api: str
+    model: str
+    messages: list[dict[str, Any]]
+    text: str
+    usage: Usage = Field(default_factory=Usage)
+    streamed: bool = False
+    status: int = 200
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def to_call_record(self, phase: str = "forward", *, cached: bool = False) -> CallRecord:
+        """The engines layer's :class:`CallRecord`, what the recorder and reports already take."""
+        return CallRecord(
+            model=self.model,
+            messages=self.messages,
+            params=self.params,
+            text=self.text,
+            usage=self.usage,
+            cached=cached,
+            phase=phase,
+        )
+
+
+def pick_params(body: dict[str, Any], *nested: str) -> dict[str, Any]:
+    """Sampling parameters of a request body (also looked up inside ``nested`` sub-objects)."""
+    sources = [body] + [body.get(key) for key in nested if isinstance(body.get(key), dict)]
+    return {k: v for source in sources for k, v in source.items() if k in SAMPLING_KEYS}
+
+
+def text_of(content: Any) -> str:
+    """Text of a message content: a string, or a list of parts (text parts joined, others named)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        content = [content]
+    pieces: list[str] = []
+    for part in content if isinstance(content, list) else []:
+        if isinstance(part, str):
+            pieces.append(part)
+        elif isinstance(part, dict):
+            if isinstance(part.get("text"), str):
+                pieces.append(part["text"])
+            elif part.get("type") or part.get("inlineData") or part.get("fileData"):
+                pieces.append(f"[{part.get('type') or 'file'}]")
+    return "\n".join(pieces)

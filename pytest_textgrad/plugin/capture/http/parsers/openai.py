@@ -1,0 +1,118 @@
+"""OpenAI's chat completions (``/chat/completions``) and responses (``/responses``) wire formats.
+
+Also what every OpenAI-compatible server speaks (llama.cpp, vLLM, Ollama, Azure, litellm's proxy).
+Streams: chat chunks carry ``choices[0].delta.content`` and, with ``stream_options.include_usage``,
+a last chunk with ``usage``; the responses API sends ``response.output_text.delta`` events and a
+final ``response.completed`` holding the whole response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .....engines.usage import Usage
+from ..exchange import Exchange
+from .call import ParsedCall, pick_params, text_of
+from .sse import sse_json
+
+
+def chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    messages = []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            role = "system" if message.get("role") == "developer" else str(message.get("role", "user"))
+            messages.append({"role": role, "content": text_of(message.get("content"))})
+    return messages
+
+
+def _usage(raw: Any, prompt: str, completion: str) -> Usage:
+    raw = raw if isinstance(raw, dict) else {}
+    return Usage(prompt_tokens=int(raw.get(prompt) or 0), completion_tokens=int(raw.get(completion) or 0))
+
+
+def parse_chat(exchange: Exchange) -> ParsedCall:
+    body = exchange.request.json() or {}
+    response = exchange.response
+    model = str(body.get("model", ""))
+    usage: Any = None
+    if response.streamed:
+        pieces: list[str] = []
+        for _, chunk in sse_json(response.body):
+            model = str(chunk.get("model") or model)
+            usage = chunk.get("usage") or usage
+            for choice in chunk.get("choices") or []:
+                if choice.get("index", 0) == 0:
+                    pieces.append(str((choice.get("delta") or {}).get("content") or ""))
+        text = "".join(pieces)
+    else:
+        data = response.json() or {}
+        model = str(data.get("model") or model)
+        usage = data.get("usage")
+        choices = data.get("choices") or [{}]
+        text = text_of((choices[0].get("message") or {}).get("content"))
+    return ParsedCall(
+        api="openai.chat",
+        model=model,
+        messages=chat_messages(body),
+        text=text,
+        usage=_usage(usage, "prompt_tokens", "completion_tokens"),
+        streamed=response.streamed,
+        status=response.status,
+        params=pick_params(body),
+    )
+
+
+def responses_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    if body.get("instructions"):
+        messages.append({"role": "system", "content": str(body["instructions"])})
+    items = body.get("input")
+    if isinstance(items, str):
+        return [*messages, {"role": "user", "content": items}]
+    for item in items or []:
+        if isinstance(item, dict) and item.get("type", "message") == "message":
+            role = "system" if item.get("role") == "developer" else str(item.get("role", "user"))
+            messages.append({"role": role, "content": text_of(item.get("content"))})
+    return messages
+
+
+def _output_text(data: dict[str, Any]) -> str:
+    pieces = [
+        str(part.get("text", ""))
+        for item in data.get("output") or []
+        if isinstance(item, dict) and item.get("type") == "message"
+        for part in item.get("content") or []
+        if isinstance(part, dict) and part.get("type") == "output_text"
+    ]
+    return "".join(pieces)
+
+
+def parse_responses(exchange: Exchange) -> ParsedCall:
+    body = exchange.request.json() or {}
+    response = exchange.response
+    if response.streamed:
+        final: dict[str, Any] = {}
+        deltas: list[str] = []
+        for name, event in sse_json(response.body):
+            kind = event.get("type") or name
+            if kind == "response.output_text.delta":
+                deltas.append(str(event.get("delta", "")))
+            elif kind in ("response.completed", "response.incomplete") and isinstance(
+                event.get("response"), dict
+            ):
+                final = event["response"]
+        text = _output_text(final) or "".join(deltas)
+        data = final
+    else:
+        data = response.json() or {}
+        text = _output_text(data)
+    return ParsedCall(
+        api="openai.responses",
+        model=str(data.get("model") or body.get("model", "")),
+        messages=responses_messages(body),
+        text=text,
+        usage=_usage(data.get("usage"), "input_tokens", "output_tokens"),
+        streamed=response.streamed,
+        status=response.status,
+        params=pick_params(body),
+    )

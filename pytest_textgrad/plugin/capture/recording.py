@@ -1,0 +1,242 @@
+"""Every LLM call a test makes, recorded against that test.
+
+The test's :class:`Recorder` lives in a ``ContextVar`` set by the ``tg_*`` fixtures; the core keeps
+the context of the code that scheduled a call when it runs the call in a worker thread, so one
+engine-call listener (``engines.base.add_call_listener``) sees which test a call belongs to, for
+``tg_llm``, ``tg.BlackboxLLM`` and user engines alike. Calls the application makes through
+``litellm`` directly arrive through :mod:`.litellm_hook`. A call whose messages contain a prompt's
+current text (or, for a template, all its literal parts in order) is an edge from that prompt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...engines.base import add_call_listener
+from ...engines.usage import CallRecord
+from ..prompts import placeholders
+from ..record import CallLog, Source, TestRecord
+
+if TYPE_CHECKING:
+    from ...core import Variable
+    from ..prompts import PromptRegistry
+
+
+class Recorder:
+    """Fills one test's :class:`~..record.TestRecord` with the calls it makes and the prompts they use."""
+
+    def __init__(self, record: TestRecord, registry: PromptRegistry) -> None:
+        self.record = record
+        self.registry = registry
+        self._lock = threading.Lock()
+
+    @property
+    def nodeid(self) -> str:
+        return self.record.nodeid
+
+    @property
+    def calls(self) -> list[CallLog]:
+        return self.record.calls
+
+    @property
+    def prompts(self) -> list[str]:
+        return self.record.prompts
+
+    def declare(self, key: str) -> None:
+        with self._lock:
+            if key not in self.record.prompts:
+                self.record.prompts.append(key)
+
+    def add(self, log: CallLog) -> None:
+        if log.phase == "forward":
+            log.prompts = prompts_in(log.text, {p.key: p.variable.text() for p in self.registry.all()})
+        with self._lock:
+            self.record.calls.append(log)
+            for key in log.prompts:
+                if key not in self.record.prompts:
+                    self.record.prompts.append(key)
+
+    def forward_calls(self) -> list[CallLog]:
+        return self.record.forward_calls()
+
+    def link(self) -> None:
+        """Find each forward call's prompts among all prompts known now (their texts are current)."""
+        prompts = {p.key: p.variable.text() for p in self.registry.all()}
+        for call in self.forward_calls():
+            found = prompts_in(call.text, prompts)
+            call.prompts = list(dict.fromkeys([*call.prompts, *found]))
+            for key in call.prompts:
+                self.declare(key)
+
+
+_current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("tg_recorder", default=None)
+_capture: contextvars.ContextVar[list[CallLog] | None] = contextvars.ContextVar("tg_capture", default=None)
+in_app_litellm_call: contextvars.ContextVar[bool] = contextvars.ContextVar("tg_in_app_litellm", default=False)
+"""True while the application's own litellm call runs: an engine it reaches (the ``local/...``
+litellm provider runs our local engine) is part of that call, which is recorded once, as the app's."""
+
+
+def current_recorder() -> Recorder | None:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def recording_into(recorder: Recorder) -> Iterator[Recorder]:
+    """Make ``recorder`` the current test's recorder in this context."""
+    token = _current.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def capture() -> Iterator[list[CallLog]]:
+    """Collect the calls made inside this block (``tg_llm`` uses it to find its own call)."""
+    captured: list[CallLog] = []
+    token = _capture.set(captured)
+    try:
+        yield captured
+    finally:
+        _capture.reset(token)
+
+
+# ----- usage of the whole run -------------------------------------------------------------------
+@dataclass
+class PhaseTotals:
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+
+class UsageBook:
+    """Calls, tokens and cost of a run per phase (forward, loss, backward, update), every engine."""
+
+    def __init__(self) -> None:
+        self.by_phase: dict[str, PhaseTotals] = {}
+        self.models: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, log: CallLog) -> None:
+        with self._lock:
+            totals = self.by_phase.setdefault(log.phase, PhaseTotals())
+            if log.model not in self.models:
+                self.models.append(log.model)
+            if log.cached:
+                totals.cached_calls += 1
+                return
+            totals.calls += 1
+            totals.prompt_tokens += log.prompt_tokens
+            totals.completion_tokens += log.completion_tokens
+            totals.cost += log.cost
+
+    def total(self) -> PhaseTotals:
+        with self._lock:
+            out = PhaseTotals()
+            for t in self.by_phase.values():
+                out.calls += t.calls
+                out.cached_calls += t.cached_calls
+                out.prompt_tokens += t.prompt_tokens
+                out.completion_tokens += t.completion_tokens
+                out.cost += t.cost
+            return out
+
+
+_books: list[UsageBook] = []
+_books_lock = threading.Lock()
+_listener_installed = False
+
+
+def observe(record: CallRecord, source: Source) -> CallLog:
+    """A finished call: count it in the run's usage and record it against the current test."""
+    log = CallLog(
+        model=record.model,
+        messages=record.messages,
+        reply=record.text,
+        phase=record.phase,
+        source=source,
+        prompt_tokens=record.usage.prompt_tokens,
+        completion_tokens=record.usage.completion_tokens,
+        cost=record.cost,
+        cached=record.cached,
+    )
+    with _books_lock:
+        books = list(_books)
+    for book in books:
+        book.add(log)
+    recorder = _current.get()
+    if recorder is not None:
+        recorder.add(log)
+    captured = _capture.get()
+    if captured is not None:
+        captured.append(log)
+    return log
+
+
+def _on_engine_call(record: CallRecord) -> None:
+    if not in_app_litellm_call.get():
+        observe(record, "engine")
+
+
+def activate(book: UsageBook) -> None:
+    """Start counting calls into ``book`` (and install the engine listener once per process)."""
+    global _listener_installed
+    with _books_lock:
+        _books.append(book)
+        if not _listener_installed:
+            add_call_listener(_on_engine_call)
+            _listener_installed = True
+
+
+def deactivate(book: UsageBook) -> None:
+    with _books_lock, contextlib.suppress(ValueError):
+        _books.remove(book)
+
+
+# ----- which prompts a call used ----------------------------------------------------------------
+_MIN_LITERAL = 12
+
+
+@functools.lru_cache(maxsize=256)
+def _template_pattern(prompt: str) -> re.Pattern[str] | None:
+    """A pattern matching a filled-in template: its literal parts in order, anything in the fields."""
+    fields = placeholders(prompt)
+    if not fields:
+        return None
+    pieces = re.split("|".join(re.escape(f) for f in fields), prompt)
+    literals = [p.replace("{{", "{").replace("}}", "}").strip() for p in pieces]
+    if sum(len(p) for p in literals) < _MIN_LITERAL:
+        return None
+    return re.compile(".*?".join(re.escape(p) for p in literals if p), re.DOTALL)
+
+
+def prompts_in(text: str, prompts: dict[str, str]) -> list[str]:
+    """Keys of the prompts whose text appears in ``text`` (templates: all literal parts, in order)."""
+    found = []
+    for key, prompt in prompts.items():
+        body = prompt.strip()
+        if not body:
+            continue
+        if body in text:
+            found.append(key)
+            continue
+        pattern = _template_pattern(body)
+        if pattern is not None and pattern.search(text):
+            found.append(key)
+    return found
+
+
+def explicit_parameters(values: Sequence[Any]) -> list[Variable]:
+    """Trainable variables passed to a call explicitly (they are its parameters whatever the text)."""
+    from ...core import Variable
+
+    return [v for v in values if isinstance(v, Variable) and v.requires_grad]

@@ -1,0 +1,70 @@
+"""Keep secrets out of everything the plugin writes (cassettes, baselines, reports).
+
+Why two layers: credentials passed as call parameters (``api_key=``, ``headers=``...) are dropped by
+name, but a key can also hide inside text a test or an application produced (an error message, a
+prompt that quotes a header), so every string written is also scrubbed by pattern and by the values
+of secret-looking environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+REDACTED = "<redacted>"
+
+SECRET_PARAM = re.compile(
+    r"(api[_-]?key|secret|password|passwd|authorization|credential|access[_-]?key|session[_-]?token"
+    r"|^token$|auth[_-]?token|headers$|api[_-]?base|base[_-]?url)",
+    re.IGNORECASE,
+)
+"""Parameter names never written. Endpoints too: they often carry keys, and never change a reply."""
+
+_PATTERNS = (
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=\-]{8,}", re.IGNORECASE),
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),
+    re.compile(r"\bxox[abpr]-[A-Za-z0-9\-]{10,}\b"),
+    re.compile(r"\bAIza[0-9A-Za-z_\-]{30,}\b"),
+)
+_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+_MIN_ENV_SECRET = 6
+
+
+def env_secrets() -> list[str]:
+    """Values of environment variables whose names say they are secrets (longest first)."""
+    values = {
+        value
+        for name, value in os.environ.items()
+        if _ENV_NAME.search(name) and len(value) >= _MIN_ENV_SECRET and not value.isdigit()
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def scrub_text(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` with every key-like string replaced by :data:`REDACTED`."""
+    for secret in env_secrets() if secrets is None else secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def is_secret_param(name: str) -> bool:
+    return bool(SECRET_PARAM.search(name))
+
+
+def scrub(value: Any, secrets: list[str] | None = None) -> Any:
+    """A copy of a JSON-like value without secret parameters and with every string scrubbed."""
+    if secrets is None:
+        secrets = env_secrets()
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {str(k): scrub(v, secrets) for k, v in value.items() if not is_secret_param(str(k))}
+    if isinstance(value, list | tuple):
+        return [scrub(v, secrets) for v in value]
+    return value

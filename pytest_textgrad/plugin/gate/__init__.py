@@ -1,0 +1,81 @@
+"""Gate: a prompt suite as a CI gate — test records, repeats and pass rates, baselines, budgets,
+cassette replay, JUnit properties.
+
+Public API: :func:`activate` / :func:`gate_of` (the run's :class:`Gate` under its ``config.stash``
+key), :func:`deactivate`, :func:`run_samples` and :func:`gradient_worthy` (repeats, used by the
+optimize loop), :func:`record_of` (a test's record after a run, plain tests included),
+:func:`set_properties`. Internals: ``gate`` (interceptor and records), ``hooks`` (the one makereport
+wrapper), ``feedback`` (the one place feedback text is built), ``repeat``, ``baseline``, ``budget``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ..capture import Capture
+from ..record import RECORD, TestRecord, outcome_of
+from ..settings import Settings
+from .feedback import describe_failure, failure_of_report
+from .gate import Gate, set_properties
+from .hooks import GateHooks
+from .repeat import Repeater, gradient_worthy, run_samples
+
+__all__ = [
+    "Gate",
+    "GateHooks",
+    "activate",
+    "deactivate",
+    "describe_failure",
+    "gate_of",
+    "gradient_worthy",
+    "record_of",
+    "run_samples",
+    "set_properties",
+]
+
+_KEY = pytest.StashKey[Gate]()
+_HOOKS = "textgrad-gate"
+_REPEAT = "textgrad-repeat"
+
+
+def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gate:
+    """Create the run's gate, hand it to the litellm hook, and register its hooks."""
+    if settings.baseline is not None and not settings.baseline.is_file():
+        raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
+    gate = Gate(settings, Path(config.rootpath), capture.registry)
+    capture.litellm.interceptor = gate
+    config.pluginmanager.register(GateHooks(gate), _HOOKS)
+    if settings.repeat > 1:
+        config.pluginmanager.register(Repeater(gate), _REPEAT)
+    config.stash[_KEY] = gate
+    return gate
+
+
+def deactivate(config: pytest.Config) -> None:
+    gate = config.stash.get(_KEY, None)
+    if gate is None:
+        return
+    gate.close()
+    for name in (_HOOKS, _REPEAT):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
+
+
+def gate_of(config: pytest.Config) -> Gate:
+    return config.stash[_KEY]
+
+
+def record_of(item: pytest.Item, reports: list[pytest.TestReport]) -> TestRecord:
+    """The record of ``item``'s run that produced ``reports``; a plain test (no record of its own)
+    gets one with its outcome and, when it failed, its report as feedback."""
+    record = item.stash.get(RECORD, None)
+    if record is not None:
+        if record.outcome == "failed" and record.feedback is None:
+            record.feedback = failure_of_report(item, reports)
+        return record
+    outcome = outcome_of(reports)
+    feedback = failure_of_report(item, reports) if outcome == "failed" else None
+    return TestRecord(item.nodeid, prompt_test=False, outcome=outcome, feedback=feedback)

@@ -1,0 +1,68 @@
+"""``--tg-max-calls`` / ``--tg-max-cost``: a run-wide budget of LLM calls, checked before each call.
+
+Why before the call and by reservation: concurrent calls (the core runs independent gradient calls
+in parallel) would otherwise all pass the check at once and overshoot the budget. A call that the
+provider did not bill (a cache hit) gives its reservation back; a replayed call never takes one.
+Once the budget is spent, calls still get replies their engine has in its response cache (raising
+``engines.base.CallRefused`` lets the engine try its cache), so an optimize run's final pass over
+the suite still works for calls it made before.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ...engines.base import CallRefused
+
+
+class BudgetExceeded(CallRefused):
+    """The run's LLM budget is spent: this call was not made (a cached reply still serves it)."""
+
+
+class Budget:
+    """Calls started and USD spent in this run, against their limits."""
+
+    def __init__(self, max_calls: int | None, max_cost: float | None) -> None:
+        self.max_calls = max_calls
+        self.max_cost = max_cost
+        self.calls = 0
+        self.cost = 0.0
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    def _reason(self) -> str | None:
+        if self.max_calls is not None and self.calls >= self.max_calls:
+            return f"--tg-max-calls {self.max_calls} reached ({self.calls} LLM calls made)"
+        if self.max_cost is not None and self.cost >= self.max_cost:
+            return f"--tg-max-cost {self.max_cost:g} USD reached ({self.cost:.4f} USD spent)"
+        return None
+
+    def reserve(self) -> None:
+        """Count one new call, or raise :class:`BudgetExceeded` if the budget is spent."""
+        __tracebackhide__ = True
+        with self._lock:
+            reason = self._reason()
+            if reason is not None:
+                raise BudgetExceeded(
+                    f"pytest-textgrad: LLM budget exhausted: {reason}; this call was not made. "
+                    "Raise the limit, or replay recorded calls with --tg-record-mode none.",
+                    on_refused=self._count_refusal,
+                )
+            self.calls += 1
+
+    def _count_refusal(self) -> None:
+        with self._lock:
+            self.refused += 1
+
+    def settle(self, cost: float, billed: bool) -> None:
+        """A reserved call finished: add its cost, or give the reservation back if nothing was billed."""
+        with self._lock:
+            if billed:
+                self.cost += cost
+            else:
+                self.calls -= 1
+
+    @property
+    def exhausted(self) -> str | None:
+        with self._lock:
+            return self._reason() if self.refused else None

@@ -1,0 +1,108 @@
+"""The gate's pytest hooks, among them the one ``pytest_runtest_makereport`` wrapper that fills
+each test's :class:`~..record.TestRecord` (reports, outcome, feedback, samples, JUnit properties).
+
+Registered only when the plugin is used, so runs that do not use it pay nothing per test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from ..capture import Recorder, unused_cassettes
+from ..record import RECORD
+from . import baseline
+from .feedback import describe_failure
+from .gate import Gate, _relative, set_properties
+
+
+class GateHooks:
+    """pytest hooks of the gate."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.deselected: list[str] = []
+        self.unused: list[Path] = []
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        gate = self.gate
+        record = item.stash.get(RECORD, None)
+        if record is not None and call.when == "teardown" and item.nodeid not in gate.sampling:
+            # Before the teardown report exists, so that it carries the properties.
+            gate.stats.pop(item.nodeid, None)
+            gate.add_sample(record, item.nodeid, record.update_outcome())
+            set_properties(item.user_properties, gate.properties(item.nodeid, record))
+        report = yield
+        if record is not None:
+            record.reports.append(report)
+            record.update_outcome()
+            if report.failed and record.feedback is None:
+                record.feedback = describe_failure(item, call, report)
+            if report.when == "teardown":
+                Recorder(record, gate.registry).link()
+                gate.finished(record)
+                if gate.cassettes is not None:
+                    gate.cassettes.test_ended(item.nodeid, record.outcome == "failed")
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcomes = self.gate.outcomes
+        if report.failed:
+            outcomes[report.nodeid] = "failed"
+        elif report.skipped and report.when in ("setup", "call"):
+            outcomes[report.nodeid] = "skipped"
+        else:
+            outcomes.setdefault(report.nodeid, "passed")
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self.gate.outcomes.pop(nodeid, None)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected.extend(i.nodeid for i in items)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        baseline.finish(self.gate, session)
+        cassettes = self.gate.cassettes
+        settings = self.gate.settings
+        if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
+            nodeids = [i.nodeid for i in session.items] + self.deselected
+            self.unused = unused_cassettes(self.gate.rootdir, nodeids)
+            if settings.prune_cassettes:
+                for path in self.unused:
+                    path.unlink(missing_ok=True)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        write = terminalreporter.write_line
+        gate = self.gate
+        for nodeid, stats in gate.stats.items():
+            if stats.flaky:
+                rate = stats.pass_rate or 0.0
+                write(
+                    f"textgrad flaky: {nodeid} passed {stats.passes} of {stats.counted} samples "
+                    f"(pass rate {rate:.2f}, required {gate.settings.pass_rate:g})",
+                    yellow=True,
+                )
+        baseline.summary(gate, write)
+        if gate.budget is not None and gate.budget.exhausted:
+            write(
+                f"textgrad budget: {gate.budget.exhausted}; {gate.budget.refused} call(s) refused",
+                red=True,
+            )
+        if gate.cassettes is not None and gate.cassettes.written:
+            count = len(gate.cassettes.written)
+            write(f"textgrad cassettes: {count} written ({gate.settings.record_mode} mode)")
+        unused = self.unused
+        if unused:
+            pruned = gate.settings.prune_cassettes
+            head = (
+                "removed" if pruned else "unused by every collected test (--tg-prune-cassettes removes them)"
+            )
+            write(f"textgrad cassettes {head}: {len(unused)}", yellow=not pruned)
+            for path in unused:
+                write(f"  {_relative(path, gate.rootdir)}")

@@ -1,0 +1,277 @@
+"""``pytest --tg-optimize``: the loop that rewrites prompt files until the tests pass.
+
+1. Baseline: run every selected test silently; record outcomes, feedback and LLM calls.
+2. Each step: take a minibatch of failing tests (rotating), build one loss per test from its
+   feedback over its recorded calls, back-propagate all losses at once (concurrently), and ask TGD
+   for one candidate per prompt that received feedback (concurrently).
+3. Evaluate: a candidate is written to its file and re-run against every test that uses that
+   prompt (failing and passing). Candidates whose prompts no test shares are evaluated in the same
+   pass; the rest one after another, so every accepted change is attributable to one prompt. Keep
+   a candidate by the rule (``--tg-accept``) and the review hook; otherwise put the accepted text
+   back and give the rejected text and why to the next update.
+4. Stop when no optimizable test fails or the steps run out. Files get their best accepted text
+   (``--tg-dry-run``: their original), then every test runs once more, logged as a normal pytest
+   run, so pytest's own report and exit code describe the final prompts.
+
+On Ctrl-C, SIGTERM or an error, the originals are written back before pytest reports it; a killed
+process leaves a journal that the next run uses (see ``prompts.journal``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ...optim import UpdateResult
+from ..capture import Capture
+from ..gate import Gate, gradient_worthy
+from ..prompts import Journal, Prompt, placeholders
+from ..record import TestRecord
+from .records import CandidateRecord, StepRecord
+from .review import CandidateReview, ask_hook, compare, rule_verdict
+from .runner import Runner, sigterm_as_interrupt
+from .update import Updater
+
+if TYPE_CHECKING:
+    from ...engines.base import EngineLM
+
+
+class OptimizeRun:
+    """One ``--tg-optimize`` run over the session's selected items."""
+
+    def __init__(self, session: pytest.Session, capture: Capture, gate: Gate) -> None:
+        self.config = session.config
+        self.capture = capture
+        self.settings = gate.settings
+        self.registry = capture.registry
+        self.runner = Runner(session, gate, self.settings.repeat)
+        self.order = self.runner.order
+        self.baseline: dict[str, TestRecord] = {}
+        self.current: dict[str, TestRecord] = {}
+        self.final: dict[str, TestRecord] = {}
+        self.users: dict[str, set[str]] = {}
+        self.steps: list[StepRecord] = []
+        self.rejected: dict[str, set[str]] = {}
+        self.wall_time: dict[str, float] = {"tests": 0.0, "backward": 0.0, "update": 0.0}
+        self.updater = Updater(self.registry, self.wall_time)
+        self.interrupted = False
+        self.cursor = 0
+        self.journal = Journal(self.registry.rootdir)
+
+    # ----- running tests ---------------------------------------------------------------------------
+    def _run_silently(self, nodeids: list[str]) -> dict[str, TestRecord]:
+        """Run tests silently; every prompt a test used learns it as one of its users."""
+        records = self.runner.silently(nodeids)
+        self.wall_time["tests"] = self.runner.seconds
+        for nodeid, record in records.items():
+            for key in record.prompts:
+                self.users.setdefault(key, set()).add(nodeid)
+        return records
+
+    def _run_logged(self) -> None:
+        try:
+            self.runner.logged(self.final)
+        finally:
+            self.wall_time["tests"] = self.runner.seconds
+
+    # ----- the loop ----------------------------------------------------------------------------------
+    def failing(self) -> list[TestRecord]:
+        """Failing tests whose feedback can reach a prompt (holdout tests excluded)."""
+        return [
+            r
+            for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+            if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout and gradient_worthy(r)
+        ]
+
+    def failing_count(self) -> int:
+        return sum(r.outcome == "failed" for r in self.current.values())
+
+    def run(self) -> None:
+        """The whole run; pytest reports the final logged run afterwards."""
+        messages = self.journal.open()
+        for message in messages:
+            self._write_line(message)
+        self.registry.journal = self.journal
+        completed = False
+        try:
+            with sigterm_as_interrupt():
+                self.baseline = self._run_silently(list(self.runner.by_id))
+                self.current = dict(self.baseline)
+                failing = self.failing_count()
+                self._emit(StepRecord(number=0, failing_before=failing, failing_after=failing))
+                for number in range(1, self.settings.steps + 1):
+                    if not self.failing():
+                        break
+                    record = self._step(number)
+                    self._emit(record)
+                    if record.error:
+                        break
+            completed = True
+        except KeyboardInterrupt:
+            self.interrupted = True
+            raise
+        finally:
+            if completed:
+                self.registry.finish(keep_accepted=not self.settings.dry_run)
+            else:
+                self.registry.restore_originals()
+            self.journal.close()
+            self.registry.journal = None
+        self._run_logged()
+
+    def _emit(self, record: StepRecord) -> None:
+        self.steps.append(record)
+        self.config.hook.pytest_textgrad_step(config=self.config, step=record)
+
+    def _write_line(self, text: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(text)
+
+    def _batch(self) -> list[TestRecord]:
+        failing = self.failing()
+        size = min(self.settings.batch, len(failing))
+        start = self.cursor % len(failing)
+        self.cursor += size
+        return [failing[(start + i) % len(failing)] for i in range(size)]
+
+    def _backward_engine(self, batch: list[TestRecord]) -> EngineLM:
+        for record in batch:
+            if record.backward_engine is not None:
+                return record.backward_engine
+        return self.capture.engines.engine("optimizer")
+
+    def _step(self, number: int) -> StepRecord:
+        started = time.perf_counter()
+        batch = self._batch()
+        failing_before = self.failing_count()
+        record = StepRecord(
+            number=number,
+            batch=[r.nodeid for r in batch],
+            failing_before=failing_before,
+            failing_after=failing_before,
+        )
+        try:
+            engine = self._backward_engine(batch)
+            prompts = self.updater.backward(batch, engine)
+            proposals = self.updater.propose(prompts, engine)
+        except Exception as error:
+            record.error = f"{type(error).__name__}: {error}"
+            record.wall_time = round(time.perf_counter() - started, 3)
+            return record
+        candidates: list[tuple[Prompt, CandidateReview]] = []
+        for prompt, result in proposals:
+            review = CandidateReview(number, prompt.key, prompt.role, result.old_value, result.new_value)
+            refusal = self._refusal(prompt, result, review)
+            if refusal is not None:
+                record.candidates.append(CandidateRecord(prompt=prompt.key, accepted=False, reason=refusal))
+                continue
+            candidates.append((prompt, review))
+        for wave in self._waves(candidates):
+            record.candidates.extend(self._evaluate(wave))
+        record.failing_after = self.failing_count()
+        record.wall_time = round(time.perf_counter() - started, 3)
+        return record
+
+    # ----- candidates ------------------------------------------------------------------------------
+    def _refusal(self, prompt: Prompt, result: UpdateResult, review: CandidateReview) -> str | None:
+        """Why a candidate is dropped before any test runs, or None to evaluate it."""
+        new = result.new_value
+        if not result.changed or new.strip() == prompt.accepted.strip():
+            return result.reason or "the update proposed no change"
+        if new in self.rejected.get(prompt.key, set()):
+            return "the same text was already rejected"
+        missing = [f for f in placeholders(prompt.original) if f not in new]
+        if missing:
+            reason = f"it drops the template fields {', '.join(missing)}"
+            self._reject(prompt, new, reason)
+            return reason
+        verdict, why = ask_hook(self.config, review)
+        if verdict is False:
+            self._reject(prompt, new, why)
+            return why
+        return None
+
+    def _reject(self, prompt: Prompt, text: str, why: str) -> None:
+        self.rejected.setdefault(prompt.key, set()).add(text)
+        self.updater.reject(prompt, text, why)
+
+    # ----- evaluation ------------------------------------------------------------------------------
+    def _waves(
+        self, candidates: list[tuple[Prompt, CandidateReview]]
+    ) -> list[list[tuple[Prompt, CandidateReview]]]:
+        """Groups of candidates whose prompts share no test: each group is evaluated in one pass."""
+        waves: list[tuple[set[str], list[tuple[Prompt, CandidateReview]]]] = []
+        for candidate in candidates:
+            users = self.users.get(candidate[0].key, set())
+            for used, wave in waves:
+                if used.isdisjoint(users):
+                    used |= users
+                    wave.append(candidate)
+                    break
+            else:
+                waves.append((set(users), [candidate]))
+        return [wave for _, wave in waves]
+
+    def _evaluate(self, wave: list[tuple[Prompt, CandidateReview]]) -> list[CandidateRecord]:
+        """Write the wave's candidates, re-run the tests using them, keep or revert each."""
+        for prompt, review in wave:
+            self.registry.try_candidate(prompt, review.new_text)
+        try:
+            nodeids = sorted({n for p, _ in wave for n in self.users.get(p.key, set())}, key=self.order.get)
+            after = self._run_silently(nodeids)
+        except BaseException:
+            for prompt, _ in wave:
+                self.registry.revert(prompt)
+            raise
+        records = []
+        for prompt, review in wave:
+            users = sorted(self.users.get(prompt.key, set()), key=self.order.get)
+            before_outcomes = {n: self.current[n].outcome for n in users if n in self.current}
+            after_outcomes = {n: after[n].outcome for n in users if n in after}
+            review.fixed, review.broken, review.still_failing = compare(
+                users, before_outcomes, after_outcomes
+            )
+            review.evaluated = users
+            review.stage = "evaluated"
+            review.accepted, review.reason = rule_verdict(review.fixed, review.broken, self.settings.accept)
+            verdict, why = ask_hook(self.config, review)
+            accepted = review.accepted if verdict is None else verdict
+            reason = review.reason if verdict is None else f"{why} ({review.reason})"
+            if accepted:
+                self._accept(prompt, review, {n: after[n] for n in users if n in after})
+            else:
+                self.registry.revert(prompt)
+                self._reject(prompt, review.new_text, self._rejection_feedback(review, reason, after))
+            records.append(
+                CandidateRecord(
+                    prompt=prompt.key,
+                    accepted=accepted,
+                    reason=reason,
+                    text=review.new_text,
+                    evaluated=users,
+                    fixed=review.fixed,
+                    broken=review.broken,
+                    still_failing=review.still_failing,
+                )
+            )
+        return records
+
+    def _accept(self, prompt: Prompt, review: CandidateReview, results: dict[str, TestRecord]) -> None:
+        feedback = "\n\n".join(
+            self.current[n].feedback or "" for n in review.evaluated if n in self.current
+        ).strip()
+        self.updater.remember(prompt, review.old_text, feedback or "(no feedback)")
+        self.registry.accept(prompt, review.new_text)
+        self.current.update(results)
+
+    @staticmethod
+    def _rejection_feedback(review: CandidateReview, reason: str, after: dict[str, TestRecord]) -> str:
+        parts = [f"Rejected: {reason}."]
+        for label, nodeids in (("It broke", review.broken), ("Still failing with it", review.still_failing)):
+            for nodeid in nodeids[:3]:
+                feedback = (after[nodeid].feedback or "").strip()
+                parts.append(f"{label}: {nodeid}\n{feedback[:800]}")
+        return "\n\n".join(parts)

@@ -1,0 +1,30 @@
+"""What the optimize loop records of each step and each candidate (pydantic, so reports dump them)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class CandidateRecord(BaseModel):
+    """One candidate for one prompt in one step, and what became of it."""
+
+    prompt: str
+    accepted: bool
+    reason: str
+    text: str = ""
+    evaluated: list[str] = Field(default_factory=list)
+    fixed: list[str] = Field(default_factory=list)
+    broken: list[str] = Field(default_factory=list)
+    still_failing: list[str] = Field(default_factory=list)
+
+
+class StepRecord(BaseModel):
+    """One optimize step (number 0 is the baseline run)."""
+
+    number: int
+    batch: list[str] = Field(default_factory=list)
+    failing_before: int
+    failing_after: int
+    candidates: list[CandidateRecord] = Field(default_factory=list)
+    error: str | None = None
+    wall_time: float = 0.0

@@ -1,0 +1,47 @@
+"""Prompts: prompt files as trainable parameters.
+
+Public API: :class:`PromptRegistry` and :class:`Prompt` (the run's prompt files; the only writer of
+them), :func:`placeholders`, :func:`activate` / :func:`registry_of` (the registry under its
+``config.stash`` key), the journal (:class:`Journal`, :func:`restore_interrupted`,
+:func:`ensure_no_live_run`, :func:`journal_path`) and the file helpers in ``files``
+(:func:`write_atomic`, :func:`resolve_prompt_path`, :class:`PromptFileError`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .files import PromptFileError, encode_like, resolve_prompt_path, write_atomic
+from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
+from .registry import Prompt, PromptRegistry, placeholders
+
+__all__ = [
+    "Journal",
+    "Prompt",
+    "PromptFileError",
+    "PromptRegistry",
+    "activate",
+    "encode_like",
+    "ensure_no_live_run",
+    "journal_path",
+    "placeholders",
+    "registry_of",
+    "resolve_prompt_path",
+    "restore_interrupted",
+    "write_atomic",
+]
+
+_KEY = pytest.StashKey[PromptRegistry]()
+
+
+def activate(config: pytest.Config) -> PromptRegistry:
+    """The run's prompt registry, rooted at the rootdir."""
+    registry = PromptRegistry(Path(config.rootpath))
+    config.stash[_KEY] = registry
+    return registry
+
+
+def registry_of(config: pytest.Config) -> PromptRegistry:
+    return config.stash[_KEY]

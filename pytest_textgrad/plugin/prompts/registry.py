@@ -1,0 +1,151 @@
+"""The prompt files of a run, each a trainable ``Variable`` shared by every test that uses it.
+
+The registry is the only writer of prompt files. While a candidate is evaluated it is on disk (so
+application code that reads the file sees it) and in the variable (so ``tg_llm`` sees it); a
+rejected candidate is replaced by the accepted text, and at the end each file holds either its
+original or its best accepted text (``--tg-dry-run``: always the original).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...core import Variable
+from .files import encode_like, read_prompt, resolve_prompt_path, write_atomic
+from .journal import Journal
+
+_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\{[A-Za-z_][A-Za-z0-9_.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")
+
+
+def placeholders(text: str) -> list[str]:
+    """Template fields in a prompt (``{name}``, ``{{ name }}``), in order, without duplicates."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+
+
+@dataclass(eq=False)
+class Prompt:
+    """One prompt file: where it is, what it was, what is accepted now, and its variable."""
+
+    key: str
+    path: Path
+    original: str
+    original_bytes: bytes
+    variable: Variable
+    role_given: bool
+    constraints: list[str] = field(default_factory=list)
+    accepted: str = ""
+
+    def __post_init__(self) -> None:
+        self.accepted = self.accepted or self.original
+
+    @property
+    def role(self) -> str:
+        return self.variable.role_description
+
+    @property
+    def changed(self) -> bool:
+        return self.accepted != self.original
+
+
+class PromptRegistry:
+    """Path -> :class:`Prompt`, for one pytest run."""
+
+    def __init__(self, rootdir: Path) -> None:
+        self.rootdir = rootdir
+        self.journal: Journal | None = None
+        self._prompts: dict[str, Prompt] = {}
+        self._written: set[str] = set()
+        self._lock = threading.Lock()
+
+    def get(
+        self, path: str | os.PathLike[str], role: str | None = None, constraints: list[str] | None = None
+    ) -> Prompt:
+        """The prompt at ``path`` (relative to the rootdir); the same path gives the same prompt.
+
+        The first explicit ``role`` wins; constraints accumulate.
+        """
+        absolute, key = resolve_prompt_path(path, self.rootdir)
+        with self._lock:
+            prompt = self._prompts.get(key)
+            if prompt is None:
+                text, data = read_prompt(absolute, key)
+                variable = Variable(
+                    text, requires_grad=True, role_description=role or f"prompt text in the file {key}"
+                )
+                prompt = Prompt(key, absolute, text, data, variable, role_given=role is not None)
+                self._prompts[key] = prompt
+            elif role is not None and not prompt.role_given:
+                prompt.variable.set_role_description(role)
+                prompt.role_given = True
+            for constraint in constraints or []:
+                if constraint not in prompt.constraints:
+                    prompt.constraints.append(constraint)
+            return prompt
+
+    def __getitem__(self, key: str) -> Prompt:
+        return self._prompts[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._prompts
+
+    def all(self) -> list[Prompt]:
+        with self._lock:
+            return list(self._prompts.values())
+
+    # ----- writes (optimize only) -----------------------------------------------------------------
+    def _write(self, prompt: Prompt, text: str) -> None:
+        data = encode_like(prompt.original, text)
+        if self.journal is not None:
+            self.journal.protect(prompt.key, prompt.path, prompt.original_bytes)
+            self.journal.will_write(prompt.key, data)
+        write_atomic(prompt.path, data)
+        self._written.add(prompt.key)
+
+    def try_candidate(self, prompt: Prompt, text: str) -> None:
+        """Put a candidate in place (file and variable) for evaluation."""
+        self._write(prompt, text)
+        prompt.variable.set_value(text)
+
+    def revert(self, prompt: Prompt) -> None:
+        """Back to the accepted text after a rejected candidate."""
+        if prompt.key in self._written:
+            self._write_original_or(prompt, prompt.accepted)
+        prompt.variable.set_value(prompt.accepted)
+
+    def accept(self, prompt: Prompt, text: str) -> None:
+        prompt.accepted = text
+
+    def _write_original_or(self, prompt: Prompt, text: str) -> None:
+        if text == prompt.original:
+            write_atomic(prompt.path, prompt.original_bytes)
+            times = self.journal.original_times(prompt.key) if self.journal else None
+            if times is not None:
+                with contextlib.suppress(OSError):
+                    os.utime(prompt.path, ns=times)
+        else:
+            self._write(prompt, text)
+
+    def restore_originals(self) -> None:
+        """Every file written during the run gets its original bytes (and times) back."""
+        for prompt in self.all():
+            if prompt.key in self._written:
+                self._write_original_or(prompt, prompt.original)
+            prompt.variable.set_value(prompt.original)
+
+    def finish(self, *, keep_accepted: bool) -> list[Prompt]:
+        """Final state of every file: best accepted text, or the original. Returns changed prompts."""
+        changed = []
+        for prompt in self.all():
+            final = prompt.accepted if keep_accepted else prompt.original
+            if prompt.key in self._written or final != prompt.original:
+                self._write_original_or(prompt, final)
+            prompt.variable.set_value(final)
+            if prompt.changed:
+                changed.append(prompt)
+        self._written.clear()
+        return changed

@@ -1,0 +1,93 @@
+"""``--tg-html``: the run as one self-contained HTML file, to review what the optimizer saw and tried.
+
+Rendered with Jinja2 from the same run model as ``--tg-report`` (see :mod:`.model_extras` for the
+optional detail it shows). Self-contained on purpose: CSS, JS and the SVG charts are inline and a
+Content-Security-Policy forbids every fetch, so the file opens offline, from a CI artifact, and
+never calls home. Names are data: autoescaping is on for every value (a test id such as
+``test_files[<script>]`` renders as text), and every string is scrubbed of secrets before rendering
+(after escaping, a scrubbed ``<redacted>`` would vanish as an unknown tag).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from . import RunReport
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The template environment (Jinja2 is imported only when a report is rendered)."""
+    import jinja2
+
+    from .view import usd
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["usd"] = usd
+    return env
+
+
+def render(report: RunReport) -> str:
+    """The report as an HTML document."""
+    from ..capture import scrub_text
+    from .model_extras import ReportDetail, detailed
+    from .view import build_view
+
+    # Scrubbed as one JSON text, as --tg-report is (one pass; dict keys included; nothing dropped).
+    clean = ReportDetail.model_validate_json(scrub_text(detailed(report).model_dump_json()))
+    return environment().get_template("report.html.j2").render(view=build_view(clean))
+
+
+def write(report: RunReport, path: Path) -> Path:
+    """Write the report to ``path`` atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render(report)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pytest_textgrad.plugin.report.html RUN.json OUT.html``: a saved report as HTML.
+
+    For a ``--tg-report`` file kept from an earlier run (a CI artifact, say).
+    """
+    import argparse
+
+    from .model_extras import ReportDetail
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_textgrad.plugin.report.html", description=main.__doc__
+    )
+    parser.add_argument("report", type=Path, help="a JSON report written by --tg-report")
+    parser.add_argument("html", type=Path, help="where to write the HTML report")
+    args = parser.parse_args(argv)
+    report = ReportDetail.model_validate_json(args.report.read_text(encoding="utf-8"))
+    print(f"textgrad HTML report written to {write(report, args.html)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""Bringing the wings up for a run and down again, in layer order.
+
+Called on first use (a prompt test collected, ``--tg-optimize``, ``--tg-report``): runs that never
+use the plugin never call it. Each wing then keeps its state under its own ``config.stash`` key.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+_ACTIVE = pytest.StashKey[bool]()
+
+
+def activate(config: pytest.Config) -> None:
+    """Bring the wings up for this run (once)."""
+    if config.stash.get(_ACTIVE, False):
+        return
+    from . import capture, gate, prompts
+    from .settings import resolve
+
+    settings = resolve(config)
+    registry = prompts.activate(config)
+    state = capture.activate(config, settings, registry)
+    try:
+        gate.activate(config, settings, state)
+    except BaseException:
+        state.close()
+        raise
+    config.stash[_ACTIVE] = True
+
+
+def active(config: pytest.Config) -> bool:
+    return config.stash.get(_ACTIVE, False)
+
+
+def deactivate(config: pytest.Config) -> None:
+    """Undo :func:`activate` (at ``pytest_unconfigure``)."""
+    if not active(config):
+        return
+    from . import capture, gate
+
+    config.stash[_ACTIVE] = False
+    capture.capture_of(config).close()
+    gate.deactivate(config)
