@@ -131,20 +131,21 @@ def test_an_optimize_run_stops_at_the_budget_and_keeps_the_accepted_prompts(
         tests={"test_shops": TWO_SHOP_TESTS},
         prompts=TWO_SHOP_PROMPTS,
     )
-    # Unlimited, one test per step: baseline 2 calls, each step 1 gradient + 1 update + 1 evaluation.
-    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-batch", "1", "--tg-report", "full.json")
+    # Unlimited, one candidate per prompt and step: baseline 2 calls, then per prompt 1 gradient +
+    # 1 update + 1 evaluation.
+    one = ("--tg-candidates", "1")
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-batch", "1", *one, "--tg-report", "full.json")
     result.assert_outcomes(passed=2)
     full = read_json(pytester.path / "full.json")["usage_total"]["calls"]
     assert full == 2 + 3 + 3 + 2
     for name in ("a", "b"):
         (pytester.path / f"prompts/{name}.txt").write_text(f"You help shop {name.upper()}.\n")
 
-    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-batch", "1", "--tg-max-calls", "6")
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-batch", "1", *one, "--tg-max-calls", "6")
+    # Each step searches every prompt in turn: a's candidate is accepted (5 calls made), then b's
+    # update call is the 7th and is refused, which stops the run.
     result.stdout.fnmatch_lines(
-        [
-            "textgrad step 1: failing 2 -> 1 | prompts/a.txt accepted*",
-            "textgrad step 2: failing 1 -> 1 | stopped: *LLM budget exhausted: --tg-max-calls 6 reached*",
-        ]
+        ["textgrad step 1: failing 2 -> 1 | stopped: *LLM budget exhausted: --tg-max-calls 6 reached*"]
     )
     assert (pytester.path / "prompts/a.txt").read_text() == "You help shop A. Mention the 30 days window.\n"
     assert (pytester.path / "prompts/b.txt").read_text() == "You help shop B.\n"

@@ -73,6 +73,9 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_fail_on = regression
         tg_max_calls = 40
         tg_max_cost = 0.25
+        tg_candidates = 2
+        tg_edits = add, delete
+        tg_resume = true
         """
     )
     (pytester.path / "ci").mkdir()
@@ -89,6 +92,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         "max_calls": 40,
         "max_cost": 0.25,
     }
+    assert (settings["candidates"], settings["edits"], settings["resume"]) == (2, "add,delete", True)
     assert settings["baseline"] == str(pytester.path / "ci/old.json")
     assert settings["baseline_save"] == str(pytester.path / "ci/new.json")
     assert {

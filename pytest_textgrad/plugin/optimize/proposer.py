@@ -2,8 +2,10 @@
 
 The minibatch's failing tests are back-propagated through the calls they recorded with the
 accepted text (the critic says how the prompt caused each failure; identical gradient prompts hit
-the response cache, so a step on an unchanged text pays nothing for them). Then ``k`` samples run
-concurrently, one kind each: ``rewrite`` is a TGD update (the whole prompt, the feedback with each
+the response cache, so a step on an unchanged text pays nothing for them). Not when the engine is
+the embedded 135M model asked only for edits: its critiques cost seconds each and add noise, so
+the edits get the tests' own words (``bench/quality.py`` measures no loss without gradients).
+Then ``k`` samples run concurrently, one kind each: ``rewrite`` is a TGD update (the whole prompt, the feedback with each
 call's input and output, momentum, and the rejected texts), ``add`` / ``replace`` / ``delete`` are
 one-sentence edits asked of :class:`~...optim.search.LLMProposer` with a short prompt: the tests'
 feedback and the critic's analysis, cut short for small models. Every call (gradients included)
@@ -17,7 +19,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from ...core.prompts import PastAttempt
 from ...engines.base import phase
 from ...optim import TextualGradientDescent
 from ...optim.search import Proposal, ProposalRequest, Proposals, TestFeedback
@@ -79,8 +80,12 @@ class PromptProposer:
             return
         engine = self.engine_for(records)
         self.prompt.variable.set_value(request.text)
-        self.updater.backward(records, engine, keys=[self.prompt.key])
         kinds = [request.kinds[i % len(request.kinds)] for i in range(request.k)] if request.kinds else []
+        if "rewrite" in kinds or not small_model(engine):
+            self.updater.backward(records, engine, keys=[self.prompt.key])
+        else:  # the embedded model's critique is noise that costs seconds: the tests' words suffice
+            for prompt in self.updater.registry.all():
+                prompt.variable.reset_gradients()
         rewrites = [i for i, kind in enumerate(kinds) if kind == "rewrite"]
         edits = [kind for kind in kinds if kind != "rewrite"]
         jobs: list[Callable[[], list[Proposal] | Proposals]] = [
@@ -113,7 +118,8 @@ class PromptProposer:
         )
         variable = self.prompt.variable
         optimizer.memory[variable] = list(base.memory.get(variable, []))
-        optimizer.rejected[variable] = [PastAttempt(value=r.text, feedback=r.why) for r in request.rejected]
+        for rejected in request.rejected:
+            optimizer.reject(variable, rejected.text, rejected.why)
         (result,) = optimizer.propose()
         if not result.changed:
             return []
