@@ -36,6 +36,9 @@ def test_optimize_example_project_on_the_local_model(tmp_path):
     assert completed.returncode in (0, 1), output
     assert "textgrad task engine: local/smollm2" in output
     assert "textgrad step 1:" in output
+    assert "textgrad projection: 1 step(s) over" in output
+    closing = output.split("textgrad: what the search tried", 1)[1]  # the last lines say what was tried
+    assert "candidate(s) evaluated" in closing
     report = json.loads((project / "report.json").read_text())
     assert report["schema_version"] == 1 and report["exit_status"] == completed.returncode
     assert len(report["tests"]) == 9

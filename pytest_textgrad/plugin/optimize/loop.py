@@ -146,7 +146,7 @@ class OptimizeRun:
         if state is None:
             state = SearchState(key=key, role=prompt.role, original=prompt.original, accepted=prompt.accepted,
                                 train=train, holdout=holdout)  # fmt: skip
-            state.current = {n: outcome_of(records[n]) for n in train}
+            state.current = {n: outcome_of(records[n]) for n in train + holdout}
             state.baseline_done = True
         else:
             self._refresh(key, state)
@@ -165,7 +165,7 @@ class OptimizeRun:
         if state.accepted != prompt.original:
             self.registry.accept(prompt, state.accepted)
             self.registry.revert(prompt)
-        outcomes = self.evaluator.evaluate({key: state.accepted}, state.train)
+        outcomes = self.evaluator.evaluate({key: state.accepted}, state.train + state.holdout)
         state.current = {o.test: o for o in outcomes}
         state.stale = []
         state.baseline_done = True
