@@ -39,7 +39,8 @@ def pytest_sessionfinish(session):
 
 
 def edit_prompts(pytester: pytest.Pytester) -> list[str]:
-    return [c["prompt"] for c in read_json(pytester.path / "calls.json") if "Proposal " in c["prompt"]]
+    calls = read_json(pytester.path / "calls.json")
+    return [c["prompt"] for c in calls if c["system"] and "Reply with JSON only" in c["system"]]
 
 
 def test_one_sentence_edits_keep_the_rest_of_the_prompt(pytester: pytest.Pytester) -> None:

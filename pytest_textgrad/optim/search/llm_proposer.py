@@ -3,7 +3,8 @@
 Each of the ``k`` samples is one call asking for one change of a given kind (add, replace or
 delete one sentence, or rewrite the whole prompt) with a JSON schema holding only that kind's
 fields, so a small model only has to write a sentence where it could not reproduce a whole
-prompt. The samples run concurrently. The prompt names the sample and the attempt, and the
+prompt. The samples run concurrently. The system prompt names the sample and the attempt (in the
+user prompt, the 135M model copied "Proposal 1 of 3" into the prompt as its new sentence), and the
 temperature rises with ``attempt``: a request that came back with nothing new is never sent
 identically again (nor answered from the response cache).
 """
@@ -67,7 +68,7 @@ def request_prompt(request: ProposalRequest, kind: EditKind, sample: int) -> str
         parts.append("Already tried and rejected, do not propose these again:")
         for rejected in request.rejected:
             parts.append(f"<REJECTED>\n{rejected.text[:1200]}\nreason: {rejected.why[:400]}\n</REJECTED>")
-    parts.append(f"Proposal {sample + 1} of {request.k}, attempt {request.attempt + 1}. {ASK[kind]}")
+    parts.append(ASK[kind])
     return "\n\n".join(parts)
 
 
@@ -110,7 +111,7 @@ class LLMProposer:
         reply = run_generate(
             self.engine,
             request_prompt(request, kind, sample),
-            SYSTEM,
+            f"{SYSTEM} (Proposal {sample + 1} of {request.k}, attempt {request.attempt + 1}.)",
             json_schema=edit_schema(kind, sentences(request.text)),
             temperature=temperature,
             **self.params,

@@ -5,8 +5,9 @@ accepted text (the critic says how the prompt caused each failure; identical gra
 the response cache, so a step on an unchanged text pays nothing for them). Not when the engine is
 the embedded 135M model asked only for edits: its critiques cost seconds each and add noise, so
 the edits get the tests' own words (``bench/quality.py`` measures no loss without gradients).
-Then ``k`` samples run concurrently, one kind each: ``rewrite`` is a TGD update (the whole prompt, the feedback with each
-call's input and output, momentum, and the rejected texts), ``add`` / ``replace`` / ``delete`` are
+Then ``k`` samples run concurrently, one kind each: ``rewrite`` is a TGD update (the whole prompt,
+the feedback with each call's input and output, momentum, and the rejected texts), ``add`` /
+``replace`` / ``delete`` are
 one-sentence edits asked of :class:`~...optim.search.LLMProposer` with a short prompt: the tests'
 feedback and the critic's analysis, cut short for small models. Every call (gradients included)
 is counted in ``Proposals.calls`` from the run's usage book, so budgets hold for any engine.
@@ -40,6 +41,15 @@ EDIT_MAX_TOKENS = 256
 def small_model(engine: EngineLM) -> bool:
     """The embedded local model: it writes a sentence well and cannot copy a whole prompt back."""
     return str(getattr(engine, "model_string", "")).startswith("local/")
+
+
+def essence(feedback: str) -> str:
+    """A failing test's message alone (a 135M model loses it in the comparison and the source)."""
+    lines = [line.strip() for line in feedback.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("Assertion failed:"):
+            return line.removeprefix("Assertion failed:").strip()
+    return " ".join(lines[1:3])[:200] or feedback[:200]
 
 
 class PromptProposer:
@@ -130,9 +140,10 @@ class PromptProposer:
         critic = [
             g.text().strip() for g in self.prompt.variable.gradients if g.role_description != FEEDBACK_ROLE
         ]
+        shown = [essence(f.feedback) if small else f.feedback[:1200] for f in request.feedback]
         feedback = [
-            TestFeedback(test=f.test, feedback=f.feedback[: 600 if small else 1200], score=f.score)
-            for f in request.feedback
+            TestFeedback(test=f.test, feedback=text, score=f.score)
+            for f, text in zip(request.feedback, shown, strict=True)
         ]
         analysis = "\n".join(c for c in critic if c)[: CRITIC_LIMIT[small]]
         if analysis:

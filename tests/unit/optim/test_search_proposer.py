@@ -1,6 +1,7 @@
 """LLMProposer: short one-change prompts to a real engine class (ScriptedEngine), parsed to edits."""
 
 import json
+import re
 
 from search_toys import KEY, ToyEvaluator
 
@@ -29,13 +30,16 @@ def _reply(conversation: str) -> str:
 
 
 def test_each_sample_asks_for_one_kind_and_the_replies_become_proposals():
-    engine = ScriptedEngine(rules=[(r"Proposal \d of 3", _reply)])
+    engine = ScriptedEngine(rules=[(r"Rewrite the whole|ONE", _reply)])
     answer = LLMProposer(engine).propose(REQUEST)
     assert [(p.kind, p.text) for p in answer.proposals] == [("add", "R1."), ("rewrite", "Base. R1. Polite.")]
     assert answer.calls == 3
     assert answer.notes == ["sample 2 (delete): target was empty or a placeholder"]
     prompts = sorted(call.prompt for call in engine.calls)
-    assert len(set(prompts)) == 3  # one distinct prompt per sample: no cache hit repeats a sample
+    # one distinct request per sample (the system prompt names it): no cache hit repeats a sample
+    assert len({(call.system_prompt, call.prompt) for call in engine.calls}) == 3
+    assert all(re.search(r"Proposal \d of 3", call.system_prompt) for call in engine.calls)
+    assert not any("Proposal" in p for p in prompts)
     assert all("<PROMPT role=\"system prompt\">\nBase.\n</PROMPT>" in p for p in prompts)
     assert all("needs: R1." in p and "Base. Noise." in p for p in prompts)
     schemas = {json.dumps(call.params.get("json_schema"), sort_keys=True) for call in engine.calls}
@@ -52,7 +56,7 @@ def test_the_temperature_rises_with_the_attempt():
     proposer.propose(REQUEST.model_copy(update={"k": 1, "attempt": 2}))
     temperatures = [call.params["temperature"] for call in engine.calls]
     assert temperatures[0] == 0.5 and abs(temperatures[1] - 1.1) < 1e-9
-    assert engine.calls[0].prompt != engine.calls[1].prompt
+    assert engine.calls[0].system_prompt != engine.calls[1].system_prompt
 
 
 def test_parse_change_reads_the_fields_of_the_kind_asked_for_and_refuses_the_rest():
