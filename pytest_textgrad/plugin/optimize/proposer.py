@@ -16,6 +16,7 @@ is counted in ``Proposals.calls`` from the run's usage book, so budgets hold for
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -103,9 +104,14 @@ class PromptProposer:
         ]
         if edits:
             jobs.append(lambda: self._edits(request, engine, edits))
-        with phase("update"), ThreadPoolExecutor(max(1, len(jobs)), thread_name_prefix="tg-propose") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
-            results = [f.result() for f in futures]
+        started = time.perf_counter()
+        try:
+            workers = ThreadPoolExecutor(max(1, len(jobs)), thread_name_prefix="tg-propose")
+            with phase("update"), workers as pool:
+                futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
+                results = [f.result() for f in futures]
+        finally:
+            self.updater.wall_time["update"] += time.perf_counter() - started
         for result in results:
             if isinstance(result, Proposals):
                 answer.proposals.extend(result.proposals)
