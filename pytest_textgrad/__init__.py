@@ -37,6 +37,7 @@ _EXPORTS = {
         "core",
     ),
     **dict.fromkeys(["EngineLM", "ScriptedEngine"], "engines"),
+    "Feedback": "feedback",
     **dict.fromkeys(["TGD", "Optimizer", "TextualGradientDescent", "UpdateWarning"], "optim"),
 }
 _SUBMODULES = frozenset({"autograd", "engine", "loss", "optimizer", "core", "engines", "optim", "plugin"})
@@ -46,6 +47,7 @@ __all__ = [
     "BlackboxLLM",
     "CallError",
     "EngineLM",
+    "Feedback",
     "FormattedLLMCall",
     "LLMCall",
     "MultiFieldEvaluation",
@@ -106,4 +108,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         using_backward_engine,
     )
     from .engines import EngineLM, ScriptedEngine
+    from .feedback import Feedback
     from .optim import TGD, Optimizer, TextualGradientDescent, UpdateWarning

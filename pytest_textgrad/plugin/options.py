@@ -125,6 +125,29 @@ OPTIONS: tuple[Option, ...] = (
         metavar="RATE",
     ),
     Option(
+        "pass_score",
+        "float",
+        1.0,
+        "Score a prompt test that returns tg.Feedback(score=...) without passed= needs to pass "
+        "(default 1.0).",
+        metavar="SCORE",
+    ),
+    Option(
+        "score_tolerance",
+        "float",
+        0.05,
+        "With --tg-baseline: a test's score may drop this much before it counts as a regression "
+        "(default 0.05).",
+        metavar="DELTA",
+    ),
+    Option(
+        "learn_from_passing",
+        "flag",
+        False,
+        "With --tg-optimize: passing tests that return a critique (tg.Feedback(passed=True, "
+        "critique=...)) give the optimizer feedback too, without failing.",
+    ),
+    Option(
         "baseline_save",
         "path",
         None,

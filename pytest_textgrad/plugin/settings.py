@@ -42,6 +42,9 @@ class Settings(BaseModel):
     prune_cassettes: bool = False
     repeat: int = Field(1, ge=1)
     pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+    pass_score: float = Field(1.0, ge=0.0, le=1.0)
+    score_tolerance: float = Field(0.05, ge=0.0, le=1.0)
+    learn_from_passing: bool = False
     baseline_save: Path | None = None
     baseline: Path | None = None
     fail_on: Literal["regression", "any"] = "any"

@@ -3,9 +3,10 @@
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
 :class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
-``tg_llm`` / ``tg_judge`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
+``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
-(application litellm calls), ``calls``, ``judge``, ``cassettes``, ``redact``, ``roles``.
+(application litellm calls), ``calls``, ``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``,
+``roles``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
 from .redact import scrub, scrub_text
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
+from .scoring import make_loss
 
 __all__ = [
     "FALLBACK",
@@ -47,6 +49,7 @@ __all__ = [
     "in_app_litellm_call",
     "make_judge",
     "make_llm",
+    "make_loss",
     "make_request",
     "recording_into",
     "scrub",
