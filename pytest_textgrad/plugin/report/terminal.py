@@ -47,6 +47,12 @@ class StepPrinter:
         reporter.write_line(step_line(step), **markup)
 
 
+def _score(before: float | None, after: float | None, optimizing: bool) -> str:
+    """A test's returned score: ``0.80``, or ``0.40 → 0.80`` across an optimize run."""
+    shown = [f"{v:.2f}" if v is not None else "–" for v in ((before, after) if optimizing else (after,))]
+    return "" if all(v == "–" for v in shown) else " → ".join(shown)
+
+
 def _outcome(value: str | None) -> str:
     colours = {"passed": "green", "failed": "red", "skipped": "yellow"}
     return f"[{colours[value]}]{value}[/]" if value in colours else "-"
@@ -74,10 +80,15 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             table.add_column("after (proposed, not written)" if report.mode == "dry-run" else "after")
         else:
             table.add_column("outcome")
+        scored = any(r.score_before is not None or r.score_after is not None for r in report.tests)
+        if scored:
+            table.add_column("score", justify="right")
         table.add_column("calls", justify="right")
         for row in report.tests:
             cells = [row.nodeid, ", ".join(row.prompts)]
             cells += [_outcome(row.before), _outcome(row.after)] if optimizing else [_outcome(row.after)]
+            if scored:
+                cells.append(_score(row.score_before, row.score_after, optimizing))
             table.add_row(*cells, str(row.calls))
         console.print(table)
     for prompt in report.prompts:
