@@ -73,6 +73,9 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_fail_on = regression
         tg_max_calls = 40
         tg_max_cost = 0.25
+        tg_pass_score = 0.7
+        tg_score_tolerance = 0.2
+        tg_learn_from_passing = true
         """
     )
     (pytester.path / "ci").mkdir()
@@ -102,6 +105,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         "judge_engine": "c",
     }
     assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
+    assert (settings["pass_score"], settings["score_tolerance"], settings["learn_from_passing"]) == (0.7, 0.2, True)
     assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
 
 
