@@ -22,8 +22,8 @@ REWRITES = []
 
 
 def rewrite(text):
-    REWRITES.append(text)
-    return {{"reasoning": "scripted", "improved_variable": "You help a shoe shop. Returns: 30 days."}}
+    REWRITES.append(text)  # the same text back: no candidate to evaluate, so no more server calls
+    return {{"reasoning": "scripted", "improved_variable": "You help a shoe shop."}}
 
 
 BACKWARD = ScriptedEngine(
@@ -58,8 +58,10 @@ from pathlib import Path
 
 def test_states_the_window(tg_prompt, tg_llm, tg_loss):
     system = tg_prompt("prompts/support.txt", role="system prompt of a shoe shop's assistant")
-    reply = tg_llm(system, "Can I return shoes I bought 45 days ago?", max_tokens=40)
-    feedback = tg_loss(reply, "Judge the reply of a shoe shop: it must state the 30-day return window.")
+    reply = tg_llm(system, "Can I return shoes I bought 45 days ago?", max_tokens=24)
+    feedback = tg_loss(
+        reply, "Judge the reply of a shoe shop: it must state the 30-day return window.", max_tokens=64
+    )
     with open("critiques.jsonl", "a") as handle:
         handle.write(json.dumps({"critique": feedback.critique, "score": feedback.score}) + "\\n")
     return feedback
@@ -76,15 +78,14 @@ def test_a_real_tg_loss_critique_reaches_the_rewriter(pytester: pytest.Pytester,
     )
     output = result.stdout.str()
     critiques = [json.loads(line) for line in (pytester.path / "critiques.jsonl").read_text().splitlines()]
-    first = critiques[0]
-    assert first["score"] is not None and 0.0 <= first["score"] <= 1.0, output
+    first = critiques[0]  # the baseline run's; the final run replays the same calls from the cache
+    assert first["critique"], output
     report = json.loads((pytester.path / "run.json").read_text())
     (row,) = report["tests"]
-    assert row["score_before"] == pytest.approx(first["score"], abs=1e-4)
-    if first["score"] >= 1.0 and not first["critique"]:
-        pytest.fail(f"the model found nothing to criticise, so nothing reached the rewriter: {output}")
-    assert row["before"] == "failed"
+    assert row["before"] == "failed", output
+    if first["score"] is not None:  # a reply cut off before its score gives none
+        assert 0.0 <= first["score"] < 1.0 and row["score_before"] == pytest.approx(first["score"], abs=1e-4)
     rewrites = json.loads((pytester.path / "rewrites.json").read_text())
-    assert rewrites, output
-    assert first["critique"] and first["critique"] in rewrites[0]
-    assert f"score {first['score']:.2f}" in rewrites[0]
+    assert len(rewrites) == 1, output
+    assert "The test returned this critique" in rewrites[0]
+    assert first["critique"] in rewrites[0]  # the real model's words, in the rewriter's prompt

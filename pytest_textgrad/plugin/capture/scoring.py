@@ -38,6 +38,21 @@ REPLY_FORMAT = (
 )
 
 _SCORE_LINE = re.compile(r"\bscore\b\W{0,3}(\d+(?:\.\d+)?)\s*(?:/\s*(\d+))?", re.IGNORECASE)
+_JSON_CRITIQUE = re.compile(r'"critique"\s*:\s*"((?:[^"\\]|\\.)*)', re.DOTALL)
+_JSON_SCORE = re.compile(r'"score"\s*:\s*"?(\d+(?:\.\d+)?)')
+
+
+def _partial_json(text: str) -> tuple[float | None, str] | None:
+    """A reply cut off by ``max_tokens`` inside its JSON object: what it holds so far."""
+    critique = _JSON_CRITIQUE.search(text)
+    if critique is None:
+        return None
+    try:
+        said = json.loads(f'"{critique.group(1).rstrip(chr(92))}"')
+    except ValueError:
+        said = critique.group(1)
+    score = _JSON_SCORE.search(text)
+    return (_number(score.group(1)) if score else None), said.strip()
 
 
 def _clamp(value: float) -> float:
@@ -72,6 +87,9 @@ def parse_scored(reply: str) -> tuple[float | None, str]:
         if isinstance(data, dict):
             critique = str(data.get("critique") or data.get("feedback") or "").strip()
             return _number(data.get("score")), critique
+    partial = _partial_json(text)
+    if partial is not None:
+        return partial
     matches = list(_SCORE_LINE.finditer(text))
     if matches:
         last = matches[-1]
@@ -80,14 +98,16 @@ def parse_scored(reply: str) -> tuple[float | None, str]:
     return None, text
 
 
-def score_output(engine: EngineLM, output: Variable | str, instruction: str) -> Feedback:
-    """Run a ``TextLoss`` with ``engine`` over ``output``; its critique and score as Feedback."""
+def score_output(engine: EngineLM, output: Variable | str, instruction: str, **params: Any) -> Feedback:
+    """Run a ``TextLoss`` with ``engine`` over ``output``; its critique and score as Feedback.
+    ``params`` (``max_tokens``, ``temperature``...) go to the evaluation call."""
     variable = (
         output
         if isinstance(output, Variable)
         else Variable(str(output), requires_grad=False, role_description="output to evaluate")
     )
-    loss = TextLoss(f"{instruction.strip()}\n\n{REPLY_FORMAT}", engine=engine, json_schema=SCORE_SCHEMA)
+    system = f"{instruction.strip()}\n\n{REPLY_FORMAT}"
+    loss = TextLoss(system, engine=engine, **{"json_schema": SCORE_SCHEMA, **params})
     reply = loss(variable).value
     score, critique = parse_scored(reply)
     if score is None:
@@ -96,8 +116,10 @@ def score_output(engine: EngineLM, output: Variable | str, instruction: str) -> 
 
 
 def make_loss(default_engine: EngineLM) -> Callable[..., Feedback]:
-    def tg_loss(output: Variable | str, instruction: str, *, engine: EngineLM | None = None) -> Feedback:
+    def tg_loss(
+        output: Variable | str, instruction: str, *, engine: EngineLM | None = None, **params: Any
+    ) -> Feedback:
         """Evaluate ``output`` by ``instruction`` with the judge engine: ``tg.Feedback(score, critique)``."""
-        return score_output(engine or default_engine, output, instruction)
+        return score_output(engine or default_engine, output, instruction, **params)
 
     return tg_loss
