@@ -33,3 +33,11 @@ def test_polite_to_an_angry_customer(tg_prompt, tg_llm, tg_judge):
     system = tg_prompt("prompts/reply.txt", role=ROLE)
     reply = tg_llm(system, "Your shoes fell apart after a week. Garbage!", max_tokens=60)
     tg_judge(reply, "polite, and offers one concrete next step: a return, a refund or a replacement")
+
+
+def test_offers_a_next_step(tg_prompt):
+    # Returned feedback: a critique fails the test with it as the message and the optimizer's feedback.
+    tg_prompt("prompts/reply.txt", role=ROLE)
+    reply = draft_reply("The shoes I got are one size too small.")
+    if not any(step in reply.lower() for step in ("exchange", "return", "refund", "replace")):
+        return "The reply should offer one concrete next step: an exchange, a return, a refund or a replacement."

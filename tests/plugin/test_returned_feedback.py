@@ -219,3 +219,35 @@ def test_feedback_values() -> None:
     assert combined == Feedback(score=0.5, critique="a\n\nb", passed=False)
     assert Feedback.combine([Feedback(score=1.0, passed=True), Feedback(passed=True)]).passed is True
     assert Feedback.combine([Feedback(score=0.6), Feedback(score=1.0, passed=True)]).passed is None
+
+
+README_CONFTEST = """
+ENGINE = ScriptedEngine(
+    rules=[
+        (r"how well the text meets the instruction", {"critique": "Answer first, then add details.", "score": 0.6}),
+        (r"<CRITERION>", {"passed": True, "critique": "polite"}),
+    ],
+    default="Sorry for the trouble. Yes, we ship to Canada; returns are free within 30 days.",
+)
+
+
+@pytest.fixture
+def tg_engine():
+    return ENGINE
+"""
+
+
+def test_the_readme_styles_run_as_written(pytester: pytest.Pytester) -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(# tests/test_support\.py\n.*?)```", readme, re.DOTALL)
+    assert block, "the README lost its three styles of prompt tests"
+    write_project(
+        pytester, conftest=README_CONFTEST, tests={"test_support": block.group(1)}, prompts=PROMPTS
+    )
+    result = pytester.runpytest("-k", "not app_code", "-rA")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_support.py::test_helpful - Critique: Answer first, then add details.*"])
+    result.stdout.fnmatch_lines(["Answer first, then add details.", "(score 0.80; passing needs 1)"])
