@@ -111,9 +111,9 @@ def tg_judge(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[...,
 
 @pytest.fixture
 def tg_loss(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[..., Feedback]:
-    """``tg_loss(output, instruction, *, engine=None, **params) -> tg.Feedback``: a ``TextLoss`` with the judge
-    engine over ``output`` (text or Variable), read back as a critique and a score in [0, 1]. It
-    never fails the test itself: ``return`` it (or combine several with ``tg.Feedback.combine``).
+    """``tg_loss(output, instruction, *, engine=None, **params) -> tg.Feedback``: a ``TextLoss``
+    with the judge engine over ``output`` (text or Variable), read back as a critique and a score in
+    [0, 1]. It never fails the test itself: ``return`` it (or several, ``tg.Feedback.combine``).
     """
     from .capture import make_loss
 

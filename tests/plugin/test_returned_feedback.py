@@ -114,8 +114,9 @@ def test_returned_critiques_and_scores_decide_the_outcome(pytester: pytest.Pytes
     assert rows["test_low_score"]["score_after"] == 0.4
     assert rows["test_good_score"]["score_after"] == 1.0
     assert rows["test_none_keeps_its_outcome"]["score_after"] is None
-    assert "The test returned this critique (score 0.40; passing needs 1):\nToo curt" in (
-        rows["test_low_score"]["feedback_after"]
+    assert (
+        "The test returned this critique (score 0.40; passing needs 1):\nToo curt"
+        in (rows["test_low_score"]["feedback_after"])
     )
     assert rows["test_suggestion"]["critique_after"] == "Fine, but could name the shop."
 
@@ -244,10 +245,28 @@ def test_the_readme_styles_run_as_written(pytester: pytest.Pytester) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```python\n(# tests/test_support\.py\n.*?)```", readme, re.DOTALL)
     assert block, "the README lost its three styles of prompt tests"
-    write_project(
-        pytester, conftest=README_CONFTEST, tests={"test_support": block.group(1)}, prompts=PROMPTS
-    )
+    write_project(pytester, conftest=README_CONFTEST, tests={"test_support": block.group(1)}, prompts=PROMPTS)
     result = pytester.runpytest("-k", "not app_code", "-rA")
     result.assert_outcomes(passed=3, failed=1)
-    result.stdout.fnmatch_lines(["FAILED test_support.py::test_helpful - Critique: Answer first, then add details.*"])
+    result.stdout.fnmatch_lines(
+        ["FAILED test_support.py::test_helpful - Critique: Answer first, then add details.*"]
+    )
     result.stdout.fnmatch_lines(["Answer first, then add details.", "(score 0.80; passing needs 1)"])
+
+
+def test_return_values_and_evaluation_replies_read_as_feedback() -> None:
+    from pytest_textgrad.plugin.capture import Verdict
+    from pytest_textgrad.plugin.capture.scoring import parse_scored
+    from pytest_textgrad.plugin.gate.returns import as_feedback
+
+    assert as_feedback(None) is None and as_feedback("  ") is None
+    assert as_feedback("too long") == Feedback(critique="too long", passed=False)
+    assert as_feedback(Verdict(True, "fine", "polite", "{}")) == Feedback(score=1.0, passed=True)
+    assert as_feedback(False) == Feedback(score=0.0, passed=False)
+    with pytest.raises(TypeError, match="not dict"):
+        as_feedback({"score": 1})
+    assert parse_scored('{"critique": "ok", "score": 0.8}') == (0.8, "ok")
+    assert parse_scored('{"critique": "short", "score": 7}') == (0.7, "short")  # a 0-10 scale
+    assert parse_scored("Vague.\nSCORE: 3/10") == (pytest.approx(0.3), "Vague.")
+    assert parse_scored('{"critique": "cut \\"here\\" off, and') == (None, 'cut "here" off, and')
+    assert parse_scored("no number at all") == (None, "no number at all")

@@ -35,7 +35,10 @@ def test_sampled(tg_prompt, tg_llm):
 
 def test_repeats_give_the_mean_score(pytester: pytest.Pytester) -> None:
     write_project(
-        pytester, conftest=ECHO_CONFTEST, tests={"test_sampled": SAMPLED}, prompts={"prompts/support.txt": "Hi.\n"}
+        pytester,
+        conftest=ECHO_CONFTEST,
+        tests={"test_sampled": SAMPLED},
+        prompts={"prompts/support.txt": "Hi.\n"},
     )
     result = pytester.runpytest("--tg-repeat", "3", "--junitxml", "junit.xml", "--tg-report", "run.json")
     result.assert_outcomes(failed=1)
@@ -61,7 +64,10 @@ def test_scored(tg_prompt, tg_llm):
 
 def test_a_score_drop_beyond_the_tolerance_is_a_regression(pytester: pytest.Pytester) -> None:
     write_project(
-        pytester, conftest=ECHO_CONFTEST, tests={"test_scored": SCORED}, prompts={"prompts/support.txt": "Hi.\n"}
+        pytester,
+        conftest=ECHO_CONFTEST,
+        tests={"test_scored": SCORED},
+        prompts={"prompts/support.txt": "Hi.\n"},
     )
     score = pytester.path / "score.txt"
     score.write_text("0.9")
@@ -159,7 +165,9 @@ def test_a_raised_score_is_progress_and_a_lowered_one_a_regression(
     lowered = "lowered the score of test_short" if accept == "strict" else "no net gain"
     assert f"rejected (fixed 0, broke 0, raised 1 score(s), lowered 1: {lowered})" in out
     # HALF raises test_facts and lowers nothing: progress though test_facts still fails.
-    result.stdout.fnmatch_lines(["*step 2: failing 1 -> 1 | prompts/support.txt accepted (fixed 0, broke 0, raised 1*"])
+    result.stdout.fnmatch_lines(
+        ["*step 2: failing 1 -> 1 | prompts/support.txt accepted (fixed 0, broke 0, raised 1*"]
+    )
     result.stdout.fnmatch_lines(["*step 3: failing 1 -> 0 | prompts/support.txt accepted (fixed 1, broke 0*"])
     assert result.ret == 0 and prompt_text(pytester) == FULL
     steps = read_json(pytester.path / "run.json")["steps"]
@@ -179,7 +187,9 @@ def test_passing_critiques_teach_the_optimizer_only_when_asked(pytester: pytest.
 
     learning = pytester.runpytest_inprocess("--tg-optimize", "--tg-learn-from-passing", "--tg-steps", "2")
     assert learning.ret == 0
-    learning.stdout.fnmatch_lines(["*step 1: failing 0 -> 0 | prompts/support.txt accepted (fixed 0, broke 0, raised 1*"])
+    learning.stdout.fnmatch_lines(
+        ["*step 1: failing 0 -> 0 | prompts/support.txt accepted (fixed 0, broke 0, raised 1*"]
+    )
     assert prompt_text(pytester) == FULL
     first = update_prompts(pytester)[0]
     assert "passed (score 0.00), with this suggestion to improve the output" in first
