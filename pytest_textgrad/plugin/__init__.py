@@ -88,12 +88,13 @@ def pytest_configure(config: pytest.Config) -> None:
         from .prompts import ensure_no_live_run
 
         ensure_no_live_run(Path(config.rootpath))
-    if optimize or config.getoption("tg_report", None) or config.getini("tg_report"):
+    files = ("tg_report", "tg_html", "tg_patch")
+    if optimize or any(config.getoption(name, None) or config.getini(name) for name in files):
         activate(config)
     if optimize:
-        from .report import StepPrinter
+        from .report import register
 
-        config.pluginmanager.register(StepPrinter(config), "textgrad-step-printer")
+        register(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -176,6 +177,11 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         raise session.Interrupted(
             f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"
         )
+    if not session.config.stash.get(_PROMPT_TESTS, 0):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("textgrad: no prompt test selected, nothing to optimize: running tests once")
+        return None
     from . import capture, gate, optimize
 
     activate(session.config)
@@ -183,11 +189,13 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     return True
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if active(session.config):
-        from .report import write_json
+    # trylast: after the gate's own sessionfinish set the baseline comparison and the exit status.
+    if active(session.config) and not session.config.option.collectonly:
+        from .report import write_files
 
-        write_json(session.config, int(exitstatus))
+        write_files(session.config, int(session.exitstatus))
 
 
 def pytest_terminal_summary(

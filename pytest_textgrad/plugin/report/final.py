@@ -1,0 +1,26 @@
+"""The final report describes the final run only.
+
+An optimize run runs each test several times before the final, logged run that pytest reports.
+pytest keeps a test's captured output (``item._report_sections``) and its ``record_property``
+values (``item.user_properties``) on the item across runs, so without this the failure report and
+the JUnit XML of the final run would repeat what every silent run before it printed and recorded
+(a rejected candidate's prompt and reply included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+
+class FinalRunOnly:
+    """Registered for ``--tg-optimize`` runs: every logged run of a test starts with a clean item."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        item._report_sections.clear()
+        item.user_properties.clear()
+        return (yield)
