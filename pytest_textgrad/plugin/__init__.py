@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
-    if not active(config):
+    if not active(config) or config.option.verbose < 0:
         return []
     from .capture import capture_of
     from .settings import resolve
@@ -189,9 +190,11 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     return True
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # trylast: after the gate's own sessionfinish set the baseline comparison and the exit status.
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    # After every plain implementation (the gate's sets the baseline comparison and the exit
+    # status), before the terminal summary that names the files written.
+    yield
     if active(session.config) and not session.config.option.collectonly:
         from .report import write_files
 

@@ -4,6 +4,7 @@ diff of ``--tg-patch``). It reads every other wing and is read by none.
 
 Public API: :class:`RunReport` and :data:`SCHEMA_VERSION` (the JSON model), :func:`build`,
 :func:`write_files`, :func:`summarize`, :func:`register` (the optimize run's observers),
+:func:`activate` (our frames hidden from failures, litellm's pydantic warnings filtered),
 :class:`StepPrinter`. Internals: ``model``, ``terminal``, ``progress``, ``trail``, ``detail``,
 ``patch``, ``dirty``, ``html`` and its ``view``/``charts``/``diffs``/``model_extras``/templates.
 """
@@ -18,11 +19,13 @@ from ..capture import scrub_text
 from ..gate import gate_of
 from .model import SCHEMA_VERSION, RunReport, build, unified_diff
 from .terminal import StepPrinter, one_line, write_summary
+from .tracebacks import activate
 
 __all__ = [
     "SCHEMA_VERSION",
     "RunReport",
     "StepPrinter",
+    "activate",
     "build",
     "register",
     "summarize",
@@ -40,7 +43,7 @@ def register(config: pytest.Config) -> None:
     from .progress import Progress
     from .trail import Trail
 
-    config.pluginmanager.register(FinalRunOnly(), "textgrad-final-run-only")
+    config.pluginmanager.register(FinalRunOnly(config), "textgrad-final-run-only")
     config.pluginmanager.register(StepPrinter(config), "textgrad-step-printer")
     config.pluginmanager.register(Trail(config), "textgrad-trail")
     config.pluginmanager.register(Progress(config), "textgrad-progress")

@@ -30,7 +30,6 @@ class Progress:
 
     def __init__(self, config: pytest.Config, *, console: Any = None) -> None:
         self.config = config
-        self.reporter = config.pluginmanager.get_plugin("terminalreporter")
         self.label = "baseline"
         self.total = 0
         self.done: set[str] = set()
@@ -38,13 +37,24 @@ class Progress:
         self.bar: Any = None
         self.task: Any = None
         self.console = console
-        live = (
-            self.reporter is not None
-            and bool(self.reporter.isatty)
-            and config.option.verbose >= 0
-            and getattr(config.option, "capture", "fd") != "no"
+
+    @property
+    def reporter(self) -> Any:
+        """pytest's terminal reporter (registered after us: looked up when needed)."""
+        return self.config.pluginmanager.get_plugin("terminalreporter")
+
+    @property
+    def live(self) -> bool:
+        """A live bar (a terminal, not ``-q``, not ``-s``), or plain lines."""
+        if self.console is not None:
+            return True
+        reporter, option = self.reporter, self.config.option
+        return (
+            reporter is not None
+            and bool(reporter.isatty)
+            and option.verbose >= 0
+            and getattr(option, "capture", "fd") != "no"
         )
-        self.live = console is not None or live
 
     # ----- hooks ----------------------------------------------------------------------------------------
     def pytest_textgrad_pass_start(self, config: pytest.Config, nodeids: list[str]) -> None:

@@ -49,6 +49,25 @@ class StepPrinter:
         )
         reporter.ensure_newline()
         reporter.write_line(step_line(step), **markup)
+        if step.number == 0:
+            for key in _uncommitted(config):
+                reporter.write_line(
+                    f"textgrad: {key} has uncommitted changes; the optimizer may rewrite it "
+                    "(commit or stash them first to review its diff alone)",
+                    yellow=True,
+                )
+
+
+def _uncommitted(config: pytest.Config) -> list[str]:
+    """Prompt files this run may rewrite that hold uncommitted git changes (none in a dry run)."""
+    from ..capture import capture_of
+    from ..gate import gate_of
+    from .dirty import uncommitted
+
+    if gate_of(config).settings.dry_run:
+        return []
+    registry = capture_of(config).registry
+    return uncommitted(registry.rootdir, [p.key for p in registry.all()])
 
 
 def _outcome(value: str | None) -> Text:
@@ -85,7 +104,10 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
     from rich.text import Text
 
     longest = max((len(row.nodeid) for row in report.tests), default=0)
-    width = max(width, longest + 30)  # a test id is never wrapped mid-name: the terminal wraps the row
+    paths = max((len(", ".join(row.prompts)) for row in report.tests), default=0)
+    others = 50 if report.mode == "dry-run" else 35 if report.mode == "optimize" else 25
+    # Never wrap a test id or a prompt path mid-name: wider than the terminal, the terminal wraps the row.
+    width = max(width, longest + paths + others)
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
@@ -95,8 +117,8 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
     if report.tests:
         optimizing = report.mode != "test"
         table = Table(title="prompt tests", title_justify="left", expand=False)
-        table.add_column("test", no_wrap=True, min_width=min(longest, width - 30))
-        table.add_column("prompts", overflow="fold")
+        table.add_column("test", no_wrap=True)
+        table.add_column("prompts", no_wrap=True)
         if optimizing:
             table.add_column("before")
             table.add_column("after (proposed, not written)" if report.mode == "dry-run" else "after")
