@@ -3,6 +3,7 @@ terminal that is readable, quiet where pytest is quiet, and never shows our own 
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -377,7 +378,7 @@ def test_progress_bar_counts_a_pass(pytester: pytest.Pytester) -> None:
         @pytest.hookimpl(trylast=True)
         def pytest_configure(self, config: pytest.Config) -> None:
             config.pluginmanager.unregister(name="textgrad-progress")
-            console = Console(record=True, width=120, force_terminal=True, file=open("/dev/null", "w"))
+            console = Console(record=True, width=120, force_terminal=True, file=io.StringIO())
             config.pluginmanager.register(Recorded(config, console=console), "textgrad-progress")
 
     result = pytester.runpytest_inprocess("--tg-optimize", plugins=[Install()])

@@ -55,9 +55,9 @@ def write_json(config: pytest.Config, exit_status: int) -> Path | None:
     if path is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    from .detail import build_detail
+    from .detail import build_detail, scrubbed
 
-    text = scrub_text(build_detail(config, exit_status).model_dump_json(indent=2))
+    text = scrub_text(scrubbed(build_detail(config, exit_status)).model_dump_json(indent=2))
     path.write_text(text + "\n", encoding="utf-8")
     return path
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from ..capture import env_secrets, scrub_text
 from ..gate import gate_of
 from ..optimize import run_of
 from ..record import TestRecord
-from .model import build
+from .model import RunReport, build
 from .model_extras import BaselineComparison, CallEntry, ReportDetail, detailed
 from .trail import trail_of
 
@@ -51,3 +52,20 @@ def build_detail(config: pytest.Config, exit_status: int | None) -> ReportDetail
             exit_changed=comparison.exit_changed,
         )
     return report
+
+
+def _scrubbed(value: object, secrets: list[str]) -> object:
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {_scrubbed(k, secrets): _scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v, secrets) for v in value]
+    return value
+
+
+def scrubbed(report: RunReport) -> ReportDetail:
+    """``report`` with every string (keys included) scrubbed of secrets one by one: scrubbing the
+    JSON text alone misses a secret next to an escaped character (``\\nBearer ...``)."""
+    secrets = env_secrets()
+    return ReportDetail.model_validate(_scrubbed(detailed(report).model_dump(mode="json"), secrets))
