@@ -387,3 +387,20 @@ def test_progress_bar_counts_a_pass(pytester: pytest.Pytester) -> None:
     assert re.search(r"textgrad baseline .* 4/4 tests \| 3 calls, \$0\.0000, 2 failed", text), text
     assert re.search(r"textgrad step 1 .* 3/3 tests", text), text
     assert "running" not in result.stdout.str()  # the bar replaces the plain lines
+
+
+def test_a_vetoed_candidate_is_marked_in_the_report(pytester: pytest.Pytester) -> None:
+    from .test_optimize import HOOKS_CONFTEST, SUPPORT_TESTS, WORDY
+
+    write_project(
+        pytester,
+        conftest=HOOKS_CONFTEST.format(good=GOOD, wordy=WORDY, updates=[WORDY, GOOD]),
+        tests={"test_support": SUPPORT_TESTS},
+        prompts={"prompts/support.txt": ORIGINAL},
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report", "run.json", "--tg-html", "run.html")
+    assert result.ret == 0
+    report = ReportDetail.model_validate_json((pytester.path / "run.json").read_text(encoding="utf-8"))
+    vetoed = [c for s in report.steps for c in s.candidates if c.vetoed_by]
+    assert [c.reason for c in vetoed] == ["vetoed by a review hook: no long answers"]
+    assert 'class="candidate vetoed' in (pytester.path / "run.html").read_text(encoding="utf-8")

@@ -36,6 +36,14 @@ def build_detail(config: pytest.Config, exit_status: int | None) -> ReportDetail
             step.outcomes = extras.outcomes
             if not step.gradients:
                 step.gradients = extras.gradients
+    for step in report.steps:
+        for candidate in step.candidates:
+            if (
+                candidate.vetoed_by is None
+                and not candidate.accepted
+                and "vetoed by a review hook" in candidate.reason
+            ):
+                candidate.vetoed_by = "pytest_textgrad_review_candidate"  # the loop did not say which one
     records = final_records(config)
     for test in report.tests:
         record = records.get(test.nodeid)
