@@ -195,10 +195,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     # After every plain implementation (the gate's sets the baseline comparison and the exit
     # status), before the terminal summary that names the files written.
     yield
-    if active(session.config) and not session.config.option.collectonly:
+    config = session.config
+    if active(config) and not config.option.collectonly and not hasattr(config, "workerinput"):
         from .report import write_files
 
-        write_files(session.config, int(session.exitstatus))
+        write_files(config, int(session.exitstatus))
 
 
 def pytest_terminal_summary(
