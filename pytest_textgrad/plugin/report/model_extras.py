@@ -3,8 +3,8 @@
 Each ``*Detail`` model is its base model plus optional fields with empty defaults, so any
 ``RunReport`` (or its JSON from ``--tg-report``) validates as a :class:`ReportDetail` and renders;
 the sections whose data is missing say so instead of showing nothing. Adding fields keeps
-``SCHEMA_VERSION``. The wiring phase fills these fields from the run (or folds them into the base
-models, which the renderer accepts just the same).
+``SCHEMA_VERSION``. :mod:`.detail` fills them from the run (per-step extras collected by
+:mod:`.trail`), for ``--tg-html`` and ``--tg-report`` alike.
 """
 
 from __future__ import annotations
