@@ -108,6 +108,8 @@ class TestRecord:
     """The critique the test returned (a ``str`` or ``tg.Feedback``), failing or not."""
     suggestion: str | None = None
     """A passing test's returned critique as optimizer feedback (``--tg-learn-from-passing``)."""
+    judge_critique: str | None = None
+    """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
 
     @property
     def pass_rate(self) -> float | None:

@@ -261,7 +261,8 @@ def _cards(report: ReportDetail, rows: list[MatrixRow], optimizing: bool) -> lis
         cards.append(("failed", str(sum(t.after == "failed" for t in tests))))
         cards.append(("flaky", str(sum(r.status == "flaky" for r in rows))))
         if report.baseline is not None:
-            cards.append(("regressions", str(len(report.baseline.regressions))))
+            drops = len(report.baseline.score_drops)
+            cards.append(("regressions", str(len(report.baseline.regressions) + drops)))
     cards.append(("LLM calls", f"{total.calls} ({total.cached_calls} cached)"))
     cards.append(("cost", usd(total.cost)))
     if "total" in report.wall_time:
