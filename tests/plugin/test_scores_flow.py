@@ -76,8 +76,10 @@ def test_a_score_drop_beyond_the_tolerance_is_a_regression(pytester: pytest.Pyte
     assert saved["score"] == 0.9 and saved["outcome"] == "passed"
 
     score.write_text("0.7")
-    dropped = pytester.runpytest("--tg-baseline", "base.json")
+    dropped = pytester.runpytest("--tg-baseline", "base.json", "--tg-html", "run.html")
     assert dropped.ret == pytest.ExitCode.TESTS_FAILED  # every test passed, but one got worse
+    html = (pytester.path / "run.html").read_text(encoding="utf-8")
+    assert "score 0.90 → 0.70" in html and "A score dropped: exit status 1." in html
     dropped.stdout.fnmatch_lines(
         [
             "textgrad baseline */base.json: 1 regression, 0 improvements",
