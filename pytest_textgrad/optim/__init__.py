@@ -2,6 +2,7 @@
 
 from .parsing import UnusableReply, parse_update
 from .tgd import TGD, Optimizer, TextualGradientDescent, UpdateResult, UpdateWarning
+from .validation import escape_controls, problem_with
 
 __all__ = [
     "TGD",
@@ -10,5 +11,7 @@ __all__ = [
     "UnusableReply",
     "UpdateResult",
     "UpdateWarning",
+    "escape_controls",
     "parse_update",
+    "problem_with",
 ]
