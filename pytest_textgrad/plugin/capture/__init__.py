@@ -11,10 +11,12 @@ Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
+from ...engines.cache import set_cache_filter
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
@@ -24,7 +26,7 @@ from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
-from .redact import scrub, scrub_text
+from .redact import holds_secret, scrub, scrub_text, scrub_values
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "capture_of",
     "cassette_path",
     "current_recorder",
+    "holds_secret",
     "in_app_litellm_call",
     "make_judge",
     "make_llm",
@@ -51,6 +54,7 @@ __all__ = [
     "recording_into",
     "scrub",
     "scrub_text",
+    "scrub_values",
     "unused_cassettes",
 ]
 
@@ -67,9 +71,14 @@ class Capture:
     """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
     started: float = field(default_factory=time.perf_counter)
 
+    restore_cache_filter: Callable[[], None] | None = None
+
     def close(self) -> None:
         stop_counting(self.book)
         self.litellm.uninstall()
+        if self.restore_cache_filter is not None:
+            self.restore_cache_filter()
+            self.restore_cache_filter = None
 
     def engine_rows(self) -> list[dict[str, str]]:
         """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
@@ -95,6 +104,8 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     """Start capturing for this run: count calls into its usage book and hook application litellm."""
     state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
     start_counting(state.book)
+    # the response cache stores no reply the redaction would change (CI uploads the cache folder)
+    state.restore_cache_filter = set_cache_filter(lambda text: not holds_secret(text))
     state.litellm.install()
     config.stash[_KEY] = state
     return state

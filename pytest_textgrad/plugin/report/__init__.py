@@ -8,9 +8,11 @@ The HTML report lands here too (``report/html.py``).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ..capture import scrub_text
+from ..capture import scrub_values
 from ..gate import gate_of
 from .model import SCHEMA_VERSION, RunReport, build, unified_diff
 from .terminal import StepPrinter, write_summary
@@ -24,7 +26,9 @@ def write_json(config: pytest.Config, exit_status: int) -> None:
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = scrub_text(build(config, exit_status).model_dump_json(indent=2))
+    # values scrubbed before serialization: JSON escaping would hide a secret holding " or \\
+    data = scrub_values(build(config, exit_status).model_dump(mode="json"))
+    text = json.dumps(data, indent=2, ensure_ascii=False)
     path.write_text(text + "\n", encoding="utf-8")
 
 

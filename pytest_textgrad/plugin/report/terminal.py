@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from ...optim import escape_controls
 from ..optimize import StepRecord
 from .model import RunReport
 
@@ -85,7 +86,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             continue
         state = "written" if prompt.written else "not written (--tg-dry-run)"
         console.print(f"[bold]{prompt.path}[/] ({prompt.role}): {state}")
-        for line in prompt.diff.splitlines():
+        for line in escape_controls(prompt.diff).splitlines():  # ESC, BEL... shown, never obeyed
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan"
             console.print(Text(line, style=style if color else ""), soft_wrap=True)
     if report.mode != "test" and not any(p.changed for p in report.prompts):
