@@ -76,7 +76,7 @@ def _flag(config: pytest.Config, name: str) -> bool:
         return True
     try:
         return bool(config.getini(f"tg_{name}"))
-    except ValueError as error:  # pytest's "invalid truth value 'maybe'" names no key
+    except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
         raise pytest.UsageError(f"ini tg_{name}: {error} (use true or false)") from None
 
 

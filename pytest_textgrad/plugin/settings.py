@@ -62,7 +62,7 @@ def _raw_value(config: pytest.Config, option: Option) -> tuple[Any, str]:
         return cli, f"option {option.flag}"
     try:
         ini = config.getini(option.ini)
-    except ValueError as error:  # pytest's "invalid truth value 'maybe'" names no key
+    except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
         raise pytest.UsageError(f"ini {option.ini}: {error} (use true or false)") from None
     if ini is not None and ini != "":
         return ini, f"ini {option.ini}"

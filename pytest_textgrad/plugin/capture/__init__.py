@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ...engines.cache import set_cache_filter
+from ...engines.cache import set_cache_filter, set_cache_policy
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
@@ -72,6 +72,7 @@ class Capture:
     started: float = field(default_factory=time.perf_counter)
 
     restore_cache_filter: Callable[[], None] | None = None
+    """Undoes the run's process-wide cache filter and policy (at :meth:`close`)."""
 
     def close(self) -> None:
         stop_counting(self.book)
@@ -105,7 +106,15 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
     start_counting(state.book)
     # the response cache stores no reply the redaction would change (CI uploads the cache folder)
-    state.restore_cache_filter = set_cache_filter(lambda text: not holds_secret(text))
+    restores = [set_cache_filter(lambda text: not holds_secret(text))]
+    if settings.no_cache:  # --tg-no-cache: every engine of the run, those built in a conftest too
+        restores.append(set_cache_policy(enabled=False))
+
+    def restore_cache() -> None:
+        for restore in reversed(restores):
+            restore()
+
+    state.restore_cache_filter = restore_cache
     state.litellm.install()
     config.stash[_KEY] = state
     return state
