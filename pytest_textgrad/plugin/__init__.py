@@ -86,12 +86,11 @@ def pytest_configure(config: pytest.Config) -> None:
     optimize = _flag(config, "optimize")
     if optimize and not hasattr(config, "workerinput"):
         _take_run_lock(config)
-    if not hasattr(config, "workerinput"):
-        journal = Path(config.rootpath) / ".tg_journal" / "journal.json"
-        if journal.exists():
-            from .prompts import restore_interrupted
+    # a killed optimize run's journal: one stat when there is none
+    if not hasattr(config, "workerinput") and (Path(config.rootpath) / ".tg_journal").exists():
+        from .prompts import restore_interrupted
 
-            config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
+        config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
     if optimize:
         if config.getoption("numprocesses", None):
             raise pytest.UsageError(

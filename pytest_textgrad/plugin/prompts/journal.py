@@ -106,18 +106,28 @@ def restore_interrupted(rootdir: Path) -> list[str]:
     """Put back files left as candidates by a killed run; return one message per file touched.
 
     Never raises: a journal that cannot be used is kept and the message says why and where the
-    originals are. Cheap when there is nothing to do: one ``stat`` of the journal file.
+    originals are. Cheap when there is nothing to do: one ``stat`` of the journal folder.
     """
     path = journal_path(rootdir)
-    if not path.exists():
+    if not path.parent.exists():
         return []
     try:
         with locked(rootdir):
+            if not path.exists():  # debris of a run killed while opening or closing its journal
+                _clear_debris(path.parent)
+                return []
             return _restore(rootdir, path)
     except LockBusy:
         return [_in_progress(_pid_hint(path))]
     except (OSError, PromptFileError) as error:
         return [_kept(path, f"restoring failed: {error}")]
+
+
+def _clear_debris(folder: Path) -> None:
+    """A journal folder without ``journal.json`` holds only temp files and backups of originals that
+    are still in place (no candidate is written before its journal entry is saved)."""
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _pid_hint(path: Path) -> int | str:
