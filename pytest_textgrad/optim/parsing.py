@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..core.prompts import VALUE_KEY
+from .prompts import VALUE_KEY
 
 MAX_REPLY = 1_000_000
 """Characters; a longer reply is refused (a prompt is never that long)."""
