@@ -82,6 +82,8 @@ def test_a_negated_pass_is_never_a_pass(prefix: str) -> None:
     assert parse_verdict(f"{prefix} It doesn't PASS.")[0] is False
     assert parse_verdict(json.dumps({"passed": 0, "critique": f"{prefix} It does not PASS"}))[0] is False
     assert parse_verdict(json.dumps({"passed": "no", "critique": "PASS"}))[0] is False
+    with pytest.raises(JudgeError, match="neither passed nor failed"):
+        parse_verdict(json.dumps({"passed": "unclear", "critique": f"{prefix} it would PASS if..."}))
 
 
 @FUZZ

@@ -105,10 +105,15 @@ def parse_verdict(reply: str) -> tuple[bool, str]:
     Linear in the reply (see :func:`~pytest_textgrad.optim.parsing.json_objects`); a failure is never
     read as a pass: ``"passed": 0`` and "does not PASS" fail.
     """
+    unclear = None
     for data in json_objects(reply):
-        passed = _as_passed(data.get("passed", data.get("verdict")))
+        raw = data.get("passed", data.get("verdict"))
+        passed = _as_passed(raw)
         if passed is not None:
             return passed, str(data.get("critique") or data.get("reason") or "").strip()
+        unclear = unclear if raw is None else raw
+    if unclear is not None:  # never guessed from words the critique happens to hold
+        raise JudgeError(f"the judge's verdict {unclear!r} is neither passed nor failed: {reply[:500]!r}")
     passed = _word_verdict(reply)
     if passed is not None:
         critique = re.sub(r"\b(PASS|FAIL)(?:ED|ES)?\b\W*$", "", reply.strip()).strip()
