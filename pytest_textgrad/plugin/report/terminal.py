@@ -45,7 +45,7 @@ class StepPrinter:
             else {}
         )
         reporter.ensure_newline()
-        reporter.write_line(step_line(step), **markup)
+        reporter.write_line(escape_controls(step_line(step)), **markup)
 
 
 def _outcome(value: str | None) -> str:
