@@ -175,3 +175,13 @@ def test_a_kept_journal_is_never_acted_upon_by_a_restore(project: Path) -> None:
     (message,) = restore_interrupted(project)
     assert "still in progress" in message and (project / "prompts/a.txt").read_text() == "candidate\n"
     write_atomic(project / "prompts/a.txt", b"candidate\n")
+
+
+def test_a_journal_whose_target_cannot_be_restored_is_kept_with_a_message(project: Path) -> None:
+    (project / ".tg_journal").mkdir()
+    (project / ".tg_journal/000-prompts.orig").write_text("original\n")
+    path = _journal(project, {"prompts": _entry("000-prompts.orig")})  # a folder, not a file
+    (message,) = restore_interrupted(project)
+    assert "restoring failed: IsADirectoryError" in message and path.exists()
+    with pytest.raises(pytest.UsageError, match="will not start over it"):
+        Journal(project).open()

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from .files import PromptFileError, sha256, write_atomic
+from .files import sha256, write_atomic
 from .journal_entries import Entry, JournalProblem, read_journal
 from .lock import LockBusy, RunLock, locked
 
@@ -119,8 +119,8 @@ def restore_interrupted(rootdir: Path) -> list[str]:
             return _restore(rootdir, path)
     except LockBusy:
         return [_in_progress(_pid_hint(path))]
-    except (OSError, PromptFileError) as error:
-        return [_kept(path, f"restoring failed: {error}")]
+    except Exception as error:  # never an INTERNALERROR: a pytest run must go on, journal kept
+        return [_kept(path, f"restoring failed: {type(error).__name__}: {error}")]
 
 
 def _clear_debris(folder: Path) -> None:
