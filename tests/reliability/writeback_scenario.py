@@ -4,7 +4,7 @@ It drives the prompt registry and the journal exactly as an optimize run does (a
 and reverted, another accepted, the final write, the journal closed). With plan ``"N:before"`` or
 ``"N:after"`` the child SIGKILLs itself just before or just after the Nth call of ``os.replace``,
 ``os.fsync`` or ``os.unlink`` (patched in the child only); with ``"count"`` it exits with the number
-of such calls a whole run makes. Forking keeps each injected run at a few milliseconds (no import).
+of such calls a whole run makes. :func:`restore` is the next run's restore, under the same plans. Forking keeps each injected run at a few milliseconds (no import).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import signal
 from pathlib import Path
 
-from pytest_textgrad.plugin.prompts import Journal, PromptRegistry
+from pytest_textgrad.plugin.prompts import Journal, PromptRegistry, restore_interrupted
 
 INSTRUMENTED = ("replace", "fsync", "unlink")
 ORIGINAL = "You help shop A.\n"
@@ -56,13 +56,20 @@ def scenario(root: Path, plan: str) -> int:
     return calls[0]
 
 
-def run_forked(root: Path, plan: str) -> int:
+def restore(root: Path, plan: str) -> int:
+    """The next run's restore, under the same fault plan."""
+    calls = _instrument(plan)
+    restore_interrupted(root)
+    return calls[0]
+
+
+def run_forked(root: Path, plan: str, target=scenario) -> int:  # type: ignore[no-untyped-def]
     """The child's wait status (``os.waitstatus_to_exitcode`` form: negative = killed by a signal)."""
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest
         code = 255
         try:
-            code = min(scenario(root, plan), 254)
+            code = min(target(root, plan), 254)
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
