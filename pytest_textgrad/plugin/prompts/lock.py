@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 try:
@@ -81,7 +82,7 @@ def held_here(rootdir: Path) -> bool:
 
 
 @contextlib.contextmanager
-def locked(rootdir: Path):  # type: ignore[no-untyped-def]
+def locked(rootdir: Path) -> Iterator[RunLock]:
     """The run lock for the duration of a block (re-entrant: a no-op if this process holds it)."""
     lock = RunLock(rootdir).acquire()
     try:
