@@ -26,7 +26,7 @@ from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
-from .redact import holds_secret, scrub, scrub_text, scrub_values
+from .redact import env_secrets, holds_secret, scrub, scrub_text, scrub_values
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "capture_of",
     "cassette_path",
     "current_recorder",
+    "env_secrets",
     "holds_secret",
     "in_app_litellm_call",
     "make_judge",

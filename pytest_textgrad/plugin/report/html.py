@@ -45,12 +45,13 @@ def environment() -> jinja2.Environment:
 
 def render(report: RunReport) -> str:
     """The report as an HTML document."""
-    from ..capture import scrub_values
-    from .model_extras import ReportDetail, detailed
+    from ..capture import scrub_text
+    from .detail import scrubbed
+    from .model_extras import ReportDetail
     from .view import build_view
 
-    # Values scrubbed before any serialization, as --tg-report is (dict keys included; nothing dropped).
-    clean = ReportDetail.model_validate(scrub_values(detailed(report).model_dump(mode="json")))
+    # Every string scrubbed, then the JSON text as --tg-report is (dict keys included; nothing dropped).
+    clean = ReportDetail.model_validate_json(scrub_text(scrubbed(report).model_dump_json()))
     return environment().get_template("report.html.j2").render(view=build_view(clean))
 
 
