@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 LOCAL_HOST = "local-model.invalid"
 """Host of ``LOCAL_BASE_URL``, answered in-process (compared without importing the local model)."""
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+"""Servers on this machine: their calls bill nothing."""
+
 KEPT_RESPONSE_HEADERS = ("content-type",)
 """Response headers a cassette keeps: what an SDK needs to read the body; the rest is noise."""
 
@@ -176,7 +179,7 @@ class HttpHook:
             return
         parsed = parse_exchange(exchange)
         replayed = exchange.source == "replay"
-        cost, priced = (0.0, True) if parsed is None else _price(parsed, exchange.source)
+        cost, priced = (0.0, True) if parsed is None else _price(parsed, exchange)
         if not replayed and self.gate is not None:
             if parsed is not None and self.gate.budget is not None:
                 self.gate.budget.settle(cost, billed=True)
@@ -199,13 +202,17 @@ class HttpHook:
         recording.observe(record, "http", streamed=parsed.streamed)
 
 
-def _price(parsed: ParsedCall, source: str) -> tuple[float, bool]:
-    """Cost in USD and whether it is known: the user's price, else litellm's table (network only)."""
+def _price(parsed: ParsedCall, exchange: Exchange) -> tuple[float, bool]:
+    """Cost in USD and whether it is known: the user's price, else litellm's table.
+
+    Replayed, in-process and loopback exchanges (a llama.cpp server on 127.0.0.1) bill nothing, and
+    litellm (seconds to import) is only imported to price a call that went to a provider.
+    """
     cost = user_price(parsed.model, parsed.usage)
     if cost is not None:
         return cost, True
-    if source != "network":
-        return 0.0, True  # replayed or answered in-process: nothing billed
+    if exchange.source != "network" or exchange.request.host in LOOPBACK_HOSTS:
+        return 0.0, True
     try:
         from ...engines import import_litellm
 
