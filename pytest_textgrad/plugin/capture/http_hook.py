@@ -152,7 +152,7 @@ class HttpHook:
             safe = redact_request(request)
             raise RequestStopped(
                 f"pytest-textgrad: {safe.method} {safe.url} was not sent: --tg-record-mode none lets no "
-                "request leave, and this one has no recording (it was made outside a test)."
+                "request leave, and this one has no recording (it was made outside a prompt test)."
             )
         budget = self.gate.budget
         if budget is not None and _is_llm(request):
