@@ -200,3 +200,60 @@ def test_litellm_over_http_is_one_call_and_replay_only_stops_every_entry_point(
     result.assert_outcomes(passed=2)
     assert len(server.received) == 1
     assert json.dumps(interaction).count("sk-planted") == 0
+
+
+PLAIN_ENGINE = """
+from pathlib import Path
+
+from pytest_textgrad import EngineLM
+
+ROOT = Path(__file__).parent
+
+
+class ShopEngine(EngineLM):
+    \"\"\"How a TextGrad user writes an engine: a plain EngineLM subclass, no caching, no gate.\"\"\"
+
+    model_string = "shop-engine"
+
+    def generate(self, content, system_prompt=None, **kwargs):
+        with open(ROOT / "made.txt", "a") as handle:
+            handle.write("call\\n")
+        return (ROOT / "reply.txt").read_text().strip()
+
+    def __call__(self, content, system_prompt=None, **kwargs):
+        return self.generate(content, system_prompt=system_prompt, **kwargs)
+
+
+@pytest.fixture
+def tg_engine():
+    return ShopEngine()
+"""
+
+PLAIN_TESTS = """
+def test_window(tg_prompt, tg_llm):
+    reply = tg_llm(tg_prompt("prompts/support.txt"), "Can I return shoes after 45 days?")
+    assert "30 days" in reply.value
+"""
+
+
+def test_a_plain_engine_subclass_is_recorded_replayed_and_budgeted(pytester: pytest.Pytester) -> None:
+    write_project(
+        pytester,
+        conftest=PLAIN_ENGINE,
+        tests={"test_plain": PLAIN_TESTS},
+        prompts={"prompts/support.txt": "You are the support assistant of a shoe shop.\n"},
+    )
+    (pytester.path / "reply.txt").write_text("Returns are accepted within 30 days.")
+    made = pytester.path / "made.txt"
+    pytester.runpytest_inprocess("--tg-record-mode", "once").assert_outcomes(passed=1)
+    (interaction,) = read_json(pytester.path / "cassettes/test_plain/test_window.json")["interactions"]
+    assert interaction["response"]["text"] == "Returns are accepted within 30 days."
+    assert made.read_text().count("call") == 1
+
+    (pytester.path / "reply.txt").write_text("I have no idea.")  # the live engine changed
+    pytester.runpytest_inprocess("--tg-record-mode", "none").assert_outcomes(passed=1)
+    assert made.read_text().count("call") == 1  # replayed, the engine was not called
+    result = pytester.runpytest_inprocess("--tg-max-calls", "0")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*LLM budget exhausted: --tg-max-calls 0*"])
+    assert made.read_text().count("call") == 1
