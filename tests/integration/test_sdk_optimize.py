@@ -83,8 +83,9 @@ def anthropic_stream(question):
         return "".join(stream.text_stream)
 """
 
-CONFTEST = """
-ENGINE = scripted(lambda text: "unused", updates={r"shoe shop": [%r]})
+CONFTEST = (
+    f"""
+ENGINE = scripted(lambda text: "unused", updates={{r"shoe shop": [{GOOD!r}]}})
 
 
 @pytest.fixture
@@ -94,7 +95,8 @@ def tg_engine():
 
 def pytest_sessionfinish(session):
     dump_calls(ENGINE)
-""" % GOOD
+"""
+)
 
 TESTS = """
 import pytest
@@ -138,7 +140,9 @@ def test_each_sdk_is_optimized_end_to_end_then_replayed_with_nothing_listening(
     assert (pytester.path / "prompts/support.txt").read_text().strip() == GOOD
     report = read_json(pytester.path / "report.json")
     assert [(t["before"], t["after"]) for t in report["tests"]] == [("failed", "passed")] * 5
-    gradients = [c["prompt"] for c in read_json(pytester.path / "calls.json") if "Give feedback" in c["prompt"]]
+    gradients = [
+        c["prompt"] for c in read_json(pytester.path / "calls.json") if "Give feedback" in c["prompt"]
+    ]
     replies = {
         i["response"]["text"]
         for path in pytester.path.glob("cassettes/test_shop/*.json")

@@ -145,7 +145,9 @@ def test_http_calls_count_against_the_budget(pytester: pytest.Pytester, server: 
     project(pytester)
     result = pytester.runpytest_inprocess("--tg-max-calls", "2")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*HttpBudgetExceeded: pytest-textgrad: LLM budget exhausted: --tg-max-calls 2*"])
+    result.stdout.fnmatch_lines(
+        ["*HttpBudgetExceeded: pytest-textgrad: LLM budget exhausted: --tg-max-calls 2*"]
+    )
     assert len(server.received) == 2
 
 
