@@ -168,6 +168,14 @@ def test_once(tg_prompt, tg_calls):
     assert [(c.source, c.reply) for c in tg_calls] == [("http", "echo: hello")]
 
 
+def test_an_in_process_stream_is_a_miss(tg_prompt):
+    import pytest
+
+    messages = [{"role": "user", "content": "hi"}]
+    with pytest.raises(LookupError, match="no cassette for this test"):
+        litellm.completion(model="openai/m", messages=messages, mock_response="hi", stream=True)
+
+
 def test_every_entry_point_is_stopped():
     messages = [{"role": "user", "content": "hi"}]
     calls = {
@@ -199,7 +207,7 @@ def test_litellm_over_http_is_one_call_and_replay_only_stops_every_entry_point(
 
     server.stop()
     result = pytester.runpytest_inprocess("--tg-record-mode", "none", "-p", "no:randomly")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     assert len(server.received) == 1
     assert json.dumps(interaction).count("sk-planted") == 0
 

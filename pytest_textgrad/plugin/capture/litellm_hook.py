@@ -10,7 +10,8 @@ and budgeted by the HTTP capture (:mod:`.http_hook`), which sees the provider's 
 streams included; this hook then only marks the call (``outer_call("litellm")``) and replays a
 recording made at litellm's level by an earlier version. Calls that make no HTTP request —
 ``mock_response``, custom providers (``CustomLLM``), our in-process ``local/...`` provider — are
-gated (replay, miss, budget) and recorded here. Streams from in-process providers are not recorded.
+gated (replay, miss, budget) and recorded here. Streams from in-process providers are not recorded
+(a replay-only test that makes one fails with the miss message).
 
 :class:`LitellmHook` is one run's handler; the gate (replay, budget, cassette recording) is handed
 to it as ``interceptor`` (the same before/after protocol chat engines use). The process-wide wrapping
@@ -31,7 +32,7 @@ from ...engines import completion_from_response, reply_params, response_from_com
 from ...engines.base import CallInterceptor, CallRefused, current_phase
 from ...engines.usage import CallRecord, Completion
 from . import litellm_patch, recording
-from .cassettes import make_request
+from .cassettes import CassetteMiss, make_request
 from .http import OuterCall, outer_call
 
 
@@ -75,8 +76,7 @@ class LitellmHook:
 
     # ----- the handler protocol of litellm_patch --------------------------------------------------
     def wants(self, kwargs: dict[str, Any]) -> bool:
-        """Streams are left to the HTTP capture (in-process streams are not recorded)."""
-        return not kwargs.get("stream") and not recording.in_app_litellm_call.get()
+        return not recording.in_app_litellm_call.get()
 
     @contextlib.contextmanager
     def run_inside(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[OuterCall]:
@@ -99,6 +99,9 @@ class LitellmHook:
     def replay(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The recorded response for this call (recorded for the test too), or None to call out."""
         model, messages = _arguments(args, kwargs)
+        if kwargs.get("stream"):
+            self._stop_unreplayable_stream(model, messages, kwargs)
+            return None  # an HTTP stream is replayed by the HTTP capture; others are not recorded
         look_up = self._gated if in_process(model, kwargs) else self._peek
         completion = look_up(model, messages, kwargs)
         if completion is None:
@@ -128,6 +131,22 @@ class LitellmHook:
         except CallRefused as error:
             error.refused()
             raise
+
+    def _stop_unreplayable_stream(
+        self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]
+    ) -> None:
+        """A replay-only test cannot run an in-process stream (never recorded): fail it as a miss."""
+        __tracebackhide__ = True
+        book = getattr(self.interceptor, "cassettes", None)
+        recorder = recording.current_recorder()
+        if book is None or recorder is None or not in_process(model, kwargs):
+            return
+        cassette = book.cassette(recorder.nodeid)
+        if not cassette.may_record:
+            request = make_request(model, messages, _shaping(kwargs))
+            raise CassetteMiss(
+                cassette.miss_message(request) + "\n(streams from in-process providers are not recorded)"
+            )
 
     def _peek(self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> Completion | None:
         """A litellm-level recording of an HTTP call (older cassettes), or None: HTTP decides."""
