@@ -9,10 +9,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore  # noqa: F401 - see below
+import openai  # noqa: F401
 import pytest
 from capture_http.conftest import LoopbackServer
 
 from .conftest import read_json, write_project
+
+# Imported here so in-process runs share them: pytester drops the modules a run imported when it
+# ends, and httpx caches httpcore's exception classes on first use — from a dropped httpcore, later
+# connection errors in this process would no longer be mapped to httpx's.
 
 APP = """
 import asyncio

@@ -1,6 +1,6 @@
 """Every HTTP request the application's SDKs make during a run: replayed, gated, recorded.
 
-One :class:`~.http.HttpCapture` is open per process while a run uses the plugin (pytester's
+One :class:`~.http.HttpCapture` is open per process while a run uses the plugin (:mod:`.http_patch`;
 in-process runs nest, so it is shared and reference-counted like the litellm wrapping); it hands
 every request to the newest active :class:`HttpHook`, which, for a request made during a test:
 
@@ -30,14 +30,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...engines import CallRecord, CallRefused, current_phase, in_engine_call
 from ...engines.usage import user_price
-from . import recording
+from . import http_patch, recording
 from .cassettes import canonical_request
 from .http import (
     Exchange,
-    HttpCapture,
     RecordedRequest,
     RecordedResponse,
-    active_capture,
     api_of,
     current_outer_call,
     parse_exchange,
@@ -113,11 +111,11 @@ class HttpHook:
         self._lock = threading.Lock()
 
     def install(self) -> None:
-        attach(self)
+        http_patch.attach(self)
 
     def uninstall(self) -> None:
         self.gate = None
-        detach(self)
+        http_patch.detach(self)
 
     # ----- before a request goes out --------------------------------------------------------------
     def _cassette(self) -> Cassette | None:
@@ -245,67 +243,3 @@ def _interaction(exchange: Exchange, parsed: ParsedCall | None, cost: float) -> 
             "streamed": parsed.streamed,
         }
     return entry
-
-
-# ----- the one capture of the process -------------------------------------------------------------
-_lock = threading.RLock()
-_hooks: list[HttpHook] = []
-_capture: HttpCapture | None = None
-
-
-def _active() -> HttpHook | None:
-    return _hooks[-1] if _hooks else None
-
-
-class _Step:
-    """A responder that asks the active hook (``name`` becomes the exchange's source)."""
-
-    def __init__(self, name: str, method: str) -> None:
-        self.name = name
-        self.method = method
-
-    def __call__(self, request: RecordedRequest) -> RecordedResponse | None:
-        __tracebackhide__ = True
-        hook = _active()
-        return getattr(hook, self.method)(request) if hook is not None else None
-
-
-def _exchanged(exchange: Exchange) -> None:
-    hook = _active()
-    if hook is not None:
-        hook.exchanged(exchange)
-
-
-class _Admit:
-    """The budget and replay-only check, between replay and the in-process model; answers nothing."""
-
-    name = "admit"
-
-    def __call__(self, request: RecordedRequest) -> None:
-        __tracebackhide__ = True
-        hook = _active()
-        if hook is not None:
-            hook.admit(request)
-
-
-def attach(hook: HttpHook) -> None:
-    """Route the process's HTTP requests to ``hook`` from now on (until :func:`detach`)."""
-    global _capture
-    with _lock:
-        _hooks.append(hook)
-        if _capture is None and active_capture() is None:  # an HttpCapture the user opened wins
-            steps = [_Step("replay", "replay"), _Admit(), _Step("local", "answer_locally")]
-            capture = HttpCapture(_exchanged, steps)
-            capture.__enter__()
-            _capture = capture
-
-
-def detach(hook: HttpHook) -> None:
-    """Stop routing to ``hook``; close the capture when no run uses it any more."""
-    global _capture
-    with _lock:
-        if hook in _hooks:
-            _hooks.remove(hook)
-        if not _hooks and _capture is not None:
-            _capture.__exit__(None, None, None)
-            _capture = None
