@@ -78,17 +78,20 @@ class GateView(Protocol):
 def http_request(request: RecordedRequest) -> dict[str, Any]:
     """The canonical, redacted form of an HTTP request, as a cassette stores and matches it.
 
-    Method, URL (secret query values redacted, parameters sorted) and the JSON body (a digest for
-    a body that is not JSON); headers are left out: SDKs send varying ones (retry counts, platform).
+    Method, path and query (secret values redacted, parameters sorted) and the JSON body (a digest
+    for a body that is not JSON). Left out: headers (SDKs send varying ones: retry counts,
+    platform) and the origin (scheme, host, port), as the endpoint parameters of a call are: they
+    often name internal hosts, and never change the reply — a suite recorded against one server
+    replays in CI where that server's address differs or nothing listens.
     """
     safe = redact_request(request)
     parts = urlsplit(safe.url)
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)), safe="<>")
-    url = urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, query, ""))
+    path = urlunsplit(("", "", parts.path or "/", query, ""))
     body = safe.json()
     if body is None and safe.body:
         body = {"sha256": hashlib.sha256(safe.body).hexdigest()}
-    return canonical_request({"method": safe.method, "url": url, "body": body})
+    return canonical_request({"method": safe.method, "path": path, "body": body})
 
 
 def _owned_elsewhere() -> bool:
