@@ -32,7 +32,7 @@ def answer(question: str) -> str:
         model=os.environ.get("FAQ_MODEL", "local/smollm2"),
         messages=_messages(question),  # type: ignore[arg-type]
         temperature=0,
-        max_tokens=60,
+        max_tokens=40,
     )
     return (response.choices[0].message.content or "").strip()
 
@@ -43,7 +43,7 @@ def answer_streamed(question: str) -> str:
         model=os.environ.get("FAQ_MODEL", "local/smollm2"),
         messages=_messages(question),  # type: ignore[arg-type]
         temperature=0,
-        max_tokens=60,
+        max_tokens=40,
         stream=True,
     )
     return "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices).strip()

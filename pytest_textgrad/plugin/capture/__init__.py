@@ -107,7 +107,12 @@ _KEY = pytest.StashKey[Capture]()
 
 def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry) -> Capture:
     """Start capturing for this run: count calls into its usage book, hook litellm and HTTP."""
-    state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
+    state = Capture(
+        registry=registry,
+        engines=EngineResolver(config),
+        litellm=LitellmHook(settings.cache),
+        http=HttpHook(settings.cache),
+    )
     start_counting(state.book)
     state.litellm.install()
     try:

@@ -107,7 +107,9 @@ def _is_llm(request: RecordedRequest) -> bool:
 class HttpHook:
     """One run's handling of HTTP requests (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Any = False) -> None:
+        self.cache = cache
+        """The run's response-cache setting, for the in-process local model."""
         self.gate: GateView | None = None
         """The run's gate (cassettes, budget), handed over when the gate is installed."""
         self._local: Any = None
@@ -170,8 +172,13 @@ class HttpHook:
             if self._local is None:
                 from .http import LocalModelResponder
 
-                self._local = LocalModelResponder()
-        return self._local(request)
+                self._local = LocalModelResponder(cache=self.cache)
+        # The local engine's own call is part of this exchange, recorded and gated once, as HTTP.
+        token = recording.in_app_litellm_call.set(True)
+        try:
+            return self._local(request)
+        finally:
+            recording.in_app_litellm_call.reset(token)
 
     # ----- after the exchange -------------------------------------------------------------------
     def exchanged(self, exchange: Exchange) -> None:

@@ -80,8 +80,9 @@ class Recorder:
 _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("tg_recorder", default=None)
 _capture: contextvars.ContextVar[list[CallLog] | None] = contextvars.ContextVar("tg_capture", default=None)
 in_app_litellm_call: contextvars.ContextVar[bool] = contextvars.ContextVar("tg_in_app_litellm", default=False)
-"""True while the application's own litellm call runs: an engine it reaches (the ``local/...``
-litellm provider runs our local engine) is part of that call, which is recorded once, as the app's."""
+"""True while the application's own litellm call runs, or an HTTP request the local model answers
+in-process: an engine it reaches (the ``local/...`` provider, the local responder) is part of that
+call, which is recorded and gated once, as the app's."""
 
 
 def current_recorder() -> Recorder | None:
