@@ -125,7 +125,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="none|once|new|all",
         choices=("none", "once", "new", "all"),
     ),
-    Option("record_failing", "flag", False, "Keep the new recordings of failing tests too."),
+    Option(
+        "drop_failing",
+        "flag",
+        False,
+        "Drop a failing test's new recordings (kept by default, so a replay reproduces the failure).",
+    ),
+    Option("record_failing", "flag", False, "Deprecated, no effect: failing tests' recordings are kept now."),
     Option("prune_cassettes", "flag", False, "Delete cassettes that no collected test uses."),
     Option(
         "repeat",

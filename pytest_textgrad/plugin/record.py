@@ -17,7 +17,8 @@ import pytest
 from ..engines.base import messages_text
 
 Outcome = Literal["passed", "failed", "skipped"]
-Source = Literal["engine", "litellm"]
+Source = Literal["engine", "litellm", "http"]
+"""Where a call was seen: our engines, an application litellm call, an SDK's HTTP request."""
 
 
 @dataclass
@@ -35,6 +36,8 @@ class CallLog:
     cached: bool = False
     prompts: list[str] = field(default_factory=list)
     role: str = "response from the language model"
+    streamed: bool = False
+    """The application asked for a stream (``stream=True``); ``reply`` is the chunks joined."""
 
     @property
     def text(self) -> str:

@@ -5,8 +5,8 @@ Public API (other wings import only these names): :func:`activate` / :func:`capt
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
 ``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
-(application litellm calls), ``calls``, ``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``,
-``roles``.
+(application litellm calls), ``http_hook`` (every SDK's HTTP requests, through ``http``), ``calls``,
+``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``, ``roles``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .http_hook import HttpBudgetExceeded, HttpCassetteMiss, HttpHook, RequestStopped
 from .judge import JudgeFailed, Verdict
 from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
@@ -39,9 +41,13 @@ __all__ = [
     "CassetteBook",
     "CassetteMiss",
     "EngineResolver",
+    "HttpBudgetExceeded",
+    "HttpCassetteMiss",
+    "HttpHook",
     "JudgeFailed",
     "PhaseTotals",
     "Recorder",
+    "RequestStopped",
     "UsageBook",
     "Verdict",
     "activate",
@@ -65,11 +71,12 @@ __all__ = [
 
 @dataclass
 class Capture:
-    """The capture wing's state for one run: usage, engines per role, the litellm hook."""
+    """The capture wing's state for one run: usage, engines per role, the litellm and HTTP hooks."""
 
     registry: PromptRegistry
     engines: EngineResolver
     litellm: LitellmHook
+    http: HttpHook = field(default_factory=HttpHook)
     book: UsageBook = field(default_factory=UsageBook)
     fixture_sources: dict[str, str] = field(default_factory=dict)
     """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
@@ -81,9 +88,15 @@ class Capture:
     def close(self) -> None:
         stop_counting(self.book)
         self.litellm.uninstall()
+        self.http.uninstall()
         if self.restore_cache_filter is not None:
             self.restore_cache_filter()
             self.restore_cache_filter = None
+
+    def use_gate(self, gate: Any) -> None:
+        """Hand the run's gate (replay, budget, cassettes) to the litellm and HTTP hooks."""
+        self.litellm.interceptor = gate
+        self.http.gate = gate
 
     def engine_rows(self) -> list[dict[str, str]]:
         """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
@@ -106,8 +119,13 @@ _KEY = pytest.StashKey[Capture]()
 
 
 def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry) -> Capture:
-    """Start capturing for this run: count calls into its usage book and hook application litellm."""
-    state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
+    """Start capturing for this run: count calls into its usage book, hook litellm and HTTP."""
+    state = Capture(
+        registry=registry,
+        engines=EngineResolver(config),
+        litellm=LitellmHook(settings.cache),
+        http=HttpHook(settings.cache),
+    )
     start_counting(state.book)
     # the response cache stores no reply the redaction would change (CI uploads the cache folder)
     restores = [set_cache_filter(lambda text: not holds_secret(text))]
@@ -120,6 +138,11 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
 
     state.restore_cache_filter = restore_cache
     state.litellm.install()
+    try:
+        state.http.install()
+    except BaseException:
+        state.close()
+        raise
     config.stash[_KEY] = state
     return state
 

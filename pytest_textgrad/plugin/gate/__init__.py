@@ -47,7 +47,7 @@ def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gat
     if settings.baseline is not None and not settings.baseline.is_file():
         raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
     gate = Gate(settings, Path(config.rootpath), capture.registry)
-    capture.litellm.interceptor = gate
+    capture.use_gate(gate)
     config.pluginmanager.register(GateHooks(gate), _HOOKS)
     config.pluginmanager.register(ReturnedFeedback(gate), _RETURNS)
     if settings.repeat > 1:

@@ -41,7 +41,7 @@ class Gate:
         self.rootdir = rootdir
         self.registry = registry
         self.cassettes = (
-            CassetteBook(rootdir, settings.record_mode, settings.record_failing)
+            CassetteBook(rootdir, settings.record_mode, keep_failing=not settings.drop_failing)
             if settings.record_mode
             else None
         )
