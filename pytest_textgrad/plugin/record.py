@@ -42,6 +42,20 @@ class CallLog:
 
 
 @dataclass
+class BlockedCall:
+    """An LLM call the gate did not let through: no recording to replay (``miss``) or over the
+    run's budget (``refused``). The test was not measured, whatever the application did with the
+    error (a ``try/except`` fallback included): the gate fails it and says why."""
+
+    kind: Literal["miss", "refused"]
+    message: str
+
+    @property
+    def label(self) -> str:
+        return "replay miss" if self.kind == "miss" else "budget refusal"
+
+
+@dataclass
 class Samples:
     """A test's samples in one pass (``--tg-repeat``): how many ran, passed, and what they cost."""
 
@@ -52,6 +66,9 @@ class Samples:
     calls: int = 0
     tokens: int = 0
     cost: float = 0.0
+    gaps: int = 0
+    """Samples with a blocked call (replay miss, budget refusal): not measured, so neither passes
+    nor failures of the model; left out of the pass rate, and the test fails for them."""
 
     @property
     def pass_rate(self) -> float | None:
@@ -61,9 +78,11 @@ class Samples:
     def flaky(self) -> bool:
         return 0 < self.passes < self.counted
 
-    def add(self, outcome: Outcome, calls: list[CallLog]) -> None:
+    def add(self, outcome: Outcome, calls: list[CallLog], *, gap: bool = False) -> None:
         self.samples += 1
-        if outcome != "skipped":
+        if gap:
+            self.gaps += 1
+        elif outcome != "skipped":
             self.counted += 1
             self.passes += outcome == "passed"
         self.calls += len(calls)
@@ -94,6 +113,8 @@ class TestRecord:
     """Shared by every sample of one pass; the pass rate and flakiness come from here."""
     cassette: str | None = None
     """The cassette file the test replayed or recorded, relative to the rootdir."""
+    blocked: list[BlockedCall] = field(default_factory=list)
+    """Calls of this run the gate blocked (filled by the gate, whatever the application caught)."""
 
     @property
     def pass_rate(self) -> float | None:

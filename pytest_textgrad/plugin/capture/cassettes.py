@@ -74,8 +74,9 @@ def _dump(value: Any) -> str:
 class Cassette:
     """The recordings of one test, as loaded, plus what this run added."""
 
-    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path) -> None:
+    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path, repeat: int = 1) -> None:
         self.path = path
+        self.repeat = repeat
         self.mode = mode
         self.nodeid = nodeid
         self.rootdir = rootdir
@@ -154,12 +155,11 @@ class Cassette:
     def miss_message(self, request: dict[str, Any]) -> str:
         """Says there is no recording, shows the closest one and the difference, names the command."""
         where = self._relative(self.path)
-        quoted = f'"{self.nodeid}"'
         if not self.existed:
             return (
                 f"pytest-textgrad: no cassette for this test ({where} does not exist) and "
                 f"--tg-record-mode {self.mode} does not record.\nRecord it with:\n"
-                f"    pytest --tg-record-mode=once {quoted}"
+                f"    {self.record_command('once')}"
             )
         lines = [
             f"pytest-textgrad: this LLM call has no recording in {where} "
@@ -186,8 +186,14 @@ class Cassette:
             if len(diff) > MAX_DIFF_LINES:
                 diff = [*diff[:MAX_DIFF_LINES], f"... ({len(diff) - MAX_DIFF_LINES} more lines)"]
             lines.extend(diff)
-        lines.append(f"Record it with:\n    pytest --tg-record-mode=new {quoted}")
+        lines.append(f"Record it with:\n    {self.record_command('new')}")
         return "\n".join(lines)
+
+    def record_command(self, mode: str) -> str:
+        """The command that records this test's calls: kept even if the test fails (the recording
+        is what a replay must reproduce), with as many samples as this run asks for."""
+        repeat = f" --tg-repeat {self.repeat}" if self.repeat > 1 else ""
+        return f'pytest --tg-record-mode={mode} --tg-record-failing{repeat} "{self.nodeid}"'
 
     def _closest(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         target = _dump(request)
@@ -210,8 +216,9 @@ class Cassette:
 class CassetteBook:
     """The cassettes of one run: one per test, opened on its first call, closed when it ends."""
 
-    def __init__(self, rootdir: Path, mode: str, keep_failing: bool) -> None:
+    def __init__(self, rootdir: Path, mode: str, keep_failing: bool, repeat: int = 1) -> None:
         self.rootdir = rootdir
+        self.repeat = repeat
         self.mode = mode
         self.keep_failing = keep_failing
         self.open: dict[str, Cassette] = {}
@@ -224,7 +231,8 @@ class CassetteBook:
         with self._lock:
             cassette = self.open.get(nodeid)
             if cassette is None:
-                cassette = Cassette(cassette_path(self.rootdir, nodeid), self.mode, nodeid, self.rootdir)
+                path = cassette_path(self.rootdir, nodeid)
+                cassette = Cassette(path, self.mode, nodeid, self.rootdir, self.repeat)
                 self.open[nodeid] = cassette
             return cassette
 

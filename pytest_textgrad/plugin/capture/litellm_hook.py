@@ -21,7 +21,8 @@ from types import ModuleType
 from typing import Any
 
 from ...engines.base import CallInterceptor, CallRefused, current_phase
-from ...engines.usage import CallRecord, Completion, Usage
+from ...engines.litellm_reply import completion_from_response
+from ...engines.usage import CallRecord, Completion
 from . import litellm_patch, recording
 
 
@@ -35,24 +36,11 @@ def _shaping(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k not in ("model", "messages")}
 
 
-def completion_of(response: Any) -> Completion | None:
-    """A litellm ``ModelResponse`` as our :class:`Completion` (None for a stream or unknown shape)."""
-    try:
-        text = response.choices[0].message.content or ""
-    except (AttributeError, IndexError, TypeError):
-        return None
-    usage = getattr(response, "usage", None)
-    hidden = getattr(response, "_hidden_params", None) or {}
-    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
-    return Completion(
-        text=str(text),
-        usage=Usage(
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        ),
-        cost=float(cost or 0.0),
-        cached=bool(hidden.get("cache_hit")) if isinstance(hidden, dict) else False,
-    )
+def completion_of(response: Any, model: str = "") -> Completion | None:
+    """A litellm ``ModelResponse`` as our :class:`Completion` (None for a stream or unknown shape),
+    priced by the user's price for ``model`` (``--tg-price``), else litellm's; ``priced`` False if
+    neither knows the model."""
+    return completion_from_response(response, model or str(getattr(response, "model", "") or ""))
 
 
 class LitellmHook:
@@ -103,9 +91,9 @@ class LitellmHook:
 
     def keep(self, args: tuple[Any, ...], kwargs: dict[str, Any], response: Any) -> Any:
         """Hand a fresh response to the gate (cassettes, budgets) and the test's recorder; return it."""
-        completion = completion_of(response) if self.interceptor is not None else None
+        model, messages = _arguments(args, kwargs)
+        completion = completion_of(response, model) if self.interceptor is not None else None
         if completion is not None and self.interceptor is not None:
-            model, messages = _arguments(args, kwargs)
             self.interceptor.after(model, messages, _shaping(kwargs), completion)
         self._record(*_arguments(args, kwargs), response)
         return response
@@ -143,7 +131,7 @@ class LitellmHook:
 
     @staticmethod
     def _record(model: str, messages: list[dict[str, Any]], response: Any) -> None:
-        completion = completion_of(response)
+        completion = completion_of(response, model)
         if completion is None:
             return  # a stream or an unknown shape: not recorded
         record = CallRecord(

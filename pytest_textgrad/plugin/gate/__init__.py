@@ -21,6 +21,7 @@ from .feedback import describe_failure, failure_of_report
 from .gate import Gate, set_properties
 from .hooks import GateHooks
 from .repeat import Repeater, gradient_worthy, run_samples
+from .run_settings import impose
 
 __all__ = [
     "Gate",
@@ -44,7 +45,9 @@ def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gat
     """Create the run's gate, hand it to the litellm hook, and register its hooks."""
     if settings.baseline is not None and not settings.baseline.is_file():
         raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
+    restore = impose(settings)
     gate = Gate(settings, Path(config.rootpath), capture.registry)
+    gate.on_close.append(restore)
     capture.litellm.interceptor = gate
     config.pluginmanager.register(GateHooks(gate), _HOOKS)
     if settings.repeat > 1:

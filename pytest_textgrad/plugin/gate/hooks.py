@@ -14,6 +14,7 @@ import pytest
 from ..capture import Recorder, unused_cassettes
 from ..record import RECORD
 from . import baseline
+from .blocked import fail_for_blocked_calls, summary_of_blocked
 from .feedback import describe_failure
 from .gate import Gate, _relative, set_properties
 
@@ -39,6 +40,7 @@ class GateHooks:
             set_properties(item.user_properties, gate.properties(item.nodeid, record))
         report = yield
         if record is not None:
+            fail_for_blocked_calls(record, report)
             record.reports.append(report)
             record.update_outcome()
             if report.failed and record.feedback is None:
@@ -67,7 +69,7 @@ class GateHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        baseline.finish(self.gate, session)
+        baseline.finish(self.gate, session, self.deselected)
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
@@ -88,7 +90,15 @@ class GateHooks:
                     f"(pass rate {rate:.2f}, required {gate.settings.pass_rate:g})",
                     yellow=True,
                 )
+        summary_of_blocked(gate, write)
         baseline.summary(gate, write)
+        if gate.unpriced:
+            models = ", ".join(sorted(gate.unpriced))
+            write(
+                f"textgrad budget: --tg-max-cost cannot count calls to unpriced models: {models} "
+                "(their cost is unknown; give a price with --tg-price MODEL=IN,OUT per million tokens)",
+                yellow=True,
+            )
         if gate.budget is not None and gate.budget.exhausted:
             write(
                 f"textgrad budget: {gate.budget.exhausted}; {gate.budget.refused} call(s) refused",
