@@ -66,6 +66,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    from .rootdir import repair
+
+    repair(early_config, args)
+
+
 def _flag(config: pytest.Config, name: str) -> bool:
     return bool(config.getoption(f"tg_{name}", None) or config.getini(f"tg_{name}"))
 
