@@ -150,8 +150,8 @@ def test_once_never_adds_to_an_existing_cassette_new_does_and_all_rerecords(
     pytester.runpytest_inprocess("--tg-record-mode", "new").assert_outcomes(passed=1)
     assert made(pytester) == 2
     interactions = read_json(pytester.path / CASSETTE)["interactions"]
+    # Changed on purpose (issue 19, item 12): `new` rewrites the cassette with what this run used.
     assert [i["request"]["messages"][0]["content"] for i in interactions] == [
-        "You are the support assistant of a shoe shop.\n",
         "You are the support assistant of a boot shop.\n",
     ]
     pytester.runpytest_inprocess("--tg-record-mode", "none").assert_outcomes(passed=1)

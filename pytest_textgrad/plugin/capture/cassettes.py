@@ -131,13 +131,21 @@ class Cassette:
             self.added += 1
 
     def save(self) -> bool:
-        """Write the cassette (atomically) if this run recorded anything; whether it wrote."""
-        if not self.added:
+        """Write the cassette (atomically) if this run changed it; whether it wrote.
+
+        In ``new`` mode the cassette is rewritten with the interactions this run used, replayed
+        or recorded (vcrpy's ``drop_unused_requests``): stale recordings of an old prompt do not
+        pile up, and two branches re-recording one test write the same file, not two appends.
+        """
+        interactions = self.interactions
+        if self.mode == "new":
+            interactions = [x for i, x in enumerate(self.interactions) if i in self.used]
+        if not self.added and len(interactions) == len(self.recorded):
             return False
         data = {
             "version": FORMAT_VERSION,
             "test": self.nodeid,
-            "interactions": self.interactions,
+            "interactions": interactions,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
@@ -252,12 +260,30 @@ class CassetteBook:
             self.written.append(cassette.path)
 
 
-def unused_cassettes(rootdir: Path, nodeids: list[str]) -> list[Path]:
-    """Cassette files in the cassette folders of these tests' directories that none of them uses."""
+def unused_cassettes(
+    rootdir: Path, nodeids: list[str], whole_dirs: list[Path] | None = None, partial: set[Path] | None = None
+) -> list[Path]:
+    """Cassettes of these tests' modules that none of them uses.
+
+    Only modules collected in full count: ``nodeids`` are the run's collected tests (deselected
+    ones included); a module named by node id on the command line (``partial``, e.g.
+    ``tests/test_a.py::test_x``) is left alone, and so is every module the run did not collect.
+    A cassette folder whose module file no longer exists is unused when its directory lies in
+    one of ``whole_dirs`` (directories the run collected in full).
+    """
+    partial = partial or set()
     expected = {cassette_path(rootdir, n) for n in nodeids}
-    folders = {path.parent.parent for path in expected}
+    modules = {rootdir / n.partition("::")[0] for n in nodeids}
     found: set[Path] = set()
-    for folder in folders:
+    for module in modules - partial:
+        folder = module.parent / "cassettes" / module.stem
         if folder.is_dir():
-            found.update(p for p in folder.glob("*/*.json") if p.is_file())
+            found.update(p for p in folder.glob("*.json") if p.is_file())
+    for directory in {m.parent for m in modules}:
+        whole = any(directory == d or d in directory.parents for d in whole_dirs or [])
+        if not whole or not (directory / "cassettes").is_dir():
+            continue
+        for folder in (directory / "cassettes").iterdir():
+            if folder.is_dir() and not (directory / f"{folder.name}.py").exists():
+                found.update(p for p in folder.glob("*.json") if p.is_file())
     return sorted(found - expected)

@@ -6,6 +6,7 @@ Registered only when the plugin is used, so runs that do not use it pay nothing 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 
@@ -17,6 +18,20 @@ from . import baseline
 from .blocked import fail_for_blocked_calls, summary_of_blocked
 from .feedback import describe_failure
 from .gate import Gate, _relative, set_properties
+
+
+def collected_paths(config: pytest.Config) -> tuple[list[Path], set[Path]]:
+    """The directories this run collected in full, and the modules it named by node id."""
+    whole: list[Path] = []
+    partial: set[Path] = set()
+    for arg in config.args:
+        path, _, rest = str(arg).partition("::")
+        absolute = Path(os.path.abspath(Path(config.invocation_params.dir, path)))
+        if rest:
+            partial.add(absolute)
+        elif absolute.is_dir():
+            whole.append(absolute)
+    return whole, partial
 
 
 class GateHooks:
@@ -74,7 +89,8 @@ class GateHooks:
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
             nodeids = [i.nodeid for i in session.items] + self.deselected
-            self.unused = unused_cassettes(self.gate.rootdir, nodeids)
+            whole, partial = collected_paths(session.config)
+            self.unused = unused_cassettes(self.gate.rootdir, nodeids, whole, partial)
             if settings.prune_cassettes:
                 for path in self.unused:
                     path.unlink(missing_ok=True)
