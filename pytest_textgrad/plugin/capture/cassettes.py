@@ -30,7 +30,7 @@ from typing import Any
 
 from ...engines.cache import _json_default, current_sample
 from ...engines.usage import Completion, Usage
-from .redact import scrub
+from .redact import scrub, scrub_text
 
 FORMAT_VERSION = 1
 MAX_DIFF_LINES = 80
@@ -50,14 +50,21 @@ def cassette_path(rootdir: Path, nodeid: str) -> Path:
     file, _, rest = nodeid.partition("::")
     module = rootdir / file
     plain = rest.replace("::", ".")
-    name = re.sub(r"[^\w.\-\[\]]+", "_", plain) or "module"
+    # A token used as a parametrize id must not land in a file name: scrubbed by pattern (not by
+    # environment values, which differ between a laptop and CI), then hashed apart.
+    name = re.sub(r"[^\w.\-\[\]]+", "_", scrub_text(plain, [])) or "module"
     if name != plain:  # characters replaced: keep two ids that differ only there apart
         name += "-" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
     return module.parent / "cassettes" / module.stem / f"{name}.json"
 
 
 def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    """The canonical, redacted form of a call, as stored and as matched."""
+    """The canonical, redacted form of a call, as stored and as matched.
+
+    Callables (``azure_ad_token_provider=fn``) are left out: their ``repr`` holds a memory address,
+    so a recording of it would never match again, and what they return is a credential anyway.
+    """
+    params = {k: v for k, v in params.items() if not (callable(v) and not isinstance(v, type))}
     shaping = {k: v for k, v in params.items() if k not in TRANSPORT_PARAMS and v is not None}
     raw: dict[str, Any] = {"model": model, "messages": messages, "params": shaping}
     sample = current_sample()
@@ -144,7 +151,7 @@ class Cassette:
             return False
         data = {
             "version": FORMAT_VERSION,
-            "test": self.nodeid,
+            "test": scrub_text(self.nodeid),
             "interactions": interactions,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
