@@ -138,6 +138,29 @@ def _fixture_sources(config: pytest.Config, item: pytest.Item) -> dict[str, str]
     return sources
 
 
+def _overrides(config: pytest.Config, items: list[pytest.Item]) -> dict[str, str]:
+    """Engine fixture overrides among all prompt tests (not only the first one: it may use none),
+    with how many of the tests using the fixture get the override."""
+    using: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
+    for item in items:
+        closure = set(getattr(item, "fixturenames", ()))
+        sources = _fixture_sources(config, item)
+        for name in closure:
+            using[name] = using.get(name, 0) + 1
+        for name, where in sources.items():
+            found.setdefault(name, {})
+            found[name][where] = found[name].get(where, 0) + 1
+    out: dict[str, str] = {}
+    for name, wheres in found.items():
+        parts = []
+        for where, count in wheres.items():
+            share = "" if count == using.get(name, count) else f" for {count} of {using[name]} tests using it"
+            parts.append(where + share)
+        out[name] = "; ".join(parts)
+    return out
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     prompt_tests = [i for i in items if not PROMPT_FIXTURES.isdisjoint(getattr(i, "fixturenames", ()))]
@@ -149,7 +172,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     activate(config)
     from .capture import capture_of
 
-    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests[0]))
+    capture_of(config).fixture_sources.update(_overrides(config, prompt_tests))
 
 
 @pytest.hookimpl(trylast=True)

@@ -72,7 +72,9 @@ class Capture:
         self.litellm.uninstall()
 
     def engine_rows(self) -> list[dict[str, str]]:
-        """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
+        """Each role's engine and where it comes from (a fallback follows an overridden fixture),
+        then, once calls were made, each model that made them (role ``called``): what really
+        answered, whatever fixture, hook or default provided it."""
         rows: dict[str, dict[str, str]] = {}
         for role in ROLES:
             fixture = self.fixture_sources.get(FIXTURES[role])
@@ -85,7 +87,11 @@ class Capture:
             else:
                 choice = self.engines.choice(role)
                 rows[role] = {"role": role, "engine": choice.label, "source": choice.source}
-        return list(rows.values())
+        called = [
+            {"role": "called", "engine": model, "source": f"{n} call{'' if n == 1 else 's'} in this run"}
+            for model, n in self.book.calls_by_model.items()
+        ]
+        return list(rows.values()) + called
 
 
 _KEY = pytest.StashKey[Capture]()

@@ -129,7 +129,7 @@ class Cassette:
                     "prompt_tokens": completion.usage.prompt_tokens,
                     "completion_tokens": completion.usage.completion_tokens,
                 },
-                "cost": completion.cost,
+                "cost": completion.real_cost,
             }
         )
         with self._lock:
