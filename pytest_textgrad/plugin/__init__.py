@@ -28,7 +28,7 @@ from .fixtures import (
     tg_llm,
     tg_prompt,
 )
-from .options import add_options
+from .options import OPTIONS, add_options
 from .wiring import activate, active, deactivate
 
 __all__ = [
@@ -51,6 +51,7 @@ MARKERS = (
     "tg_holdout: a prompt test --tg-optimize must not break, but whose failures it never learns from",
 )
 
+_PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
 _PROMPT_TESTS = pytest.StashKey[int]()
 
@@ -68,9 +69,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
-    from .rootdir import repair
+    if any(arg in _PATH_FLAGS for arg in args):  # a path option in the space form (see .rootdir)
+        from .rootdir import repair
 
-    repair(early_config, args)
+        repair(early_config, args)
 
 
 def _flag(config: pytest.Config, name: str) -> bool:

@@ -73,6 +73,9 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_fail_on = regression
         tg_max_calls = 40
         tg_max_cost = 0.25
+        tg_price =
+            my-vllm/llama=0.2,0.6
+            other=1,2
         """
     )
     (pytester.path / "ci").mkdir()
@@ -102,6 +105,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         "judge_engine": "c",
     }
     assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
+    assert settings["price"] == ["my-vllm/llama=0.2,0.6", "other=1,2"]
     assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
 
 
