@@ -68,11 +68,17 @@ def test_a_miss_the_app_swallowed_fails_the_test_and_the_gate(pytester: pytest.P
     assert made(pytester) == 1
     (pytester.path / "prompts/support.txt").write_text("You are the support assistant of a boot shop.\n")
     result = pytester.runpytest_inprocess(
-        "--tg-record-mode", "none", "--tg-baseline", "base.json", "--tg-fail-on", "regression"
+        "--tg-record-mode", "none", "--tg-baseline", "base.json", "--tg-fail-on", "regression",
+        "--tg-report", "report.json",
     )
     result.assert_outcomes(passed=1, failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert made(pytester) == 1  # nothing went out
+    (row,) = [t for t in read_json(pytester.path / "report.json")["tests"] if t["nodeid"].endswith("window")]
+    assert row["blocked"] == [
+        "replay miss: pytest-textgrad: this LLM call has no recording in "
+        "cassettes/test_support/test_window.json (--tg-record-mode none replays only)."
+    ]
     result.stdout.fnmatch_lines(
         [
             "*pytest-textgrad: 1 LLM call of this test was blocked, so the test was not measured*",

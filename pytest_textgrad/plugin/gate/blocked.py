@@ -49,7 +49,9 @@ def fail_for_blocked_calls(record: TestRecord, report: pytest.TestReport) -> Non
     if any(r.failed for r in record.reports):
         return
     if report.failed:
-        report.sections.append((SECTION, describe(record)))
+        shown = report.longreprtext
+        if not all(b.message.splitlines()[0] in shown for b in record.blocked):  # not its own error
+            report.sections.append((SECTION, describe(record)))
         return
     if report.skipped:
         return

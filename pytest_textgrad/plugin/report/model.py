@@ -36,6 +36,8 @@ class TestRow(BaseModel):
     """Runs of the test in its final pass (``--tg-repeat``)."""
     pass_rate: float | None = None
     """Share of those runs that passed (None when every run was skipped)."""
+    blocked: list[str] = Field(default_factory=list)
+    """LLM calls the gate blocked (replay misses, budget refusals): the test was not measured."""
 
 
 class PromptRow(BaseModel):
@@ -138,6 +140,7 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 feedback_before=b.feedback if b and b.outcome == "failed" else None,
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
                 calls=len(shown.calls),
+                blocked=[f"{b.label}: {b.message.splitlines()[0]}" for b in gate.blocked.get(nodeid, [])],
                 **_sampling(gate, nodeid),
             )
         )
