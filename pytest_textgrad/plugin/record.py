@@ -115,6 +115,8 @@ class TestRecord:
     """The cassette file the test replayed or recorded, relative to the rootdir."""
     blocked: list[BlockedCall] = field(default_factory=list)
     """Calls of this run the gate blocked (filled by the gate, whatever the application caught)."""
+    judge_critique: str | None = None
+    """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
 
     @property
     def pass_rate(self) -> float | None:

@@ -76,6 +76,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_price =
             my-vllm/llama=0.2,0.6
             other=1,2
+        tg_html = ci/run.html
+        tg_patch = ci/prompts.diff
         """
     )
     (pytester.path / "ci").mkdir()
@@ -94,6 +96,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
     }
     assert settings["baseline"] == str(pytester.path / "ci/old.json")
     assert settings["baseline_save"] == str(pytester.path / "ci/new.json")
+    assert settings["html"] == str(pytester.path / "ci/run.html")
+    assert settings["patch"] == str(pytester.path / "ci/prompts.diff")
     assert {
         k: settings[k] for k in ("steps", "batch", "accept", "engine", "backward_engine", "judge_engine")
     } == {
