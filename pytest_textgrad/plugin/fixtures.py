@@ -56,6 +56,7 @@ def tg_judge_engine(request: pytest.FixtureRequest, tg_backward_engine: EngineLM
 @pytest.fixture
 def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, None]:
     """The current test's recorder, visible to every LLM call the test makes (through a ContextVar)."""
+    from ..engines import cache_scope
     from .capture import Recorder, recording_into
     from .optimize import run_of
     from .record import RECORD, TestRecord
@@ -67,7 +68,9 @@ def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, No
     if run_of(request.config) is not None:
         record.backward_engine = request.getfixturevalue("tg_backward_engine")
     recorder = Recorder(record, capture.registry)
-    with recording_into(recorder):
+    # A cache scope per test run: identical calls at temperature > 0 inside the test are distinct
+    # samples (never one cached reply collapsed onto all of them), the same ones run after run.
+    with recording_into(recorder), cache_scope():
         yield recorder
 
 

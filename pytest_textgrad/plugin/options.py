@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pytest
 
-Kind = Literal["flag", "int", "float", "str", "path", "choice"]
+Kind = Literal["flag", "int", "float", "str", "path", "choice", "list"]
 
 GROUP = "textgrad"
 GROUP_DESCRIPTION = "pytest-textgrad: optimize prompt files against this test suite"
@@ -207,6 +207,14 @@ OPTIONS: tuple[Option, ...] = (
         "Refuse new LLM calls once their cost reaches USD in this run.",
         metavar="USD",
     ),
+    Option(
+        "price",
+        "list",
+        (),
+        "Price of a model litellm has no price for, in USD per million input and output tokens, "
+        "e.g. my-vllm/llama-3=0.2,0.6 (repeatable; ini: one per line).",
+        metavar="MODEL=IN,OUT",
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}
@@ -221,6 +229,17 @@ def add_options(parser: pytest.Parser) -> None:
                 option.flag, action="store_true", default=None, dest=option.dest, help=option.help
             )
             parser.addini(option.ini, f"{option.help} (ini twin of {option.flag})", type="bool", default=None)
+            continue
+        if option.kind == "list":
+            group.addoption(
+                option.flag,
+                action="append",
+                default=None,
+                dest=option.dest,
+                metavar=option.metavar or option.name.upper(),
+                help=option.help,
+            )
+            parser.addini(option.ini, f"{option.help} (ini twin of {option.flag})", type="linelist")
             continue
         extra: dict[str, Any] = {}
         if option.kind == "int":

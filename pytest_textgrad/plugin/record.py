@@ -45,6 +45,20 @@ class CallLog:
 
 
 @dataclass
+class BlockedCall:
+    """An LLM call the gate did not let through: no recording to replay (``miss``) or over the
+    run's budget (``refused``). The test was not measured, whatever the application did with the
+    error (a ``try/except`` fallback included): the gate fails it and says why."""
+
+    kind: Literal["miss", "refused"]
+    message: str
+
+    @property
+    def label(self) -> str:
+        return "replay miss" if self.kind == "miss" else "budget refusal"
+
+
+@dataclass
 class Samples:
     """A test's samples in one pass (``--tg-repeat``): how many ran, passed, and what they cost."""
 
@@ -57,6 +71,9 @@ class Samples:
     cost: float = 0.0
     scores: list[float] = field(default_factory=list)
     """The scores the samples returned (``tg.Feedback``); samples without one add nothing."""
+    gaps: int = 0
+    """Samples with a blocked call (replay miss, budget refusal): not measured, so neither passes
+    nor failures of the model; left out of the pass rate, and the test fails for them."""
 
     @property
     def pass_rate(self) -> float | None:
@@ -70,13 +87,18 @@ class Samples:
     def flaky(self) -> bool:
         return 0 < self.passes < self.counted
 
-    def add(self, outcome: Outcome, calls: list[CallLog], score: float | None = None) -> None:
+    def add(
+        self, outcome: Outcome, calls: list[CallLog], score: float | None = None, *, gap: bool = False
+    ) -> None:
         self.samples += 1
-        if score is not None:
-            self.scores.append(score)
-        if outcome != "skipped":
-            self.counted += 1
-            self.passes += outcome == "passed"
+        if gap:
+            self.gaps += 1
+        else:
+            if score is not None:
+                self.scores.append(score)
+            if outcome != "skipped":
+                self.counted += 1
+                self.passes += outcome == "passed"
         self.calls += len(calls)
         self.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
         self.cost += sum(c.cost for c in calls)
@@ -111,6 +133,8 @@ class TestRecord:
     """The critique the test returned (a ``str`` or ``tg.Feedback``), failing or not."""
     suggestion: str | None = None
     """A passing test's returned critique as optimizer feedback (``--tg-learn-from-passing``)."""
+    blocked: list[BlockedCall] = field(default_factory=list)
+    """Calls of this run the gate blocked (filled by the gate, whatever the application caught)."""
     judge_critique: str | None = None
     """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
 

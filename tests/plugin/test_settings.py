@@ -77,6 +77,9 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_pass_score = 0.7
         tg_score_tolerance = 0.2
         tg_learn_from_passing = true
+        tg_price =
+            my-vllm/llama=0.2,0.6
+            other=1,2
         tg_html = ci/run.html
         tg_patch = ci/prompts.diff
         """
@@ -112,6 +115,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
     }
     assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
     assert (settings["pass_score"], settings["score_tolerance"], settings["learn_from_passing"]) == (0.7, 0.2, True)
+    assert settings["price"] == ["my-vllm/llama=0.2,0.6", "other=1,2"]
     assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
 
 

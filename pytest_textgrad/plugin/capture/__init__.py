@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ...engines.cache import set_cache_filter, set_cache_policy
+from ...engines.cache import set_cache_filter
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
@@ -99,7 +99,9 @@ class Capture:
         self.http.gate = gate
 
     def engine_rows(self) -> list[dict[str, str]]:
-        """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
+        """Each role's engine and where it comes from (a fallback follows an overridden fixture),
+        then, once calls were made, each model that made them (role ``called``): what really
+        answered, whatever fixture, hook or default provided it."""
         rows: dict[str, dict[str, str]] = {}
         for role in ROLES:
             fixture = self.fixture_sources.get(FIXTURES[role])
@@ -112,7 +114,11 @@ class Capture:
             else:
                 choice = self.engines.choice(role)
                 rows[role] = {"role": role, "engine": choice.label, "source": choice.source}
-        return list(rows.values())
+        called = [
+            {"role": "called", "engine": model, "source": f"{n} call{'' if n == 1 else 's'} in this run"}
+            for model, n in self.book.calls_by_model.items()
+        ]
+        return list(rows.values()) + called
 
 
 _KEY = pytest.StashKey[Capture]()
@@ -129,8 +135,7 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     start_counting(state.book)
     # the response cache stores no reply the redaction would change (CI uploads the cache folder)
     restores = [set_cache_filter(lambda text: not holds_secret(text))]
-    if settings.no_cache:  # --tg-no-cache: every engine of the run, those built in a conftest too
-        restores.append(set_cache_policy(enabled=False))
+    # (--tg-no-cache / --tg-cache-dir reach every engine through gate.run_settings.impose)
 
     def restore_cache() -> None:
         for restore in reversed(restores):

@@ -36,7 +36,7 @@ from typing import Any
 
 from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
-from .redact import scrub
+from .redact import scrub, scrub_text
 
 FORMAT_VERSION = 1
 MAX_DIFF_LINES = 80
@@ -90,14 +90,21 @@ def cassette_path(rootdir: Path, nodeid: str) -> Path:
     file, _, rest = nodeid.partition("::")
     module = rootdir / file
     plain = rest.replace("::", ".")
-    name = re.sub(r"[^\w.\-\[\]]+", "_", plain) or "module"
+    # A token used as a parametrize id must not land in a file name: scrubbed by pattern (not by
+    # environment values, which differ between a laptop and CI), then hashed apart.
+    name = re.sub(r"[^\w.\-\[\]]+", "_", scrub_text(plain, [])) or "module"
     if name != plain:  # characters replaced: keep two ids that differ only there apart
         name += "-" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
     return module.parent / "cassettes" / module.stem / f"{name}.json"
 
 
 def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    """The canonical, redacted form of a call, as stored and as matched."""
+    """The canonical, redacted form of a call, as stored and as matched.
+
+    Callables (``azure_ad_token_provider=fn``) are left out: their ``repr`` holds a memory address,
+    so a recording of it would never match again, and what they return is a credential anyway.
+    """
+    params = {k: v for k, v in params.items() if not (callable(v) and not isinstance(v, type))}
     raw: dict[str, Any] = {"model": model, "messages": messages, "params": reply_params(params)}
     return canonical_request(raw)
 
@@ -121,8 +128,9 @@ def _dump(value: Any) -> str:
 class Cassette:
     """The recordings of one test, as loaded, plus what this run added."""
 
-    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path) -> None:
+    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path, repeat: int = 1) -> None:
         self.path = path
+        self.repeat = repeat
         self.mode = mode
         self.nodeid = nodeid
         self.rootdir = rootdir
@@ -188,13 +196,21 @@ class Cassette:
             self.added += 1
 
     def save(self) -> bool:
-        """Write the cassette (atomically) if this run recorded anything; whether it wrote."""
-        if not self.added:
+        """Write the cassette (atomically) if this run changed it; whether it wrote.
+
+        In ``new`` mode the cassette is rewritten with the interactions this run used, replayed
+        or recorded (vcrpy's ``drop_unused_requests``): stale recordings of an old prompt do not
+        pile up, and two branches re-recording one test write the same file, not two appends.
+        """
+        interactions = self.interactions
+        if self.mode == "new":
+            interactions = [x for i, x in enumerate(self.interactions) if i in self.used]
+        if not self.added and len(interactions) == len(self.recorded):
             return False
         data = {
             "version": FORMAT_VERSION,
-            "test": self.nodeid,
-            "interactions": self.interactions,
+            "test": scrub_text(self.nodeid),
+            "interactions": interactions,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
@@ -212,12 +228,11 @@ class Cassette:
     def miss_message(self, request: dict[str, Any]) -> str:
         """Says there is no recording, shows the closest one and the difference, names the command."""
         where = self._relative(self.path)
-        quoted = f'"{self.nodeid}"'
         if not self.existed:
             return (
                 f"pytest-textgrad: no cassette for this test ({where} does not exist) and "
                 f"--tg-record-mode {self.mode} does not record.\nRecord it with:\n"
-                f"    pytest --tg-record-mode=once {quoted}"
+                f"    {self.record_command('once')}"
             )
         lines = [
             f"pytest-textgrad: this LLM call has no recording in {where} "
@@ -244,8 +259,14 @@ class Cassette:
             if len(diff) > MAX_DIFF_LINES:
                 diff = [*diff[:MAX_DIFF_LINES], f"... ({len(diff) - MAX_DIFF_LINES} more lines)"]
             lines.extend(diff)
-        lines.append(f"Record it with:\n    pytest --tg-record-mode=new {quoted}")
+        lines.append(f"Record it with:\n    {self.record_command('new')}")
         return "\n".join(lines)
+
+    def record_command(self, mode: str) -> str:
+        """The command that records this test's calls: kept even if the test fails (the recording
+        is what a replay must reproduce), with as many samples as this run asks for."""
+        repeat = f" --tg-repeat {self.repeat}" if self.repeat > 1 else ""
+        return f'pytest --tg-record-mode={mode} --tg-record-failing{repeat} "{self.nodeid}"'
 
     def _closest(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         target = _dump(request)
@@ -268,8 +289,9 @@ class Cassette:
 class CassetteBook:
     """The cassettes of one run: one per test, opened on its first call, closed when it ends."""
 
-    def __init__(self, rootdir: Path, mode: str, keep_failing: bool = True) -> None:
+    def __init__(self, rootdir: Path, mode: str, keep_failing: bool = True, repeat: int = 1) -> None:
         self.rootdir = rootdir
+        self.repeat = repeat
         self.mode = mode
         self.keep_failing = keep_failing
         """Save a failing test's recordings too (the default; ``--tg-drop-failing`` turns it off)."""
@@ -283,7 +305,8 @@ class CassetteBook:
         with self._lock:
             cassette = self.open.get(nodeid)
             if cassette is None:
-                cassette = Cassette(cassette_path(self.rootdir, nodeid), self.mode, nodeid, self.rootdir)
+                path = cassette_path(self.rootdir, nodeid)
+                cassette = Cassette(path, self.mode, nodeid, self.rootdir, self.repeat)
                 self.open[nodeid] = cassette
             return cassette
 
@@ -303,12 +326,30 @@ class CassetteBook:
             self.written.append(cassette.path)
 
 
-def unused_cassettes(rootdir: Path, nodeids: list[str]) -> list[Path]:
-    """Cassette files in the cassette folders of these tests' directories that none of them uses."""
+def unused_cassettes(
+    rootdir: Path, nodeids: list[str], whole_dirs: list[Path] | None = None, partial: set[Path] | None = None
+) -> list[Path]:
+    """Cassettes of these tests' modules that none of them uses.
+
+    Only modules collected in full count: ``nodeids`` are the run's collected tests (deselected
+    ones included); a module named by node id on the command line (``partial``, e.g.
+    ``tests/test_a.py::test_x``) is left alone, and so is every module the run did not collect.
+    A cassette folder whose module file no longer exists is unused when its directory lies in
+    one of ``whole_dirs`` (directories the run collected in full).
+    """
+    partial = partial or set()
     expected = {cassette_path(rootdir, n) for n in nodeids}
-    folders = {path.parent.parent for path in expected}
+    modules = {rootdir / n.partition("::")[0] for n in nodeids}
     found: set[Path] = set()
-    for folder in folders:
+    for module in modules - partial:
+        folder = module.parent / "cassettes" / module.stem
         if folder.is_dir():
-            found.update(p for p in folder.glob("*/*.json") if p.is_file())
+            found.update(p for p in folder.glob("*.json") if p.is_file())
+    for directory in {m.parent for m in modules}:
+        whole = any(directory == d or d in directory.parents for d in whole_dirs or [])
+        if not whole or not (directory / "cassettes").is_dir():
+            continue
+        for folder in (directory / "cassettes").iterdir():
+            if folder.is_dir() and not (directory / f"{folder.name}.py").exists():
+                found.update(p for p in folder.glob("*.json") if p.is_file())
     return sorted(found - expected)

@@ -55,6 +55,28 @@ def in_process(model: str, kwargs: dict[str, Any]) -> bool:
     return "/" in model and model.split("/", 1)[0] in providers
 
 
+def completion_of(response: Any, model: str = "") -> Completion | None:
+    """A litellm ``ModelResponse`` as our :class:`Completion` (None for a stream or unknown shape),
+    priced by the user's price for ``model`` (``--tg-price``), else litellm's; ``priced`` False if
+    neither knows the model."""
+    model = model or str(getattr(response, "model", "") or "")
+    return completion_from_response(response, model, sys.modules.get("litellm"))
+
+
+def _local_cached(model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> Completion | None:
+    """A refused ``local/...`` call's reply from the local provider's cache (as our engines are
+    served from theirs when refused): a cached call is not a fresh one, whatever the budget."""
+    if not model.startswith("local/"):
+        return None
+    from ...engines.local import provider_cached_reply
+
+    params = {k: v for k, v in _shaping(kwargs).items() if k not in ("mock_response", "stream")}
+    try:
+        return provider_cached_reply(model, messages, params)
+    except Exception:  # the local model's extra missing, a bad parameter: no cached reply then
+        return None
+
+
 class LitellmHook:
     """One run's handling of application litellm calls: gate them, record them for the test."""
 
@@ -115,7 +137,7 @@ class LitellmHook:
         model, messages = _arguments(args, kwargs)
         if call.reached_http and not call.owns:
             return response  # recorded, cassetted and budgeted as the HTTP exchange(s) it made
-        completion = completion_from_response(response, model, sys.modules.get("litellm"))
+        completion = completion_of(response, model)
         if completion is not None and self.interceptor is not None and call.owns:
             self.interceptor.after(model, messages, _shaping(kwargs), completion)
         self._record(model, messages, response)
@@ -129,8 +151,11 @@ class LitellmHook:
         try:
             return self.interceptor.before(model, messages, _shaping(kwargs))
         except CallRefused as error:
-            error.refused()
-            raise
+            completion = _local_cached(model, messages, kwargs)
+            if completion is None:
+                error.refused()
+                raise
+            return completion
 
     def _stop_unreplayable_stream(
         self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]
@@ -158,7 +183,7 @@ class LitellmHook:
 
     @staticmethod
     def _record(model: str, messages: list[dict[str, Any]], response: Any) -> None:
-        completion = completion_from_response(response, model, sys.modules.get("litellm"))
+        completion = completion_of(response, model)
         if completion is None:
             return  # an unknown shape: not recorded
         record = CallRecord(

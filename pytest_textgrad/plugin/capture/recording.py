@@ -126,6 +126,8 @@ class UsageBook:
     def __init__(self) -> None:
         self.by_phase: dict[str, PhaseTotals] = {}
         self.models: list[str] = []
+        self.calls_by_model: dict[str, int] = {}
+        """Calls (cached ones included) per model that made them: who really answered this run."""
         self._lock = threading.Lock()
 
     def add(self, log: CallLog) -> None:
@@ -133,6 +135,7 @@ class UsageBook:
             totals = self.by_phase.setdefault(log.phase, PhaseTotals())
             if log.model not in self.models:
                 self.models.append(log.model)
+            self.calls_by_model[log.model] = self.calls_by_model.get(log.model, 0) + 1
             if log.cached:
                 totals.cached_calls += 1
                 return

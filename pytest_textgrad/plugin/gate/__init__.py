@@ -22,6 +22,7 @@ from .gate import Gate, set_properties
 from .hooks import GateHooks
 from .repeat import Repeater, gradient_worthy, run_samples
 from .returns import ReturnedFeedback
+from .run_settings import impose
 
 __all__ = [
     "Gate",
@@ -46,7 +47,9 @@ def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gat
     """Create the run's gate, hand it to the litellm hook, and register its hooks."""
     if settings.baseline is not None and not settings.baseline.is_file():
         raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
+    restore = impose(settings)
     gate = Gate(settings, Path(config.rootpath), capture.registry)
+    gate.on_close.append(restore)
     capture.use_gate(gate)
     config.pluginmanager.register(GateHooks(gate), _HOOKS)
     config.pluginmanager.register(ReturnedFeedback(gate), _RETURNS)

@@ -41,6 +41,8 @@ class TestRow(BaseModel):
     """The mean score the test returned (``tg.Feedback``); None when it returned none."""
     critique_after: str | None = None
     """The critique the test returned in its final run (failing or, as a suggestion, passing)."""
+    blocked: list[str] = Field(default_factory=list)
+    """LLM calls the gate blocked (replay misses, budget refusals): the test was not measured."""
 
 
 class PromptRow(BaseModel):
@@ -151,6 +153,7 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 score_before=_score(b),
                 score_after=_score(a),
                 critique_after=a.critique if a else None,
+                blocked=[f"{b.label}: {b.message.splitlines()[0]}" for b in gate.blocked.get(nodeid, [])],
                 **_sampling(gate, nodeid),
             )
         )
