@@ -38,18 +38,27 @@ class Settings(BaseModel):
     judge_engine: str | None = None
     dry_run: bool = False
     report: Path | None = None
+    html: Path | None = None
+    patch: Path | None = None
     cache_dir: Path
     no_cache: bool = False
     record_mode: Literal["none", "once", "new", "all"] | None = None
+    drop_failing: bool = False
     record_failing: bool = False
+    """Deprecated (kept so old command lines and ini files still parse): recordings are kept now."""
     prune_cassettes: bool = False
     repeat: int = Field(1, ge=1)
     pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+    pass_score: float = Field(1.0, ge=0.0, le=1.0)
+    score_tolerance: float = Field(0.05, ge=0.0, le=1.0)
+    learn_from_passing: bool = False
     baseline_save: Path | None = None
     baseline: Path | None = None
     fail_on: Literal["regression", "any"] = "any"
     max_calls: int | None = Field(None, ge=0)
     max_cost: float | None = Field(None, ge=0.0)
+    price: tuple[str, ...] = ()
+    """``MODEL=IN,OUT`` prices in USD per million tokens (``--tg-price``, ini ``tg_price`` lines)."""
     sources: dict[str, str] = Field(default_factory=dict)
     """``{"steps": "option --tg-steps", "batch": "ini tg_batch", "accept": "default"}``"""
 
@@ -76,8 +85,11 @@ def _raw_value(config: pytest.Config, option: Option) -> tuple[Any, str]:
     cli = config.getoption(option.dest, None)
     if cli is not None:
         return cli, f"option {option.flag}"
-    ini = config.getini(option.ini)
-    if ini is not None and ini != "":
+    try:
+        ini = config.getini(option.ini)
+    except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
+        raise pytest.UsageError(f"ini {option.ini}: {error} (use true or false)") from None
+    if ini is not None and ini != "" and ini != []:
         return ini, f"ini {option.ini}"
     return option.default, "default"
 
@@ -87,6 +99,8 @@ def _coerce(option: Option, value: Any, source: str) -> Any:
         return None
     if option.kind == "flag":
         return bool(value)
+    if option.kind == "list":
+        return tuple(str(v).strip() for v in value if str(v).strip())
     if option.kind == "int":
         try:
             return int(str(value).strip())
@@ -118,8 +132,9 @@ def resolve(config: pytest.Config) -> Settings:
     if sources["cache_dir"] == "default" and os.environ.get("TG_CACHE_DIR"):
         values["cache_dir"], sources["cache_dir"] = os.environ["TG_CACHE_DIR"], "env TG_CACHE_DIR"
     cache_dir = Path(values["cache_dir"]).expanduser()
-    values["cache_dir"] = cache_dir if cache_dir.is_absolute() else rootdir / cache_dir
-    for name in ("report", "baseline", "baseline_save"):
+    cache_base = Path(config.invocation_params.dir) if sources["cache_dir"].startswith("option") else rootdir
+    values["cache_dir"] = cache_dir if cache_dir.is_absolute() else cache_base / cache_dir
+    for name in ("report", "html", "patch", "baseline", "baseline_save"):
         if values[name] is not None:
             path = Path(values[name])
             base = Path(config.invocation_params.dir) if sources[name].startswith("option") else rootdir

@@ -39,9 +39,17 @@ def test_optimize_example_project_on_the_local_model(tmp_path):
     assert "textgrad projection: 1 step(s) over" in output
     closing = output.split("textgrad: what the search tried", 1)[1]  # the last lines say what was tried
     assert "candidate(s) evaluated" in closing
+    # the main job's last lines point at the HTML report example_project's pyproject asks for
+    lines = completed.stdout.splitlines()
+    at = lines.index(f"textgrad HTML report written to {project / 'tg-report.html'}")
+    after = [line for line in lines[at + 1 :] if not line.startswith(("textgrad ", "=", "FAILED ", "ERROR "))]
+    assert after == [], after  # only pytest's short summary and closing line follow it
+    page = (project / "tg-report.html").read_text()
+    assert "tests/test_classify.py::test_ticket_category[billing]" in page
+    assert "pytest_textgrad/" not in output and "UserWarning" not in output
     report = json.loads((project / "report.json").read_text())
     assert report["schema_version"] == 1 and report["exit_status"] == completed.returncode
-    assert len(report["tests"]) == 9
+    assert len(report["tests"]) == 11  # 9 litellm-app tests + 2 OpenAI-SDK-app tests (triage/faq.py)
     assert any(t["before"] == "failed" for t in report["tests"]), "the example must start with failing tests"
     assert report["usage_total"]["calls"] > 0
     step = report["steps"][-1]

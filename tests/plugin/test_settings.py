@@ -65,6 +65,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_no_cache = true
         tg_record_mode = new
         tg_record_failing = true
+        tg_drop_failing = true
         tg_prune_cassettes = true
         tg_repeat = 3
         tg_pass_rate = 0.5
@@ -76,15 +77,24 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_candidates = 2
         tg_edits = add, delete
         tg_resume = true
+        tg_pass_score = 0.7
+        tg_score_tolerance = 0.2
+        tg_learn_from_passing = true
+        tg_price =
+            my-vllm/llama=0.2,0.6
+            other=1,2
+        tg_html = ci/run.html
+        tg_patch = ci/prompts.diff
         """
     )
     (pytester.path / "ci").mkdir()
     (pytester.path / "ci/old.json").write_text('{"version": 1, "tests": {}}')
     settings = settings_of(pytester)
-    ci = ("record_mode", "record_failing", "prune_cassettes", "repeat", "pass_rate", "fail_on")
+    ci = ("record_mode", "record_failing", "drop_failing", "prune_cassettes", "repeat", "pass_rate", "fail_on")
     assert {k: settings[k] for k in (*ci, "max_calls", "max_cost")} == {
         "record_mode": "new",
         "record_failing": True,
+        "drop_failing": True,
         "prune_cassettes": True,
         "repeat": 3,
         "pass_rate": 0.5,
@@ -95,6 +105,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
     assert (settings["candidates"], settings["edits"], settings["resume"]) == (2, "add,delete", True)
     assert settings["baseline"] == str(pytester.path / "ci/old.json")
     assert settings["baseline_save"] == str(pytester.path / "ci/new.json")
+    assert settings["html"] == str(pytester.path / "ci/run.html")
+    assert settings["patch"] == str(pytester.path / "ci/prompts.diff")
     assert {
         k: settings[k] for k in ("steps", "batch", "accept", "engine", "backward_engine", "judge_engine")
     } == {
@@ -106,6 +118,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         "judge_engine": "c",
     }
     assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
+    assert (settings["pass_score"], settings["score_tolerance"], settings["learn_from_passing"]) == (0.7, 0.2, True)
+    assert settings["price"] == ["my-vllm/llama=0.2,0.6", "other=1,2"]
     assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
 
 

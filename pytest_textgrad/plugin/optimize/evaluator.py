@@ -13,18 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ...optim.search import StopRule, TestOutcome
-from ..prompts import PromptRegistry
+from ..prompts import PromptFileError, PromptRegistry
 from ..record import TestRecord
 from .runner import Runner
 
 
 def outcome_of(record: TestRecord) -> TestOutcome:
-    """A test record as the search sees it: passed, score (the record's own when it has one, else
-    1.0 or 0.0), feedback, and the new (not cached, not replayed) calls and cost it spent."""
+    """A test record as the search sees it: passed, score (the returned score, else the pass rate,
+    else 1.0 or 0.0), feedback, and the new (not cached, not replayed) calls and cost it spent."""
     passed = record.outcome == "passed"
-    score = getattr(record, "score", None)
-    if score is None:
-        score = 1.0 if passed else 0.0
+    score = record.effective_score
     new_calls = [c for c in record.calls if not c.cached]
     calls = max(len(new_calls), record.samples.calls if record.samples.samples > 1 else 0)
     return TestOutcome(
@@ -46,6 +44,7 @@ class RegistryEvaluator:
         self.records: dict[tuple[str, str], dict[str, TestRecord]] = {}
         """(prompt key, text) -> nodeid -> the latest record of that test with that text."""
         self.runs = 0
+        self.notices: list[str] = []
 
     def seed(self, key: str, text: str, records: Mapping[str, TestRecord]) -> None:
         """Records of a run made outside the search (the baseline) with ``key`` holding ``text``."""
@@ -66,8 +65,14 @@ class RegistryEvaluator:
             outcomes.append(outcome_of(record))
             return stop is not None and stop(outcomes[-1])
 
-        for prompt, text in prompts:
-            self.registry.try_candidate(prompt, text)
+        try:
+            for prompt, text in prompts:
+                self.registry.try_candidate(prompt, text)
+        except PromptFileError as error:  # changed by someone, read-only: named, never written
+            self.notices.append(f"textgrad: {error}")
+            for prompt, _ in prompts:
+                self.registry.revert(prompt)
+            return []
         try:
             records = self.runner.silently(list(tests), stop=done)
         finally:

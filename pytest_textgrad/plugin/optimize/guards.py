@@ -1,6 +1,7 @@
 """What a search asks the project before and after it evaluates a candidate of one prompt file.
 
-``guard`` refuses a text before any test runs: one that drops a template field of the original
+``guard`` refuses a text before any test runs: any text of a frozen prompt (its file changed under
+the run), one that cannot be a prompt file, one that drops a template field of the original
 (``{ticket}``: the application fills it in), or one a ``pytest_textgrad_review_candidate`` hook
 vetoes at the ``proposed`` stage. ``review`` shows the hook every judged candidate at the
 ``evaluated`` stage with the built-in verdict: it may veto an acceptance or approve a rejection.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from ...optim import problem_with
 from ...optim.search import SearchState, Tried
 from ..prompts import Prompt, placeholders
 from .review import CandidateReview, ask_hook
@@ -30,7 +32,12 @@ class Guards:
 
     def guard(self, text: str) -> str | None:
         missing = [f for f in self.fields if f not in text]
-        why = f"it drops the template fields {', '.join(missing)}" if missing else None
+        problem = problem_with(text)
+        why = self.prompt.frozen or None
+        if why is None and problem is not None:  # checked as a file read is, before any test runs
+            why = f"it cannot be a prompt file: {problem}"
+        if why is None and missing:
+            why = f"it drops the template fields {', '.join(missing)}"
         if why is None:
             verdict, reason = ask_hook(self.config, self._review(text))
             why = reason if verdict is False else None

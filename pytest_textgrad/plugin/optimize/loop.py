@@ -97,6 +97,8 @@ class OptimizeRun:
             self.journal.close()
             self.registry.journal = None
             self._explain()
+            for notice in self.evaluator.notices + self.registry.notices:
+                self._write_line(notice)
         try:
             self.runner.logged(self.final)
         finally:

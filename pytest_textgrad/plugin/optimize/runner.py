@@ -68,6 +68,9 @@ class Runner:
         if stop is None:
             items.sort(key=lambda i: self.order[i.nodeid])
         records: dict[str, TestRecord] = {}
+        self.session.config.hook.pytest_textgrad_pass_start(
+            config=self.session.config, nodeids=[i.nodeid for i in items]
+        )
         started = time.perf_counter()
         try:
             with warnings.catch_warnings(record=True):

@@ -1,9 +1,9 @@
 """What the search did, in words: each candidate's change, its verdict and why; the projection.
 
 The lines are built as the steps happen (a candidate is described by the sentences it added and
-removed from the text accepted before it) and printed as the run's last lines, after pytest's own
-summary sections, so a run that changed nothing still says what it tried and why each candidate
-was refused.
+removed from the text accepted before it) and printed at the end of the run, after pytest's
+failure sections and before the textgrad summary (whose last lines name the report files), so a
+run that changed nothing still says what it tried and why each candidate was refused.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class TriedSummary:
         self.head: list[str] = []
         self.lines: list[str] = []
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)  # before the textgrad section, which ends naming the files written
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.head and not self.lines:
             return
