@@ -166,15 +166,19 @@ def test_a_raised_score_is_progress_and_a_lowered_one_a_regression(
     # LONG raises test_facts (0.0 -> 0.5) but lowers test_short (1.0 -> 0.5): refused by both rules.
     lowered = "lowered the score of test_short" if accept == "strict" else "no net gain"
     assert f"rejected (fixed 0, broke 0, raised 1 score(s), lowered 1: {lowered})" in out
-    # HALF raises test_facts and lowers nothing: progress though test_facts still fails.
+    # Repair before reject: LONG's first added sentence alone is HALF, which raises test_facts and
+    # lowers nothing: progress though test_facts still fails (the search, issue 18).
     result.stdout.fnmatch_lines(
-        ["*step 2: failing 1 -> 1 | prompts/support.txt accepted (fixed 0, broke 0, raised 1*"]
-    )
+        ["*step 1: failing 1 -> 1 | prompts/support.txt rejected*; prompts/support.txt accepted "
+         "(repair (one added sentence alone): fixed 0, broke 0, raised 1*"]
+    )  # fmt: skip
+    # Deleting it again (ablation) would lower test_facts, a failing test with partial credit: refused.
+    result.stdout.fnmatch_lines(["*step 2: failing 1 -> 1 | prompts/support.txt rejected (ablation: *lowered 1*"])
     result.stdout.fnmatch_lines(["*step 3: failing 1 -> 0 | prompts/support.txt accepted (fixed 1, broke 0*"])
     assert result.ret == 0 and prompt_text(pytester) == FULL
     steps = read_json(pytester.path / "run.json")["steps"]
     assert steps[1]["candidates"][0]["lowered"] == ["test_loop.py::test_short"]
-    assert steps[2]["candidates"][0]["raised"] == ["test_loop.py::test_facts"]
+    assert steps[1]["candidates"][1]["raised"] == ["test_loop.py::test_facts"]
     rows = {r["nodeid"].split("::")[1]: r for r in read_json(pytester.path / "run.json")["tests"]}
     assert (rows["test_facts"]["score_before"], rows["test_facts"]["score_after"]) == (0.0, 1.0)
     # The returned critique is the optimizer's feedback.

@@ -97,7 +97,7 @@ class Gauntlet:
         among equals (so a test no candidate can fix stops taking every step); a stale one is re-run
         first (it may pass by now)."""
         state, batch = self.state, []
-        failing = state.failing()
+        failing = state.improvable()
         count = len(failing)
         order = sorted(
             range(count), key=lambda i: (state.futile.get(failing[i], 0), (i - state.cursor) % max(1, count))
@@ -158,7 +158,7 @@ class Gauntlet:
             if need_progress and targets and not trial.progress_on_train(state):
                 trial.stopped = "it fixed none of the tests it was made for"
                 return trial
-            passing = state.by_breaks([t for t in state.passing(state.train) if t not in trial.outcomes])
+            passing = state.by_breaks([t for t in state.guarded(state.train) if t not in trial.outcomes])
             if record(self.run(text, passing, stop_on_regression=strict)) and strict:
                 trial.stopped = "it broke a passing test"
                 return trial
@@ -167,7 +167,7 @@ class Gauntlet:
                 if record(self.run(text, rest, stop_on_regression=strict)) and strict:
                     trial.stopped = "it lowered a failing test's score"
                     return trial
-            if any(t not in trial.outcomes for t in state.passing(state.train)):
+            if any(t not in trial.outcomes for t in state.guarded(state.train)):
                 raise OutOfBudget
             trial.train_complete = True
             if need_progress and not trial.progress_on_train(state):

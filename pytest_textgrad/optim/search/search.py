@@ -200,6 +200,8 @@ class Search:
             return False
         text = without(self.state.accepted, order[0])
         first = [] if not self.config.recheck_failing else self.state.failing()
+        state = self.state
+        first += [t for t in state.guarded(state.train) if t not in first and not state.current[t].passed]
         trial = self.gauntlet.trial(text, first, need_progress=False)
         return self._judge(trial, "ablation", log)
 
@@ -276,6 +278,8 @@ class Search:
             broken=comparison.broken + comparison.lowered,
             tests_run=len(trial.outcomes),
             tests=list(trial.outcomes),
+            raised=comparison.raised,
+            lowered=comparison.lowered,
             still_failing=[
                 t for t, o in trial.outcomes.items() if not o.passed and t not in comparison.broken
             ],

@@ -31,6 +31,9 @@ class Tried(BaseModel):
     tests: list[str] = Field(default_factory=list)
     """The tests it ran, in order."""
     still_failing: list[str] = Field(default_factory=list)
+    raised: list[str] = Field(default_factory=list)
+    lowered: list[str] = Field(default_factory=list)
+    """Scores raised / lowered (``broken`` counts the lowered ones too)."""
 
 
 class StepLog(BaseModel):
@@ -70,12 +73,28 @@ class SearchState(BaseModel):
     cost: float = 0.0
     baseline_done: bool = False
 
+    learners: list[str] = Field(default_factory=list)
+    """Passing train tests whose feedback may still teach (a critique returned with a score below
+    1: the plugin's ``--tg-learn-from-passing``); minibatches take them after the failing ones."""
+
     def failing(self) -> list[str]:
         """Train tests the accepted text fails, in train order."""
         return [t for t in self.train if t in self.current and not self.current[t].passed]
 
+    def improvable(self) -> list[str]:
+        """Failing train tests, then learners whose score can still rise."""
+        current = self.current
+        rising = [t for t in self.learners if t in current and current[t].passed and current[t].score < 1]
+        return self.failing() + [t for t in rising if current[t].feedback]
+
     def passing(self, tests: list[str]) -> list[str]:
         return [t for t in tests if t in self.current and self.current[t].passed]
+
+    def guarded(self, tests: list[str]) -> list[str]:
+        """Tests a candidate can make worse: passing ones, and failing ones with partial credit (a
+        score above 0 can be lowered)."""
+        current = self.current
+        return [t for t in tests if t in current and (current[t].passed or current[t].score > 0)]
 
     def reshow(self, text: str) -> None:
         """A rejected text came back: move its rejection last, so the next request shows it."""

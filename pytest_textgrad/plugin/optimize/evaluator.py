@@ -18,7 +18,7 @@ from ..record import TestRecord
 from .runner import Runner
 
 
-def outcome_of(record: TestRecord) -> TestOutcome:
+def outcome_of(record: TestRecord, learn_from_passing: bool = False) -> TestOutcome:
     """A test record as the search sees it: passed, score (the returned score, else the pass rate,
     else 1.0 or 0.0), feedback, and the new (not cached, not replayed) calls and cost it spent."""
     passed = record.outcome == "passed"
@@ -29,7 +29,7 @@ def outcome_of(record: TestRecord) -> TestOutcome:
         test=record.nodeid,
         passed=passed,
         score=min(1.0, max(0.0, float(score))),
-        feedback=record.feedback or "",
+        feedback=record.feedback or (record.suggestion if learn_from_passing and passed else "") or "",
         calls=calls,
         cost=sum(c.cost for c in new_calls),
     )
@@ -38,7 +38,8 @@ def outcome_of(record: TestRecord) -> TestOutcome:
 class RegistryEvaluator:
     """Runs tests with candidate texts in the registry's prompt files; remembers every record."""
 
-    def __init__(self, registry: PromptRegistry, runner: Runner) -> None:
+    def __init__(self, registry: PromptRegistry, runner: Runner, learn_from_passing: bool = False) -> None:
+        self.learn_from_passing = learn_from_passing
         self.registry = registry
         self.runner = runner
         self.records: dict[tuple[str, str], dict[str, TestRecord]] = {}
@@ -62,7 +63,7 @@ class RegistryEvaluator:
         outcomes: list[TestOutcome] = []
 
         def done(record: TestRecord) -> bool:
-            outcomes.append(outcome_of(record))
+            outcomes.append(outcome_of(record, self.learn_from_passing))
             return stop is not None and stop(outcomes[-1])
 
         try:

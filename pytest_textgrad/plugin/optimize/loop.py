@@ -59,7 +59,7 @@ class OptimizeRun:
         self.guards: dict[str, Guards] = {}
         self.wall_time: dict[str, float] = {"tests": 0.0, "backward": 0.0, "update": 0.0}
         self.updater = Updater(self.registry, self.wall_time)
-        self.evaluator = RegistryEvaluator(self.registry, self.runner)
+        self.evaluator = RegistryEvaluator(self.registry, self.runner, self.settings.learn_from_passing)
         self.interrupted = False
         self.journal = Journal(self.registry.rootdir)
         self.store = SearchStore(self.registry.rootdir)
@@ -77,7 +77,7 @@ class OptimizeRun:
             with sigterm_as_interrupt():
                 self._baseline()
                 for number in range(1, self.settings.steps + 1):
-                    if not any(s.state.failing() for s in self.searches.values()):
+                    if not any(s.state.improvable() for s in self.searches.values()):
                         break
                     record = self._step(number)
                     self._emit(record)
@@ -128,7 +128,8 @@ class OptimizeRun:
         records = {n: self.baseline[n] for n in users}
         train = [n for n in users if self._teaches(records[n])]
         holdout = [n for n in users if n not in train and records[n].outcome != "skipped"]
-        if not any(records[n].outcome == "failed" for n in train) and saved is None:
+        learners = [n for n in train if self._learner(records[n])]
+        if not any(records[n].outcome == "failed" for n in train) and not learners and saved is None:
             return
         small = small_model(self._engine_for([records[n] for n in train]))
         config = SearchConfig(
@@ -148,10 +149,13 @@ class OptimizeRun:
         if state is None:
             state = SearchState(key=key, role=prompt.role, original=prompt.original, accepted=prompt.accepted,
                                 train=train, holdout=holdout)  # fmt: skip
-            state.current = {n: outcome_of(records[n]) for n in train + holdout}
+            state.current = {
+                n: outcome_of(records[n], self.settings.learn_from_passing) for n in train + holdout
+            }
             state.baseline_done = True
         else:
             self._refresh(key, state)
+        state.learners = learners
         guards = self.guards[key] = Guards(self.config, prompt, state)
         proposer = PromptProposer(
             prompt, self.updater, self._records_of(key), self._engine_for, self.capture.book
@@ -175,6 +179,10 @@ class OptimizeRun:
             f"pytest-textgrad: --tg-resume: {key} resumes after {len(state.steps)} step(s), "
             f"{len(state.seen)} candidate(s) already tried"
         )
+
+    def _learner(self, record: TestRecord) -> bool:
+        """A passing test whose returned critique teaches (``--tg-learn-from-passing``)."""
+        return bool(self.settings.learn_from_passing and record.outcome == "passed" and record.suggestion)
 
     def _teaches(self, record: TestRecord) -> bool:
         """A train test: its failures can teach (a prompt test; flaky noise and skips excluded)."""
@@ -205,7 +213,7 @@ class OptimizeRun:
         failing = self.failing_count()
         record = StepRecord(number=number, failing_before=failing, failing_after=failing)
         for key, search in self.searches.items():
-            if not search.state.failing():
+            if not search.state.improvable():
                 continue
             if not self._within_budget(search):
                 record.error = record.error or "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"

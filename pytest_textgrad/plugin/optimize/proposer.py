@@ -19,6 +19,7 @@ import contextvars
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...engines.base import phase
@@ -85,7 +86,11 @@ class PromptProposer:
 
     def _propose(self, request: ProposalRequest, answer: Proposals) -> None:
         records = [r for r in (self.records(request.text, f.test) for f in request.feedback) if r is not None]
-        records = [r for r in records if r.outcome == "failed" and r.feedback]
+        records = [
+            r if r.outcome == "failed" else replace(r, feedback=r.suggestion)
+            for r in records
+            if (r.outcome == "failed" and r.feedback) or (r.outcome == "passed" and r.suggestion)
+        ]
         if not records:
             answer.notes.append("no failing test of the minibatch had feedback to learn from")
             return

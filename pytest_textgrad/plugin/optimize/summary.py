@@ -33,9 +33,17 @@ def short(text: str, limit: int = SHOWN) -> str:
 def reason(tried: Tried) -> str:
     """``fixed 2, broke 0`` for an acceptance; the counts and why for a rejection."""
     prefix = ORIGINS.get(tried.origin, f"{tried.origin}: ")
-    counts = f"fixed {len(tried.fixed)}, broke {len(tried.broken)}"
-    names = ", ".join(t.rsplit("::", 1)[-1] for t in tried.broken[:3])
-    broke = f": broke {names}" + (" and more" if len(tried.broken) > 3 else "") if tried.broken else ""
+    broken = [t for t in tried.broken if t not in tried.lowered]
+    counts = f"fixed {len(tried.fixed)}, broke {len(broken)}"
+    if tried.raised or tried.lowered:
+        counts += f", raised {len(tried.raised)} score(s)"
+        counts += f", lowered {len(tried.lowered)}" if tried.lowered else ""
+    names = ", ".join(t.rsplit("::", 1)[-1] for t in broken[:3])
+    broke = f": broke {names}" + (" and more" if len(broken) > 3 else "") if broken else ""
+    if not broken and tried.lowered and not tried.accepted:
+        lowered = ", ".join(t.rsplit("::", 1)[-1] for t in tried.lowered[:3])
+        why = "no net gain" if tried.why.startswith("no net gain") else f"lowered the score of {lowered}"
+        return f"{prefix}{counts}: {why}"
     if tried.accepted:
         if tried.why.startswith("approved"):
             return f"{prefix}approved by a review hook ({counts}{broke})"
@@ -59,6 +67,8 @@ def candidate_record(key: str, tried: Tried) -> CandidateRecord:
         fixed=tried.fixed,
         broken=tried.broken,
         still_failing=tried.still_failing,
+        raised=tried.raised,
+        lowered=tried.lowered,
     )
 
 
