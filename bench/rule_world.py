@@ -230,8 +230,10 @@ class CriticEngine(EngineLM):
         self.critic.world.spend()
         text = re.search(r"<PROMPT[^>]*>\n(.*?)\n</PROMPT>", content, re.DOTALL).group(1)
         feedbacks = re.findall(r"<FEEDBACK[^>]*>\n(.*?)\n</FEEDBACK>", content, re.DOTALL)
-        sample = int(re.search(r"Proposal (\d+) of", content).group(1)) - 1
-        rng = self.critic.rng(content, temperature)
+        marker = re.search(r"(Proposal (\d+) of \d+, attempt \d+\.)", system_prompt or "")
+        sample = int(marker.group(2)) - 1
+        head, _, asked = content.rpartition("\n\n")  # the marker once ended the prompt: same seeds
+        rng = self.critic.rng(f"{head}\n\n{marker.group(1)} {asked}", temperature)
         asked = content.rsplit("\n\n", 1)[-1]
         if "Rewrite the whole prompt" in asked:
             return json.dumps({"text": self.critic.rewrite(text, feedbacks, rng)})
