@@ -274,7 +274,7 @@ def pytest_textgrad_step(config, step):
 
 def pytest_textgrad_review_candidate(config, review):
     with open("reviews.txt", "a") as handle:
-        handle.write(f"{{review.stage}} {{review.prompt}} {{review.accepted}} {{review.fixed}} {{review.new_text!r}}\\n")
+        handle.write(f"{{review.stage}} {{review.prompt}} {{review.accepted}} {{sorted(review.fixed)}} {{review.new_text!r}}\\n")
     if review.stage == "proposed" and "detail" in review.new_text:
         return "no long answers"
     return None

@@ -70,11 +70,9 @@ def test_a_candidate_is_never_evaluated_twice_and_the_next_update_changes(pytest
     calls = read_json(pytester.path / "calls.json")
     runs_with_wordy = [c for c in calls if c["system"] and "in detail" in c["system"] and "Be brief" not in c["system"]]
     # once: its probe on the two failing tests, then the passing test_brief, where it broke and stopped
-    assert [c["prompt"] for c in runs_with_wordy] == [
-        "I bought shoes 45 days ago. Can I still return them?",
-        "How long do I have to return sandals?",
-        "Hello?",
-    ]
+    prompts = [c["prompt"] for c in runs_with_wordy]
+    assert sorted(prompts[:2]) == ["How long do I have to return sandals?", "I bought shoes 45 days ago. Can I still return them?"]
+    assert prompts[2] == "Hello?"
     first, second, third = update_prompts(pytester)
     assert len({first, second, third}) == 3
     assert WORDY not in first.split("Do not propose them again:")[0] and WORDY in second

@@ -30,13 +30,13 @@ from ..gate import Gate, gradient_worthy
 from ..prompts import Journal
 from ..record import TestRecord
 from .evaluator import RegistryEvaluator, outcome_of
-from .guards import Guards
 from .proposer import PromptProposer, small_model
 from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
 from .summary import TriedSummary, candidate_record, closing_line, projection_line, step_lines
 from .update import Updater
+from .vetting import Guards
 
 
 class OptimizeRun:
