@@ -158,7 +158,7 @@ class Gauntlet:
             if need_progress and targets and not trial.progress_on_train(state):
                 trial.stopped = "it fixed none of the tests it was made for"
                 return trial
-            passing = state.by_breaks([t for t in state.guarded(state.train) if t not in trial.outcomes])
+            passing = state.by_breaks([t for t in state.passing(state.train) if t not in trial.outcomes])
             if record(self.run(text, passing, stop_on_regression=strict)) and strict:
                 trial.stopped = "it broke a passing test"
                 return trial
@@ -167,7 +167,7 @@ class Gauntlet:
                 if record(self.run(text, rest, stop_on_regression=strict)) and strict:
                     trial.stopped = "it lowered a failing test's score"
                     return trial
-            if any(t not in trial.outcomes for t in state.guarded(state.train)):
+            if any(t not in trial.outcomes for t in state.passing(state.train)):
                 raise OutOfBudget
             trial.train_complete = True
             if need_progress and not trial.progress_on_train(state):
