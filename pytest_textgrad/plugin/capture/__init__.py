@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,9 @@ from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
 from .judge import JudgeFailed, Verdict
+from .linking import prompts_in, relink
 from .litellm_hook import LitellmHook
+from .observe import Observer
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
@@ -36,6 +39,7 @@ __all__ = [
     "CassetteMiss",
     "EngineResolver",
     "JudgeFailed",
+    "Observer",
     "PhaseTotals",
     "Recorder",
     "UsageBook",
@@ -48,7 +52,9 @@ __all__ = [
     "make_judge",
     "make_llm",
     "make_request",
+    "prompts_in",
     "recording_into",
+    "relink",
     "scrub",
     "scrub_text",
     "unused_cassettes",
@@ -66,8 +72,12 @@ class Capture:
     fixture_sources: dict[str, str] = field(default_factory=dict)
     """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
     started: float = field(default_factory=time.perf_counter)
+    observer: Observer | None = None
+    """Files each test reads and the running test's recorder (see :mod:`.observe`)."""
 
     def close(self) -> None:
+        if self.observer is not None:
+            self.observer.stop()
         stop_counting(self.book)
         self.litellm.uninstall()
 
@@ -96,6 +106,9 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
     start_counting(state.book)
     state.litellm.install()
+    state.observer = Observer(Path(config.rootpath), registry, every_test=settings.optimize)
+    state.observer.start()
+    config.pluginmanager.register(state.observer, "textgrad-observer")
     config.stash[_KEY] = state
     return state
 

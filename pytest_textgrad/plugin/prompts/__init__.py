@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .files import PromptFileError, encode_like, resolve_prompt_path, write_atomic
+from .files import PromptFileError, encode_like, normalize, reading_prompt, resolve_prompt_path, write_atomic
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .registry import Prompt, PromptRegistry, placeholders
 
@@ -26,7 +26,9 @@ __all__ = [
     "encode_like",
     "ensure_no_live_run",
     "journal_path",
+    "normalize",
     "placeholders",
+    "reading_prompt",
     "registry_of",
     "resolve_prompt_path",
     "restore_interrupted",

@@ -99,7 +99,7 @@ class PromptRegistry:
 
     # ----- writes (optimize only) -----------------------------------------------------------------
     def _write(self, prompt: Prompt, text: str) -> None:
-        data = encode_like(prompt.original, text)
+        data = encode_like(prompt.original_bytes, text)
         if self.journal is not None:
             self.journal.protect(prompt.key, prompt.path, prompt.original_bytes)
             self.journal.will_write(prompt.key, data)
