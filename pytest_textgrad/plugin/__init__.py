@@ -70,6 +70,19 @@ def _flag(config: pytest.Config, name: str) -> bool:
     return bool(config.getoption(f"tg_{name}", None) or config.getini(f"tg_{name}"))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """An optimize run watches file reads from before the conftests load: an application a conftest
+    imports may read (and keep) its prompts then."""
+    optimize = getattr(early_config.known_args_namespace, "tg_optimize", False)
+    with contextlib.suppress(ValueError, KeyError):
+        optimize = optimize or bool(early_config.getini("tg_optimize"))
+    if optimize:
+        from .capture import watch_early
+
+        watch_early()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
@@ -110,24 +123,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 # ----- collection -------------------------------------------------------------------------------------
-def _fixture_sources(config: pytest.Config, item: pytest.Item) -> dict[str, str]:
-    """Engine fixtures a conftest.py (or another plugin) overrides, and where."""
+def _fixture_sources(config: pytest.Config, items: list[pytest.Item]) -> dict[str, list[str | None]]:
+    """For each engine fixture, every distinct definition the prompt tests get: where a conftest.py
+    (or another plugin) overrides it, or None for the plugin's own."""
     from .capture import FIXTURES
     from .fixtures import __name__ as ours
 
-    info = getattr(item, "_fixtureinfo", None)
-    sources: dict[str, str] = {}
-    for name in FIXTURES.values():
-        definitions = info.name2fixturedefs.get(name) if info is not None else None
-        if not definitions:
-            continue
-        function = definitions[-1].func
-        if getattr(function, "__module__", None) == ours:
-            continue
-        where = inspect.getsourcefile(function) or getattr(function, "__module__", "?")
-        with contextlib.suppress(ValueError):
-            where = Path(where).relative_to(config.rootpath).as_posix()
-        sources[name] = f"fixture overridden in {where}"
+    sources: dict[str, list[str | None]] = {}
+    manager = items[0].session._fixturemanager
+    for item in items:
+        for name in FIXTURES.values():  # asked for by name (getfixturevalue) too: look each one up
+            definitions = manager.getfixturedefs(name, item)
+            where: str | None = None
+            if definitions:
+                function = definitions[-1].func
+                if getattr(function, "__module__", None) != ours:
+                    found = inspect.getsourcefile(function) or getattr(function, "__module__", "?")
+                    with contextlib.suppress(ValueError):
+                        found = Path(found).relative_to(config.rootpath).as_posix()
+                    where = f"fixture overridden in {found}"
+            known = sources.setdefault(name, [])
+            if where not in known:
+                known.append(where)
     return sources
 
 
@@ -142,7 +159,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     activate(config)
     from .capture import capture_of
 
-    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests[0]))
+    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests))
 
 
 @pytest.hookimpl(trylast=True)

@@ -23,7 +23,7 @@ from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, 
 from .judge import JudgeFailed, Verdict
 from .linking import prompts_in, relink
 from .litellm_hook import LitellmHook
-from .observe import Observer
+from .observe import Observer, watch_early
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
@@ -58,6 +58,7 @@ __all__ = [
     "scrub",
     "scrub_text",
     "unused_cassettes",
+    "watch_early",
 ]
 
 
@@ -69,8 +70,9 @@ class Capture:
     engines: EngineResolver
     litellm: LitellmHook
     book: UsageBook = field(default_factory=UsageBook)
-    fixture_sources: dict[str, str] = field(default_factory=dict)
-    """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
+    fixture_sources: dict[str, list[str | None]] = field(default_factory=dict)
+    """Per engine fixture, each distinct definition the prompt tests get: where a conftest.py
+    overrides it, None for the plugin's own (for the run header and the report)."""
     started: float = field(default_factory=time.perf_counter)
     observer: Observer | None = None
     """Files each test reads and the running test's recorder (see :mod:`.observe`)."""
@@ -82,20 +84,28 @@ class Capture:
         self.litellm.uninstall()
 
     def engine_rows(self) -> list[dict[str, str]]:
-        """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
-        rows: dict[str, dict[str, str]] = {}
+        """Each distinct engine of each role and where it comes from (a fallback follows an
+        overridden fixture); one row per conftest.py that overrides a role's fixture."""
+        rows: dict[str, list[dict[str, str]]] = {}
         for role in ROLES:
-            fixture = self.fixture_sources.get(FIXTURES[role])
-            if fixture is not None:
-                rows[role] = {"role": role, "engine": f"fixture {FIXTURES[role]}", "source": fixture}
-            elif role in FALLBACK and not self.engines.configured(role):
-                base = FALLBACK[role]
-                source = f"same as the {base} engine"
-                rows[role] = {"role": role, "engine": rows[base]["engine"], "source": source}
-            else:
-                choice = self.engines.choice(role)
-                rows[role] = {"role": role, "engine": choice.label, "source": choice.source}
-        return list(rows.values())
+            fixture = FIXTURES[role]
+            sources = self.fixture_sources.get(fixture) or [None]
+            rows[role] = []
+            for source in sources:
+                if source is not None:
+                    rows[role].append({"role": role, "engine": f"fixture {fixture}", "source": source})
+                elif role in FALLBACK and not self.engines.configured(role):
+                    base = FALLBACK[role]
+                    for row in rows[base]:
+                        rows[role].append(
+                            {"role": role, "engine": row["engine"], "source": f"same as the {base} engine"}
+                        )
+                else:
+                    choice = self.engines.choice(role)
+                    rows[role].append({"role": role, "engine": choice.label, "source": choice.source})
+            unique = {tuple(r.items()): r for r in rows[role]}
+            rows[role] = list(unique.values())
+        return [row for role in ROLES for row in rows[role]]
 
 
 _KEY = pytest.StashKey[Capture]()

@@ -34,11 +34,21 @@ _installed = False
 _install_lock = threading.Lock()
 
 
+_early: list[str] | None = None
+"""Paths read after :func:`watch_early` and before the run's observer started."""
+
+
+def watch_early() -> None:
+    """Start watching reads now (before the conftests load); the run's observer takes them over."""
+    global _early
+    _install()
+    _early = []
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if event != "open" or not _observers:
+    if event != "open" or (not _observers and _early is None):
         return
     try:
-        observer = _observers[-1]
         path, mode, flags = args
         if mode is not None and any(c in str(mode) for c in "wax+"):
             return
@@ -46,7 +56,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             return
         if isinstance(path, int) or reading_prompt():
             return
-        observer.saw(os.fsdecode(path))
+        if _observers:
+            _observers[-1].saw(os.fsdecode(path))
+        elif _early is not None and len(_early) < 100_000:
+            _early.append(os.path.abspath(os.fsdecode(path)))
     except Exception:  # an audit hook must never break the open it observes
         return
 
@@ -74,7 +87,11 @@ class Observer:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        global _early
         _install()
+        early, _early = _early or [], None
+        for path in early:
+            self.saw(path)
         _observers.append(self)
 
     def stop(self) -> None:

@@ -30,18 +30,11 @@ def guards_of(key: str, users: Mapping[str, set[str]], order: Mapping[str, int])
     return sorted(users.get(key, set()), key=lambda n: order.get(n, len(order)))
 
 
-def unreachable(key: str, observer: Observer | None, records: Iterable[TestRecord]) -> str | None:
-    """Why a rewrite of ``key`` cannot reach the code under test, or None.
-
-    The file was read before any test ran (at import) and never during one, and no call went
-    through the prompt's variable (``tg_llm``, engines): the application keeps its own copy.
-    """
+def unreachable(key: str, observer: Observer | None) -> str | None:
+    """Why a rewrite of ``key`` cannot reach the code under test, or None: the file was read before
+    any test ran (at import) and never during one, so the application keeps its own copy."""
     if observer is None or not observer.cached(key):
         return None
-    for record in records:
-        for call in record.forward_calls():
-            if call.source == "engine" and key in call.prompts and key in record.declared:
-                return None
     return (
         f"{key} was read before any test ran (at import) and never during a test: the application "
         "keeps its own copy, so a rewritten file cannot reach it; not optimized (read the file when "

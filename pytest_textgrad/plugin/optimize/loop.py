@@ -133,7 +133,7 @@ class OptimizeRun:
     def _report_guards(self, outside: list[str]) -> None:
         """Say once which prompts are not optimized, and which tests outside the selection guard."""
         for prompt in self.registry.all():
-            why = unreachable(prompt.key, self.capture.observer, self.baseline.values())
+            why = unreachable(prompt.key, self.capture.observer)
             if why is not None:
                 self.unreachable[prompt.key] = why
                 self._write_line(f"textgrad: {why}")

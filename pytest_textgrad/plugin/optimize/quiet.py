@@ -43,10 +43,10 @@ _COLLECTION_HELD = (
     "lfplugin-collskip",
     "lfplugin-collwrapper",
     "stepwiseplugin",
-    "mark",
-    "main",
 )
-"""Plugins whose collection hooks print, deselect (-k, -m, --deselect) or skip files (--lf)."""
+"""Plugins whose collection hooks print, reorder or skip files (--lf, --sw)."""
+_DESELECTING = ("mark", "main")
+"""Plugins whose ``pytest_collection_modifyitems`` deselects (-k, -m, --deselect)."""
 
 
 class Reports:
@@ -119,6 +119,7 @@ def collect_project(session: pytest.Session) -> list[pytest.Item]:
     that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply)."""
     pm = session.config.pluginmanager
     held = {p for name in _COLLECTION_HELD if (p := pm.get_plugin(name)) is not None}
+    deselecting = {p for name in _DESELECTING if (p := pm.get_plugin(name)) is not None}
     everyone = set(pm.get_plugins())
     rules = dict.fromkeys(COLLECTION_REPORTING, everyone)
     saved = {
@@ -151,7 +152,7 @@ def collect_project(session: pytest.Session) -> list[pytest.Item]:
             if report.passed:
                 for node in report.result:
                     items.extend(session.genitems(node))
-            modify = pm.subset_hook_caller("pytest_collection_modifyitems", remove_plugins=held)
+            modify = pm.subset_hook_caller("pytest_collection_modifyitems", remove_plugins=held | deselecting)
             modify(session=session, config=session.config, items=items)
     except Exception:  # a second look must never break the user's run: fall back to the selection
         return []

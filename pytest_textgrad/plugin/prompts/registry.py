@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...core import Variable
-from .files import encode_like, read_prompt, resolve_prompt_path, write_atomic
+from .files import encode_like, normalize, read_prompt, resolve_prompt_path, write_atomic
 from .journal import Journal
 
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\{[A-Za-z_][A-Za-z0-9_.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")
@@ -118,7 +118,9 @@ class PromptRegistry:
         prompt.variable.set_value(prompt.accepted)
 
     def accept(self, prompt: Prompt, text: str) -> None:
-        prompt.accepted = text
+        """Keep ``text``, as the file will hold it (its trailing newline included), so diffs show only
+        real changes."""
+        prompt.accepted = normalize(encode_like(prompt.original_bytes, text).decode("utf-8"))
 
     def _write_original_or(self, prompt: Prompt, text: str) -> None:
         if text == prompt.original:
