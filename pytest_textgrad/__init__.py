@@ -20,10 +20,16 @@ _EXPORTS = {
             "BlackboxLLM",
             "CallError",
             "FormattedLLMCall",
+            "ImageQALoss",
             "LLMCall",
+            "LLMCall_with_in_context_examples",
+            "Module",
+            "MultiChoiceTestTime",
             "MultiFieldEvaluation",
             "MultiFieldTokenParsedEvaluation",
             "MultimodalLLMCall",
+            "OrderedFieldsMultimodalLLMCall",
+            "SingletonBackwardEngine",
             "StringBasedFunction",
             "TextLoss",
             "Variable",
@@ -37,9 +43,33 @@ _EXPORTS = {
         "core",
     ),
     **dict.fromkeys(["EngineLM", "ScriptedEngine"], "engines"),
-    **dict.fromkeys(["TGD", "Optimizer", "TextualGradientDescent", "UpdateWarning"], "optim"),
+    **dict.fromkeys(
+        ["TGD", "Optimizer", "TextualGradientDescent", "TextualGradientDescentwithMomentum", "UpdateWarning"],
+        "optim",
+    ),
 }
-_SUBMODULES = frozenset({"autograd", "engine", "loss", "optimizer", "core", "engines", "optim", "plugin"})
+_SUBMODULES = frozenset(
+    {
+        # TextGrad 0.1.8's module paths
+        "autograd",
+        "config",
+        "defaults",
+        "engine",
+        "engine_experimental",
+        "loss",
+        "model",
+        "optimizer",
+        "prompts",
+        "tasks",
+        "utils",
+        "variable",
+        # ours
+        "core",
+        "engines",
+        "optim",
+        "plugin",
+    }
+)
 
 __all__ = [
     "TGD",
@@ -47,27 +77,47 @@ __all__ = [
     "CallError",
     "EngineLM",
     "FormattedLLMCall",
+    "ImageQALoss",
     "LLMCall",
+    "LLMCall_with_in_context_examples",
+    "Module",
+    "MultiChoiceTestTime",
     "MultiFieldEvaluation",
     "MultiFieldTokenParsedEvaluation",
     "MultimodalLLMCall",
     "Optimizer",
+    "OrderedFieldsMultimodalLLMCall",
     "ScriptedEngine",
+    "SingletonBackwardEngine",
     "StringBasedFunction",
     "TextLoss",
     "TextualGradientDescent",
+    "TextualGradientDescentwithMomentum",
     "UpdateWarning",
     "Variable",
     "aggregate",
     "autograd",
+    "config",
+    "core",
+    "defaults",
     "engine",
+    "engine_experimental",
+    "engines",
     "get_engine",
+    "logger",
     "loss",
+    "model",
+    "optim",
     "optimizer",
+    "prompts",
     "reset_backward_engine",
     "set_backward_engine",
+    "singleton_backward_engine",
     "sum",
+    "tasks",
     "using_backward_engine",
+    "utils",
+    "variable",
 ]
 
 
@@ -78,23 +128,47 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "logger":  # TextGrad's textgrad.logger (TextGrad writes JSON logs to ./logs/; we write none)
+        import logging
+
+        return logging.getLogger(__name__)
+    if name == "singleton_backward_engine":  # TextGrad's module-level SingletonBackwardEngine()
+        return importlib.import_module(".core", __name__).SingletonBackwardEngine()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS, *_SUBMODULES])
+    return sorted([*globals(), *_EXPORTS, *_SUBMODULES, "logger", "singleton_backward_engine"])
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed
-    from . import autograd, engine, loss, optimizer
+    from . import (
+        autograd,
+        config,
+        defaults,
+        engine,
+        engine_experimental,
+        loss,
+        model,
+        optimizer,
+        tasks,
+        utils,
+        variable,
+    )
     from .core import (
         BlackboxLLM,
         CallError,
         FormattedLLMCall,
+        ImageQALoss,
         LLMCall,
+        LLMCall_with_in_context_examples,
+        Module,
+        MultiChoiceTestTime,
         MultiFieldEvaluation,
         MultiFieldTokenParsedEvaluation,
         MultimodalLLMCall,
+        OrderedFieldsMultimodalLLMCall,
+        SingletonBackwardEngine,
         StringBasedFunction,
         TextLoss,
         Variable,
@@ -106,4 +180,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         using_backward_engine,
     )
     from .engines import EngineLM, ScriptedEngine
-    from .optim import TGD, Optimizer, TextualGradientDescent, UpdateWarning
+    from .optim import (
+        TGD,
+        Optimizer,
+        TextualGradientDescent,
+        TextualGradientDescentwithMomentum,
+        UpdateWarning,
+    )

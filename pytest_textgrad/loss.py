@@ -1,3 +1,17 @@
-"""TextGrad's ``textgrad.loss`` names, for code that imports them from there."""
+"""TextGrad's ``textgrad.loss``."""
 
-from .core.loss import MultiFieldEvaluation, MultiFieldTokenParsedEvaluation, TextLoss  # noqa: F401
+from .core.loss import (
+    ImageQALoss,
+    MultiChoiceTestTime,
+    MultiFieldEvaluation,
+    MultiFieldTokenParsedEvaluation,
+    TextLoss,
+)
+
+__all__ = [
+    "ImageQALoss",
+    "MultiChoiceTestTime",
+    "MultiFieldEvaluation",
+    "MultiFieldTokenParsedEvaluation",
+    "TextLoss",
+]

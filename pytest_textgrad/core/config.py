@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from ..engines.base import EngineLM
 
@@ -45,14 +46,15 @@ def get_engine(engine_name: EngineLike | None = None, **kwargs) -> EngineLM:
     return make_engine(engine_name, **kwargs)
 
 
-def set_backward_engine(engine: EngineLike, override: bool = False) -> None:
+def set_backward_engine(engine: EngineLike, override: bool = False, **engine_options: Any) -> None:
     """Set the global engine used for gradients and updates (TextGrad's API).
 
-    As in TextGrad, setting it twice raises unless ``override=True``. Engines passed explicitly to a
-    call are unaffected either way.
+    ``engine_options`` (``cache=False``, ...) build the engine from a name, as TextGrad's
+    ``set_backward_engine("experimental:gpt-4o", cache=False)``. As in TextGrad, setting another
+    engine raises unless ``override=True``; engines passed explicitly to a call are unaffected.
     """
     global _global_backward
-    resolved = get_engine(engine)
+    resolved = get_engine(engine, **engine_options)
     with _global_lock:
         if _global_backward is not None and not override and _global_backward is not resolved:
             raise RuntimeError(
@@ -60,6 +62,32 @@ def set_backward_engine(engine: EngineLike, override: bool = False) -> None:
                 "pass override=True to replace it, or pass an engine to the call explicitly."
             )
         _global_backward = resolved
+
+
+class SingletonBackwardEngine:
+    """TextGrad's handle on the global backward engine (one instance; the engine is shared state)."""
+
+    _instance: SingletonBackwardEngine | None = None
+
+    def __new__(cls) -> SingletonBackwardEngine:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    @property
+    def engine(self) -> EngineLM | None:
+        return _global_backward
+
+    def set_engine(self, engine: EngineLike, override: bool = False) -> None:
+        set_backward_engine(engine, override=override)
+
+    def get_engine(self) -> EngineLM | None:
+        return _global_backward
+
+
+def validate_engine_or_get_default(engine: EngineLike | None) -> EngineLM:
+    """TextGrad's helper: the engine given, else the global backward engine, else an error."""
+    return backward_engine(engine)  # type: ignore[return-value]
 
 
 def reset_backward_engine() -> None:

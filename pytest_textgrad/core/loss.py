@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import EngineLike
-from .functions import FormattedLLMCall, Function, LLMCall, in_phase
+from .function import Function, in_phase
+from .llm_ops import FormattedLLMCall, LLMCall
+from .multimodal_ops import OrderedFieldsMultimodalLLMCall
 from .variable import Variable
 
 EVALUATOR_ROLE = "system prompt for the evaluation"
@@ -96,3 +98,84 @@ class MultiFieldTokenParsedEvaluation(MultiFieldEvaluation):
                 f"evaluation reply has no {self.parse_tags[0]}...{self.parse_tags[1]}: {text[:500]!r}"
             )
         return found[-1].strip()
+
+
+DEFAULT_TEST_TIME = (
+    "You are an intelligent assistant used as an evaluator, and part of an optimization system. "
+    "You will analyze a solution to a multi-choice problem. Investigate the reasoning and answer. "
+    "Do not try to solve the problem, only raise the potential issues and mistakes in the answer. "
+    "Be creative, think about different perspectives, and be very critical."
+)
+
+
+class MultiChoiceTestTime(Function):
+    """TextGrad's test-time loss for an answer to a multiple-choice question."""
+
+    def __init__(
+        self,
+        evaluation_instruction: str,
+        engine: EngineLike | None = None,
+        system_prompt: Variable | str | None = None,
+        **params: Any,
+    ) -> None:
+        self.tt_system_prompt = (
+            system_prompt
+            if isinstance(system_prompt, Variable)
+            else Variable(
+                system_prompt or DEFAULT_TEST_TIME,
+                requires_grad=False,
+                role_description="system prompt for the test-time evaluation",
+            )
+        )
+        self.format_string = (
+            f"{evaluation_instruction}\nQuestion: {{question}}\nAnswer by the language model: {{prediction}}"
+        )
+        self.fields = {"prediction": None, "question": None}
+        self.formatted_llm_call = FormattedLLMCall(
+            engine, self.format_string, self.fields, self.tt_system_prompt, **params
+        )
+
+    @in_phase("loss")
+    def forward(self, question: str, prediction: Variable) -> Variable:  # type: ignore[override]
+        question_variable = Variable(
+            question, requires_grad=False, role_description="the multiple choice question"
+        )
+        inputs = {"prediction": prediction, "question": question_variable}
+        return self.formatted_llm_call(inputs, f"evaluation of the {prediction.get_role_description()}")
+
+
+class ImageQALoss(Function):
+    """TextGrad's loss for an answer to a question about an image: the image goes to the judge."""
+
+    def __init__(
+        self,
+        evaluation_instruction: str,
+        engine: EngineLike | None = None,
+        system_prompt: Variable | str | None = None,
+        **params: Any,
+    ) -> None:
+        self.evaluation_instruction = Variable(
+            evaluation_instruction, role_description="evaluation instruction", requires_grad=False
+        )
+        self.system_prompt = (
+            system_prompt
+            if isinstance(system_prompt, Variable)
+            else Variable(
+                system_prompt or "You are an evaluation system that evaluates image-related questions.",
+                requires_grad=False,
+                role_description="system prompt for the evaluation",
+            )
+        )
+        self.multimodal_llm_call = OrderedFieldsMultimodalLLMCall(
+            engine, ["Evaluation Instruction", "Question", "Image", "Answer"], self.system_prompt, **params
+        )
+
+    @in_phase("loss")
+    def forward(self, image: Variable, question: Variable, response: Variable) -> Variable:  # type: ignore[override]
+        inputs = {
+            "Evaluation Instruction": self.evaluation_instruction,
+            "Question": question,
+            "Image": image,
+            "Answer": response,
+        }
+        return self.multimodal_llm_call(inputs, f"evaluation of the {response.get_role_description()}")

@@ -3,7 +3,7 @@
 A variable made by an LLM function holds a future: the call is already running, and ``.value``
 waits for it only when read. Gradients are kept in the order they were scheduled, which is fixed by
 the graph (not by which call finished first), and de-duplicated when read, so identical runs build
-identical prompts.
+identical prompts. ``+`` lives here with its backward beside it, as in micrograd's ``Value``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ import asyncio
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engines.base import ImageURL
-from .scheduler import done
-
-if TYPE_CHECKING:
-    from .backward import BackwardContext
+from .gradients import GradientContext, GradientContexts, GradientSet
+from .graph import BackwardPass, backward, pass_grad_fn, topological_order
+from .scheduler import done, when_ready
 
 IMAGE_PLACEHOLDER = "<image>"
 
@@ -29,18 +27,15 @@ class CallError(RuntimeError):
     """An LLM call failed; raised when its text is read, naming the call."""
 
 
-@dataclass(frozen=True)
-class GradientContext:
-    """Where a piece of feedback came from: the call whose output was criticized.
-
-    The update step shows it next to the feedback, so the rewriter knows which input produced
-    which output before it changes the variable.
-    """
-
-    call_input: str
-    call_output: str
-    output_role: str
-    system_prompt: str | None = None
+def _checked_value(value: Any) -> Any:
+    """TextGrad's rule: text, image bytes or an int (numpy scalars converted); nothing else."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bytearray):
+        value = bytes(value)
+    if isinstance(value, bool) or not isinstance(value, str | bytes | int | Future):
+        raise AssertionError(f"Value must be a string, int, or image (bytes). Got: {type(value)}")
+    return str(value) if isinstance(value, int) else value
 
 
 class Variable:
@@ -48,12 +43,13 @@ class Variable:
 
     Signature and attributes follow TextGrad's ``Variable`` so its code runs unchanged:
     ``value``, ``role_description``, ``requires_grad``, ``predecessors``, ``gradients``,
-    ``get_gradient_text()``, ``reset_gradients()``, ``backward(engine=None)``.
+    ``gradients_context``, ``get_gradient_text()``, ``reset_gradients()``, ``backward(engine=None)``,
+    ``set_grad_fn``/``get_grad_fn``, ``generate_graph()``.
     """
 
     def __init__(
         self,
-        value: str | int | float | bytes | Future | None = "",
+        value: str | int | bytes | Future = "",
         image_path: str = "",
         predecessors: Iterable[Variable] | None = None,
         requires_grad: bool = True,
@@ -62,26 +58,21 @@ class Variable:
     ) -> None:
         if not isinstance(role_description, str) or not role_description.strip():
             raise ValueError("Variable needs a non-empty role_description (what this text is for)")
+        value = _checked_value(value)
         if image_path:
+            if value != "":
+                raise ValueError("Please provide either a value or an image path for the variable, not both.")
             value = _read_image(image_path)
-        if isinstance(value, Future):
-            self._future: Future = value
-        else:
-            if value is None:
-                value = ""
-            if isinstance(value, bytearray):
-                value = bytes(value)
-            if not isinstance(value, bytes | str):
-                value = str(value)
-            self._future = done(value)
+        self._future: Future = value if isinstance(value, Future) else done(value)
         self.image_path = image_path
         self.role_description = role_description
         self.requires_grad = requires_grad
         self.predecessors: list[Variable] = list(dict.fromkeys(predecessors or []))
-        self._gradients: list[Variable] = []
+        self._gradients = GradientSet()
         self.gradient_context: GradientContext | None = None
-        self.grad_fn: Callable[[BackwardContext], None] | None = None
+        self.grad_fn: Callable[..., None] | None = None
         self.call_name: str | None = None
+        self._reduce_meta: list[dict[str, Any]] = []
 
     # ----- value -------------------------------------------------------------------------------
     @property
@@ -144,63 +135,89 @@ class Variable:
 
     # ----- gradients -------------------------------------------------------------------------------
     def add_gradient(self, gradient: Variable) -> None:
-        """Append feedback; the order of appends fixes the order seen by the optimizer."""
-        self._gradients.append(gradient)
+        """Add feedback; the order of additions fixes the order seen by the optimizer."""
+        self._gradients.add(gradient)
 
     @property
-    def gradients(self) -> list[Variable]:
-        """Feedback received, in graph order, without duplicates or empty texts."""
-        seen: set[tuple[str, GradientContext | None]] = set()
-        unique: list[Variable] = []
-        for gradient in self._gradients:
-            text = gradient.text().strip()
-            key = (text, gradient.gradient_context)
-            if text and key not in seen:
-                seen.add(key)
-                unique.append(gradient)
-        return unique
+    def gradients(self) -> GradientSet:
+        """Feedback received (TextGrad's set API), read in graph order without repeats or empty texts."""
+        return self._gradients
+
+    @gradients.setter
+    def gradients(self, gradients: Iterable[Variable]) -> None:
+        self._gradients = gradients if isinstance(gradients, GradientSet) else GradientSet(gradients)
 
     @property
-    def gradients_context(self) -> dict[Variable, GradientContext | None]:
-        """TextGrad API: each gradient's context."""
-        return {g: g.gradient_context for g in self.gradients}
+    def gradients_context(self) -> GradientContexts:
+        """TextGrad API: ``gradients_context[g]`` is g's context (a dict-like) or None."""
+        return GradientContexts(self)
+
+    @gradients_context.setter
+    def gradients_context(self, contexts: dict[Variable, Any]) -> None:
+        for gradient, context in dict(contexts).items():
+            gradient.gradient_context = GradientContext.coerce(context)
 
     @property
     def pending_gradients(self) -> list[Variable]:
         """All scheduled gradients, including ones still running (used by backward scheduling)."""
-        return list(self._gradients)
+        return self._gradients.pending
 
     def get_gradient_text(self) -> str:
         """All feedback as one text, one paragraph per distinct piece."""
         return "\n\n".join(g.text().strip() for g in self.gradients)
 
     def reset_gradients(self) -> None:
-        self._gradients = []
+        self._gradients = GradientSet()
+        self._reduce_meta = []
 
     # ----- graph -----------------------------------------------------------------------------------
-    def backward(self, engine: Any = None) -> None:
-        """Send this variable's feedback back through the graph (see :mod:`.backward`)."""
-        from .backward import backward
+    def set_grad_fn(self, grad_fn: Callable[..., None] | None) -> None:
+        """TextGrad API. A TextGrad-style ``grad_fn`` is called as ``grad_fn(backward_engine=...)``."""
+        self.grad_fn = grad_fn
 
+    def get_grad_fn(self) -> Callable[..., None] | None:
+        return self.grad_fn
+
+    def backward(self, engine: Any = None) -> None:
+        """Send this variable's feedback back through the graph (see :mod:`.graph`).
+
+        An engine passed here wins over the global one (TextGrad raises when both are set).
+        """
         backward(self, engine)
 
     def parameters(self) -> list[Variable]:
         """Every variable reachable from this one that requires a gradient and has no predecessor."""
-        from .backward import topological_order
-
         return [v for v in topological_order(self) if v.requires_grad and not v.predecessors]
+
+    def generate_graph(self, print_gradients: bool = False) -> Any:
+        """A graphviz ``Digraph`` of the graph ending here (needs ``pip install pytest-textgrad[graph]``)."""
+        from .graph_view import generate_graph
+
+        return generate_graph(self, print_gradients)
 
     def __str__(self) -> str:
         return str(self.text())
 
     def __repr__(self) -> str:
         shown = self.text() if self.is_ready else "<pending>"
-        return f"Variable(value={shown!r}, role={self.role_description!r}, grads={len(self._gradients)})"
+        return (
+            f"Variable(value={shown!r}, role={self.role_description!r}, grads={len(self.pending_gradients)})"
+        )
 
     def __add__(self, other: Variable) -> Variable:
-        from .functions import aggregate
-
-        return aggregate([self, other])
+        """TextGrad's ``+``: the two texts joined as they are; feedback on the sum reaches both."""
+        if not isinstance(other, Variable):
+            return other.__add__(self)
+        inputs = [self, other]
+        total = Variable(
+            when_ready([v.future for v in inputs], lambda: self.text() + other.text()),
+            predecessors=inputs,
+            requires_grad=self.requires_grad or other.requires_grad,
+            role_description=f"{self.role_description} and {other.role_description}",
+        )
+        total.call_name = "+"
+        total.grad_fn = pass_through(total, inputs)
+        return total
 
     def __hash__(self) -> int:
         return id(self)
@@ -209,10 +226,36 @@ class Variable:
         return self is other
 
 
-def _read_image(image_path: str) -> bytes | ImageURL:
-    """Bytes of a local image; an http(s) URL is kept as its address for the engine to pass on."""
+def pass_through(output: Variable, inputs: list[Variable]) -> Callable[[BackwardPass], None]:
+    """The backward of joining texts: each input gets the output's feedback once, no LLM call.
+
+    When the output is itself an objective (a sum of losses), each input becomes one: every loss
+    then speaks for itself exactly once (TextGrad's ``sum`` repeats the combined feedback).
+    """
+
+    @pass_grad_fn
+    def grad_fn(ctx: BackwardPass) -> None:
+        pending = output.pending_gradients
+        for variable in dict.fromkeys(inputs):
+            if not variable.requires_grad:
+                continue
+            if pending:
+                for gradient in pending:
+                    variable.add_gradient(gradient)
+            elif output in ctx.objectives:
+                ctx.objectives.add(variable)
+
+    return grad_fn
+
+
+def _read_image(image_path: str) -> bytes:
+    """Bytes of a local image, or of one downloaded from an http(s) URL (as TextGrad does)."""
     if image_path.startswith(("http://", "https://")):
-        return ImageURL(image_path)
+        import httpx
+
+        response = httpx.get(image_path, follow_redirects=True)
+        response.raise_for_status()
+        return response.content
     path = Path(os.fspath(image_path))
     if not path.is_file():
         raise FileNotFoundError(f"image_path {image_path!r} does not exist")

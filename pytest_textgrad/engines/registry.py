@@ -6,7 +6,11 @@ Names (case as given, surrounding spaces ignored):
 * an :class:`EngineLM` instance -> itself;
 * ``"scripted"`` -> a :class:`ScriptedEngine` that echoes the conversation (deterministic);
 * ``"local"``, ``"local/smollm2"`` -> :class:`LocalLlamaEngine`;
-* ``"experimental:<model>"`` (TextGrad's spelling) and any other string -> :class:`LiteLLMEngine`.
+* ``"experimental:<model>"`` (TextGrad's spelling) -> :class:`LiteLLMEngine` for ``<model>``;
+* TextGrad's names (``sonnet-3.5``, ``haiku``, ``together-...``, ``groq-...``, ``vllm-...``,
+  ``azure-...``, ``ollama-<model>`` at ``$OLLAMA_BASE_URL``, ``command-r``...) and any model string
+  litellm knows -> :class:`LiteLLMEngine` (see :mod:`.names`); any other name raises ``ValueError``
+  at once, not at the first call.
 
 Engines made from a name are shared per (name, options), so repeated ``get_engine(None)`` calls
 (the core makes one per forward call without an engine) reuse one engine and one usage tracker.
@@ -14,12 +18,15 @@ Engines made from a name are shared per (name, options), so repeated ``get_engin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from .base import EngineLM
 from .cache import CacheSetting, default_cache_dir
+from .names import translate
 from .scripted import ScriptedEngine
 
 DEFAULT_ENGINE = "local/smollm2"
@@ -37,7 +44,7 @@ def _echo(text: str) -> str:
     return text
 
 
-def _make(name: str, cache: CacheSetting, kwargs: dict[str, Any]) -> EngineLM:
+def _make(name: str, cache: CacheSetting, kwargs: dict[str, Any], checked: bool = True) -> EngineLM:
     if name == "scripted":
         kwargs.setdefault("default", _echo)
         return ScriptedEngine(**kwargs)
@@ -47,7 +54,8 @@ def _make(name: str, cache: CacheSetting, kwargs: dict[str, Any]) -> EngineLM:
         return LocalLlamaEngine(name, cache=cache, **kwargs)
     from .litellm_engine import LiteLLMEngine
 
-    return LiteLLMEngine(name, cache=cache, **kwargs)
+    model, implied = translate(name) if checked else (name, {})
+    return LiteLLMEngine(model, cache=cache, **{**implied, **kwargs})
 
 
 def _share_key(name: str, cache: CacheSetting, kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -71,21 +79,45 @@ def get_engine(name: str | EngineLM | None = None, *, cache: CacheSetting = True
     if name is not None and not isinstance(name, str):
         raise TypeError(f"An engine is a model name or an EngineLM, not {type(name).__name__}")
     resolved = (name or "").strip() or default_engine_name()
-    if resolved.startswith("experimental:"):
-        resolved = resolved.removeprefix("experimental:")
+    checked = not resolved.startswith("experimental:")  # TextGrad hands experimental names to litellm as is
+    resolved = resolved.removeprefix("experimental:").strip()
+    if resolved in _substitutes:
+        return _substitutes[resolved]
     if resolved == "local":
         resolved = DEFAULT_ENGINE
     if resolved == "scripted":
         return _make(resolved, cache, dict(kwargs))  # stateful (records calls): never shared
     key = _share_key(resolved, cache, kwargs)
     if key is None:
-        return _make(resolved, cache, dict(kwargs))
+        return _make(resolved, cache, dict(kwargs), checked)
     with _instances_lock:
         engine = _instances.get(key)
         if engine is None:
-            engine = _make(resolved, cache, dict(kwargs))
+            engine = _make(resolved, cache, dict(kwargs), checked)
             _instances[key] = engine
         return engine
+
+
+_substitutes: dict[str, EngineLM] = {}
+
+
+@contextlib.contextmanager
+def substitute_engine(name: str, engine: EngineLM) -> Iterator[EngineLM]:
+    """Inside this block, ``get_engine(name)`` (and ``experimental:<name>``) returns ``engine``.
+
+    For testing a program that names its model in code (``tg.get_engine("gpt-4o-mini")``) against
+    a :class:`ScriptedEngine` or a local server, without a provider key and without editing it.
+    """
+    key = name.removeprefix("experimental:").strip()
+    previous = _substitutes.get(key)
+    _substitutes[key] = engine
+    try:
+        yield engine
+    finally:
+        if previous is None:
+            _substitutes.pop(key, None)
+        else:
+            _substitutes[key] = previous
 
 
 def clear_engines() -> None:

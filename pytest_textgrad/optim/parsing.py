@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..core.prompts import VALUE_KEY
+from .prompts import VALUE_KEY
 
 
 class UnusableReply(ValueError):

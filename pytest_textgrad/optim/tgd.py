@@ -10,17 +10,18 @@ recorded in :attr:`TextualGradientDescent.failures`. An update never sets an emp
 from __future__ import annotations
 
 import warnings
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, wait
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..core import prompts
 from ..core.config import EngineLike, backward_engine
 from ..core.scheduler import when_ready
 from ..core.variable import Variable
 from ..engines.base import EngineLM, phase, run_generate
+from . import prompts
 from .parsing import UnusableReply, parse_update
 
 DEFAULT_TAGS = ("<IMPROVED_VARIABLE>", "</IMPROVED_VARIABLE>")
@@ -41,6 +42,10 @@ class UpdateResult(BaseModel):
     """Why the value was kept, when it was (no feedback, unusable reply...)."""
 
 
+class UnsupportedParameter(TypeError, NotImplementedError):
+    """A parameter an optimizer cannot change (an image); TextGrad raises NotImplementedError."""
+
+
 class Optimizer:
     """Base of optimizers: holds the parameters and clears their gradients."""
 
@@ -50,7 +55,9 @@ class Optimizer:
             if not isinstance(parameter, Variable):
                 raise TypeError(f"optimizer parameters must be Variables, got {type(parameter).__name__}")
             if isinstance(parameter.value, bytes):
-                raise TypeError(f"cannot optimize an image variable ({parameter.role_description!r})")
+                raise UnsupportedParameter(
+                    f"cannot optimize an image variable ({parameter.role_description!r})"
+                )
 
     def zero_grad(self) -> None:
         for parameter in self.parameters:
@@ -61,23 +68,27 @@ class Optimizer:
 
 
 class TextualGradientDescent(Optimizer):
-    """TGD: ``TGD(parameters, engine=None, constraints=None, in_context_examples=None,
-    gradient_memory=0, new_variable_tags=...)``, as in TextGrad.
+    """TGD with TextGrad's signature: ``TGD(parameters, verbose=0, engine=None, constraints=None,
+    new_variable_tags=None, optimizer_system_prompt=..., in_context_examples=None,
+    gradient_memory=0)``; further keyword arguments are sampling parameters of the update call.
 
-    ``gradient_memory`` keeps that many past values of each parameter with the feedback they got
-    and shows them in the update prompt (momentum). ``reject(parameter, value, why)`` records a
-    candidate an outer loop rejected; it is shown as "do not propose again".
+    ``optimizer_system_prompt`` replaces our update system prompt (its ``{new_variable_start_tag}``
+    and ``{new_variable_end_tag}`` are filled in, as in TextGrad). ``gradient_memory`` keeps that
+    many past values of each parameter with the feedback they got and shows them in the update
+    prompt (TextGrad records them but never shows them). ``reject(parameter, value, why)`` records
+    a candidate an outer loop rejected; it is shown as "do not propose again".
     """
 
     def __init__(
         self,
         parameters: Iterable[Variable],
+        verbose: int = 0,
         engine: EngineLike | None = None,
         constraints: Sequence[str] | None = None,
+        new_variable_tags: Sequence[str] | None = None,
+        optimizer_system_prompt: str | None = None,
         in_context_examples: Sequence[str] | None = None,
         gradient_memory: int = 0,
-        new_variable_tags: Sequence[str] | None = None,
-        verbose: int = 0,
         **params: Any,
     ) -> None:
         super().__init__(parameters)
@@ -89,9 +100,14 @@ class TextualGradientDescent(Optimizer):
         if len(tags) != 2 or not all(tags):
             raise ValueError("new_variable_tags must be an opening and a closing tag")
         self.tags: tuple[str, str] = (tags[0], tags[1])
+        self.new_variable_tags = list(self.tags)
+        self.optimizer_system_prompt = _fill_tags(
+            optimizer_system_prompt or prompts.UPDATE_SYSTEM_PROMPT, self.tags
+        )
         self.verbose = verbose
         self.params = params
         self.memory: dict[Variable, list[prompts.PastAttempt]] = {p: [] for p in self.parameters}
+        self.gradient_memory_dict: dict[Variable, list[dict[str, str]]] = defaultdict(list)
         self.rejected: dict[Variable, list[prompts.PastAttempt]] = {p: [] for p in self.parameters}
         self.failures: list[UpdateResult] = []
         self.history: list[list[UpdateResult]] = []
@@ -99,6 +115,31 @@ class TextualGradientDescent(Optimizer):
     @property
     def engine(self) -> EngineLM:
         return backward_engine(self._engine)  # type: ignore[return-value]
+
+    @engine.setter
+    def engine(self, engine: EngineLike | None) -> None:
+        self._engine = engine
+
+    @property
+    def do_constrained(self) -> bool:
+        return bool(self.constraints)
+
+    @property
+    def do_gradient_memory(self) -> bool:
+        return self.gradient_memory > 0
+
+    def get_gradient_memory_text(self, variable: Variable) -> str:
+        """TextGrad API: the remembered feedback of ``variable`` as ``<FEEDBACK-i>`` blocks."""
+        recent = self.gradient_memory_dict[variable][-self.gradient_memory :] if self.gradient_memory else []
+        return "".join(
+            f"\n<FEEDBACK-{i}> {item['value']}</FEEDBACK-{i}>\n" for i, item in enumerate(recent, start=1)
+        )
+
+    def update_gradient_memory(self, variable: Variable) -> None:
+        """TextGrad API: remember ``variable``'s current value and feedback for later update prompts."""
+        feedback = variable.get_gradient_text()
+        self.gradient_memory_dict[variable].append({"value": feedback})
+        self.remember(variable, variable.text(), feedback)
 
     @property
     def constraint_text(self) -> str:
@@ -141,6 +182,10 @@ class TextualGradientDescent(Optimizer):
             tags=self.tags,
         )
 
+    def _update_prompt(self, variable: Variable) -> str:
+        """TextGrad's name for :meth:`update_prompt`."""
+        return self.update_prompt(variable)
+
     def _propose(self, parameter: Variable, engine: EngineLM) -> UpdateResult:
         """Ask for a new value of one parameter; never raises on a bad reply."""
         old = parameter.text()
@@ -155,16 +200,15 @@ class TextualGradientDescent(Optimizer):
         structured = engine.supports_json_schema
         prompt = self.update_prompt(parameter, structured)
         schema = {"json_schema": prompts.update_json_schema()} if structured else {}
-        reply = run_generate(engine, prompt, prompts.UPDATE_SYSTEM_PROMPT, **schema, **self.params)
+        system = self.optimizer_system_prompt
+        reply = run_generate(engine, prompt, system, **schema, **self.params)
         try:
             new = parse_update(reply, self.tags)
         except UnusableReply as first:
             repair = f"{prompt}\n\n<PREVIOUS_REPLY>\n{reply}\n</PREVIOUS_REPLY>\n\n" + prompts.repair_prompt(
                 str(first), structured, self.tags
             )
-            reply = run_generate(
-                engine, repair, prompts.UPDATE_SYSTEM_PROMPT, use_cache=False, **schema, **self.params
-            )
+            reply = run_generate(engine, repair, system, use_cache=False, **schema, **self.params)
             try:
                 new = parse_update(reply, self.tags)
             except UnusableReply as second:
@@ -193,7 +237,7 @@ class TextualGradientDescent(Optimizer):
         results = self.propose()
         for parameter, result in zip(self.parameters, results, strict=True):
             if self.gradient_memory:
-                self.remember(parameter, result.old_value, parameter.get_gradient_text())
+                self.update_gradient_memory(parameter)
             if result.changed:
                 parameter.set_value(result.new_value)
             elif result.reason.startswith("unusable"):
@@ -208,3 +252,22 @@ class TextualGradientDescent(Optimizer):
 
 
 TGD = TextualGradientDescent
+
+
+def get_gradient_and_context_text(variable: Variable) -> str:
+    """TextGrad API: each piece of feedback with the conversation it is about, as one text."""
+    pieces = []
+    for gradient in variable.gradients:
+        context = gradient.gradient_context
+        if context is None:
+            pieces.append(gradient.text())
+        else:
+            pieces.append(prompts.GRADIENT_TEMPLATE.format(feedback=gradient.text(), **context))
+    return "\n".join(pieces)
+
+
+def _fill_tags(system_prompt: str, tags: tuple[str, str]) -> str:
+    """TextGrad fills the tag names into a custom optimizer system prompt; other braces stay."""
+    return system_prompt.replace("{new_variable_start_tag}", tags[0]).replace(
+        "{new_variable_end_tag}", tags[1]
+    )

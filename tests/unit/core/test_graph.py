@@ -80,7 +80,7 @@ def test_sum_with_feedback_passes_it_to_every_input():
     a = tg.Variable("a", role_description="part")
     b = tg.Variable("b", role_description="part")
     total = tg.sum([a, b])
-    assert total.value == "a\n\nb"
+    assert total.value == "a\nb"  # TextGrad's separator (issue 10; was a blank line)
     feedback = tg.Variable("both too short", requires_grad=False, role_description="feedback")
     total.add_gradient(feedback)
     tg.core.backward(total, engine)
@@ -174,10 +174,17 @@ def test_multi_field_evaluation_and_token_parsing():
         evaluator(inputs[:2])
 
 
-def test_variable_addition_aggregates():
+def test_variable_addition_joins_as_textgrad_and_passes_feedback_back():
+    # TextGrad's `+` (issue 10): texts joined as they are, roles "x and y", requires_grad of either
     a = tg.Variable("a", role_description="x")
-    b = tg.Variable("b", role_description="y")
-    assert (a + b).value == "a\n\nb"
+    b = tg.Variable("b", requires_grad=False, role_description="y")
+    total = a + b
+    assert total.value == "ab" and total.role_description == "x and y" and total.requires_grad
+    total.add_gradient(tg.Variable("shorter", requires_grad=False, role_description="feedback"))
+    tg.core.backward(total, tg.ScriptedEngine(default="unused"))
+    assert a.get_gradient_text() == "shorter" and b.get_gradient_text() == ""
+    c = tg.Variable("c", requires_grad=False, role_description="z")
+    assert not (b + c).requires_grad
 
 
 def test_blackbox_llm_accepts_plain_strings_and_sampling_params():

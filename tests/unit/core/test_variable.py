@@ -1,5 +1,6 @@
 """Variable: values, roles, images, gradients (order and de-duplication)."""
 
+import httpx
 import pytest
 
 import pytest_textgrad as tg
@@ -31,15 +32,22 @@ def test_int_becomes_text_and_role_is_required():
         tg.Variable("x")  # role_description is keyword-only and required, as in TextGrad
 
 
-def test_image_from_bytes_path_and_url(tmp_path):
+def test_image_from_bytes_path_and_url(tmp_path, monkeypatch):
     from_bytes = tg.Variable(PNG, role_description="image")
     assert from_bytes.is_image and from_bytes.value == PNG and from_bytes.text() == "<image>"
     path = tmp_path / "pic.png"
     path.write_bytes(PNG)
     from_path = tg.Variable(image_path=str(path), role_description="image")
     assert from_path.value == PNG
+    # TextGrad downloads an image_path URL (issue 10); an ImageURL value stays an address
+    served = httpx.MockTransport(lambda request: httpx.Response(200, content=PNG))
+    monkeypatch.setattr(httpx, "get", lambda url, **kw: httpx.Client(transport=served).get(url, **kw))
     from_url = tg.Variable(image_path="https://example.org/cat.png", role_description="image")
-    assert isinstance(from_url.value, ImageURL) and from_url.is_image
+    assert from_url.value == PNG and from_url.is_image
+    address = tg.Variable(ImageURL("https://example.org/cat.png"), role_description="image")
+    assert isinstance(address.value, ImageURL) and address.is_image
+    with pytest.raises(ValueError, match="not both"):
+        tg.Variable("text", image_path=str(path), role_description="image")
     with pytest.raises(FileNotFoundError, match=r"missing\.png"):
         tg.Variable(image_path=str(tmp_path / "missing.png"), role_description="image")
 

@@ -20,7 +20,8 @@ import uuid
 from typing import Any
 
 from ....engines.errors import EngineError
-from ....engines.local import LOCAL_MODELS, LocalLlamaEngine
+from ....engines.local import LocalLlamaEngine
+from ....engines.local_model import LOCAL_MODELS
 from ....engines.usage import Completion
 from .exchange import RecordedRequest, RecordedResponse
 from .parsers.openai import chat_messages, responses_messages

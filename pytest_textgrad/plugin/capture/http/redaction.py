@@ -19,8 +19,12 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..redact import REDACTED, scrub, scrub_text
-from ..redact import env_secrets  # read once per exchange, not once per string
+from ..redact import (
+    REDACTED,
+    env_secrets,  # read once per exchange, not once per string
+    scrub,
+    scrub_text,
+)
 from .exchange import Exchange, Headers, RecordedRequest, RecordedResponse
 
 SECRET_HEADER = re.compile(

@@ -1,16 +1,20 @@
-"""Backward pass: visit the graph from the loss back to the parameters, scheduling gradient calls.
+"""The backward pass: walk the graph from the loss back to the parameters, scheduling gradient calls.
 
 Nodes are visited in reverse topological order, so a node's ``grad_fn`` runs after every node that
 sends it feedback has scheduled its gradient. Scheduling does not wait for any call: gradient calls
 start as soon as the texts they need exist, so independent calls of a level run concurrently, and
 the pass takes about (depth of the graph) x (latency of one call).
+
+This module knows nodes only by their attributes (``predecessors``, ``requires_grad``, ``grad_fn``,
+``pending_gradients``), so :mod:`.variable` can import it without an import circle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..engines.base import EngineLM, phase
 from .config import EngineLike, backward_engine
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class BackwardContext:
+class BackwardPass:
     """State of one backward pass.
 
     ``objectives`` holds the variables whose own text is the feedback: the root (a loss), and the
@@ -29,6 +33,16 @@ class BackwardContext:
 
     engine: EngineLM
     objectives: set[Variable] = field(default_factory=set)
+
+
+def pass_grad_fn(fn: Callable[[BackwardPass], None]) -> Callable[[BackwardPass], None]:
+    """Mark ``fn`` as a scheduling ``grad_fn`` of ours (it takes the :class:`BackwardPass`).
+
+    Any other ``grad_fn`` is TextGrad's kind: called as ``grad_fn(backward_engine=engine)`` once the
+    node's own feedback is complete (how TextGrad programs define their own functions).
+    """
+    fn._tg_schedules = True  # type: ignore[attr-defined]
+    return fn
 
 
 def topological_order(root: Variable | list[Variable]) -> list[Variable]:
@@ -46,8 +60,20 @@ def topological_order(root: Variable | list[Variable]) -> list[Variable]:
             continue
         visited.add(node)
         stack.append((node, True))
-        stack.extend((p, False) for p in reversed(node.predecessors) if p not in visited)
+        stack.extend((p, False) for p in reversed(list(node.predecessors)) if p not in visited)
     return order
+
+
+def _run_grad_fn(node: Any, ctx: BackwardPass) -> None:
+    grad_fn = node.grad_fn
+    if getattr(grad_fn, "_tg_schedules", False):
+        grad_fn(ctx)
+        return
+    # TextGrad-style grad_fn: synchronous, reads the node's complete feedback.
+    if not node.pending_gradients and node not in ctx.objectives:
+        return
+    wait_for_gradients([node])
+    grad_fn(backward_engine=ctx.engine)
 
 
 def schedule_backward(roots: list[Variable], engine: EngineLike | None = None) -> list[Variable]:
@@ -56,13 +82,13 @@ def schedule_backward(roots: list[Variable], engine: EngineLike | None = None) -
     Each root is an objective of its own. The graphs are walked together, so a node shared by
     several losses sends its feedback back once, with the feedback of all of them.
     """
-    ctx = BackwardContext(engine=backward_engine(engine), objectives=set(roots))  # type: ignore[arg-type]
+    ctx = BackwardPass(engine=backward_engine(engine), objectives=set(roots))  # type: ignore[arg-type]
     # walked in reverse, so roots are listed reversed: feedback then arrives in the roots' order
     order = topological_order(list(reversed(roots)))
     with phase("backward"):
         for node in reversed(order):
             if node.requires_grad and node.grad_fn is not None:
-                node.grad_fn(ctx)
+                _run_grad_fn(node, ctx)
     return order
 
 

@@ -1,0 +1,19 @@
+"""TextGrad's ``textgrad.autograd``: the operations of the text graph (our core, re-exported)."""
+
+from ..core.algebra import aggregate, sum
+from ..core.function import Module
+from ..core.llm_ops import FormattedLLMCall, LLMCall, LLMCall_with_in_context_examples
+from ..core.multimodal_ops import MultimodalLLMCall, OrderedFieldsMultimodalLLMCall
+from ..core.string_ops import StringBasedFunction
+
+__all__ = [
+    "FormattedLLMCall",
+    "LLMCall",
+    "LLMCall_with_in_context_examples",
+    "Module",
+    "MultimodalLLMCall",
+    "OrderedFieldsMultimodalLLMCall",
+    "StringBasedFunction",
+    "aggregate",
+    "sum",
+]

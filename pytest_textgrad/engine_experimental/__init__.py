@@ -1,0 +1,6 @@
+"""TextGrad's ``textgrad.engine_experimental``: litellm-backed engines with an opt-in cache."""
+
+from .litellm import LiteLLMEngine
+from .openai import OpenAIEngine
+
+__all__ = ["LiteLLMEngine", "OpenAIEngine"]

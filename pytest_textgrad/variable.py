@@ -1,0 +1,5 @@
+"""TextGrad's ``textgrad.variable``."""
+
+from .core.variable import Variable
+
+__all__ = ["Variable"]
