@@ -8,7 +8,7 @@ evaluator of candidates can call them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,11 +42,14 @@ def unreachable(key: str, observer: Observer | None) -> str | None:
     )
 
 
-def engine_groups(records: Iterable[TestRecord], default: Any) -> list[tuple[Any, list[TestRecord]]]:
-    """Records grouped by the backward engine their conftest gave them (first appearance order)."""
+def engine_groups(
+    records: Iterable[TestRecord], default: Callable[[], Any]
+) -> list[tuple[Any, list[TestRecord]]]:
+    """Records grouped by the backward engine their conftest gave them (first appearance order);
+    ``default()`` (made only when needed) for records without one."""
     groups: list[tuple[Any, list[TestRecord]]] = []
     for record in records:
-        engine = record.backward_engine if record.backward_engine is not None else default
+        engine = record.backward_engine if record.backward_engine is not None else default()
         for known, members in groups:
             if known is engine:
                 members.append(record)

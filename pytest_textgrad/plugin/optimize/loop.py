@@ -19,6 +19,7 @@ process leaves a journal that the next run uses (see ``prompts.journal``).
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -175,7 +176,7 @@ class OptimizeRun:
         )
         try:
             proposals: list[tuple[Prompt, UpdateResult]] = []
-            default = self.capture.engines.engine("optimizer")
+            default = functools.partial(self.capture.engines.engine, "optimizer")  # made only if needed
             for engine, group in engine_groups(batch, default):  # each test's own conftest engine
                 prompts = [p for p in self.updater.backward(group, engine) if p.key not in self.unreachable]
                 done = {p.key for p, _ in proposals}
