@@ -333,6 +333,16 @@ def test_fan_out(tg_prompt, tg_calls):
     ask_many(["a?", "b?", "c?"])
     assert len(tg_calls) == 3
     assert all(c.prompts == ["prompts/support.txt"] for c in tg_calls)
+
+
+def test_tg_llm_from_threads(tg_prompt, tg_llm, tg_calls):
+    from concurrent.futures import ThreadPoolExecutor
+
+    system = tg_prompt("prompts/support.txt")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = list(pool.map(lambda q: tg_llm(system, q).value, ["a?", "b?"]))
+    assert len(replies) == len(tg_calls) == 2
+    assert all(c.prompts == ["prompts/support.txt"] for c in tg_calls)
 """
 
 REPLAY_ONLY_TESTS = """
@@ -351,7 +361,7 @@ def test_fan_out_replay_only(tg_prompt):
 
 def test_calls_from_threads_are_recorded_for_the_test(pytester: pytest.Pytester) -> None:
     project(pytester, {"test_threads.py": THREAD_TESTS}, app=THREAD_APP)
-    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    pytester.runpytest_inprocess().assert_outcomes(passed=2)
 
 
 def test_replay_only_blocks_calls_from_threads(pytester: pytest.Pytester) -> None:
