@@ -138,7 +138,8 @@ class OptimizeRun:
             if why is not None:
                 self.unreachable[prompt.key] = why
                 self._write_line(f"textgrad: {why}")
-        guarding = [n for n in outside if self.baseline.get(n) is not None and self.baseline[n].prompts]
+        learned = {k for n in self.selected if n in self.baseline for k in self.baseline[n].prompts}
+        guarding = [n for n in outside if n in self.baseline and learned & set(self.baseline[n].prompts)]
         self.outside_guards = guarding
         if guarding:
             self._write_line(
@@ -146,7 +147,8 @@ class OptimizeRun:
                 f"{'' if len(guarding) == 1 else 's'} (run silently; a candidate that breaks one is rejected)"
             )
             for nodeid in guarding:
-                self._write_line(f"  {nodeid} guards {', '.join(self.baseline[nodeid].prompts)}")
+                shared = [k for k in self.baseline[nodeid].prompts if k in learned]
+                self._write_line(f"  {nodeid} guards {', '.join(shared)}")
 
     def _emit(self, record: StepRecord) -> None:
         self.steps.append(record)
