@@ -98,6 +98,8 @@ class TestRecord:
     """Shared by every sample of one pass; the pass rate and flakiness come from here."""
     cassette: str | None = None
     """The cassette file the test replayed or recorded, relative to the rootdir."""
+    judge_critique: str | None = None
+    """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
 
     @property
     def pass_rate(self) -> float | None:

@@ -92,6 +92,9 @@ class Runner:
         Each record is linked again once the pass is over, against every prompt known then."""
         items = [self.by_id[n] for n in dict.fromkeys(nodeids)]
         records: dict[str, TestRecord] = {}
+        self.session.config.hook.pytest_textgrad_pass_start(
+            config=self.session.config, nodeids=[i.nodeid for i in items]
+        )
         started = time.perf_counter()
         try:
             with warnings.catch_warnings(record=True), held_reporting(self.session) as collected:
