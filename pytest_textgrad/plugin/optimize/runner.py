@@ -138,6 +138,9 @@ class Runner:
         """The final run: every item through pytest's normal protocol, as a plain run does; each
         test's record goes into ``final`` as it ends."""
         session, config = self.session, self.session.config
+        if self.registry is not None:  # silent passes run the same protocol: no step's gradient shows
+            for prompt in self.registry.all():
+                prompt.variable.reset_gradients()
         collector = _Outcomes()
         config.pluginmanager.register(collector, "textgrad-final-outcomes")
         started = time.perf_counter()
