@@ -11,11 +11,13 @@ Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from ...engines.cache import set_cache_filter, set_cache_policy
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
@@ -27,7 +29,7 @@ from .observe import Observer, watch_early
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
-from .redact import env_secrets, scrub, scrub_text
+from .redact import env_secrets, holds_secret, scrub, scrub_text, scrub_values
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "cassette_path",
     "current_recorder",
     "env_secrets",
+    "holds_secret",
     "in_app_litellm_call",
     "make_judge",
     "make_llm",
@@ -58,6 +61,7 @@ __all__ = [
     "relink",
     "scrub",
     "scrub_text",
+    "scrub_values",
     "unused_cassettes",
     "watch_early",
 ]
@@ -78,11 +82,17 @@ class Capture:
     observer: Observer | None = None
     """Files each test reads and the running test's recorder (see :mod:`.observe`)."""
 
+    restore_cache_filter: Callable[[], None] | None = None
+    """Undoes the run's process-wide cache filter and policy (at :meth:`close`)."""
+
     def close(self) -> None:
         if self.observer is not None:
             self.observer.stop()
         stop_counting(self.book)
         self.litellm.uninstall()
+        if self.restore_cache_filter is not None:
+            self.restore_cache_filter()
+            self.restore_cache_filter = None
 
     def engine_rows(self) -> list[dict[str, str]]:
         """Each distinct engine of each role and where it comes from (a fallback follows an
@@ -116,6 +126,16 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     """Start capturing for this run: count calls into its usage book and hook application litellm."""
     state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
     start_counting(state.book)
+    # the response cache stores no reply the redaction would change (CI uploads the cache folder)
+    restores = [set_cache_filter(lambda text: not holds_secret(text))]
+    if settings.no_cache:  # --tg-no-cache: every engine of the run, those built in a conftest too
+        restores.append(set_cache_policy(enabled=False))
+
+    def restore_cache() -> None:
+        for restore in reversed(restores):
+            restore()
+
+    state.restore_cache_filter = restore_cache
     state.litellm.install()
     state.observer = Observer(Path(config.rootpath), registry, every_test=settings.optimize)
     state.observer.start()
