@@ -86,7 +86,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     """An optimize run watches file reads from before the conftests load: an application a conftest
     imports may read (and keep) its prompts then."""
     optimize = getattr(early_config.known_args_namespace, "tg_optimize", False)
-    with contextlib.suppress(ValueError, KeyError):
+    with contextlib.suppress(ValueError, KeyError, pytest.UsageError):  # a bad value: _flag names it later
         optimize = optimize or bool(early_config.getini("tg_optimize"))
     if optimize:
         from .capture import watch_early
