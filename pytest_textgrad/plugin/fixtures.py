@@ -17,6 +17,7 @@ import pytest
 if TYPE_CHECKING:
     from ..core import Variable
     from ..engines.base import EngineLM
+    from ..feedback import Feedback
     from .capture import Recorder, Verdict
     from .record import CallLog
 
@@ -115,6 +116,17 @@ def tg_judge(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[...,
     from .capture import make_judge
 
     return make_judge(tg_judge_engine, _tg_recorder)
+
+
+@pytest.fixture
+def tg_loss(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[..., Feedback]:
+    """``tg_loss(output, instruction, *, engine=None, **params) -> tg.Feedback``: a ``TextLoss``
+    with the judge engine over ``output`` (text or Variable), read back as a critique and a score in
+    [0, 1]. It never fails the test itself: ``return`` it (or several, ``tg.Feedback.combine``).
+    """
+    from .capture import make_loss
+
+    return make_loss(tg_judge_engine)
 
 
 @pytest.fixture

@@ -125,7 +125,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="none|once|new|all",
         choices=("none", "once", "new", "all"),
     ),
-    Option("record_failing", "flag", False, "Keep the new recordings of failing tests too."),
+    Option(
+        "drop_failing",
+        "flag",
+        False,
+        "Drop a failing test's new recordings (kept by default, so a replay reproduces the failure).",
+    ),
+    Option("record_failing", "flag", False, "Deprecated, no effect: failing tests' recordings are kept now."),
     Option("prune_cassettes", "flag", False, "Delete cassettes that no collected test uses."),
     Option(
         "repeat",
@@ -140,6 +146,29 @@ OPTIONS: tuple[Option, ...] = (
         1.0,
         "Share of samples that must pass for a repeated prompt test to pass (default 1.0).",
         metavar="RATE",
+    ),
+    Option(
+        "pass_score",
+        "float",
+        1.0,
+        "Score a prompt test that returns tg.Feedback(score=...) without passed= needs to pass "
+        "(default 1.0).",
+        metavar="SCORE",
+    ),
+    Option(
+        "score_tolerance",
+        "float",
+        0.05,
+        "With --tg-baseline: a test's score may drop this much before it counts as a regression "
+        "(default 0.05).",
+        metavar="DELTA",
+    ),
+    Option(
+        "learn_from_passing",
+        "flag",
+        False,
+        "With --tg-optimize: passing tests that return a critique (tg.Feedback(passed=True, "
+        "critique=...)) give the optimizer feedback too, without failing.",
     ),
     Option(
         "baseline_save",

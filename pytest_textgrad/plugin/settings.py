@@ -40,10 +40,15 @@ class Settings(BaseModel):
     cache_dir: Path
     no_cache: bool = False
     record_mode: Literal["none", "once", "new", "all"] | None = None
+    drop_failing: bool = False
     record_failing: bool = False
+    """Deprecated (kept so old command lines and ini files still parse): recordings are kept now."""
     prune_cassettes: bool = False
     repeat: int = Field(1, ge=1)
     pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+    pass_score: float = Field(1.0, ge=0.0, le=1.0)
+    score_tolerance: float = Field(0.05, ge=0.0, le=1.0)
+    learn_from_passing: bool = False
     baseline_save: Path | None = None
     baseline: Path | None = None
     fail_on: Literal["regression", "any"] = "any"

@@ -163,12 +163,17 @@ def test_once_never_adds_to_an_existing_cassette_new_does_and_all_rerecords(
     assert interaction["response"]["text"] == "Within 30 days, boots included."
 
 
-def test_a_failing_tests_new_recordings_are_dropped_unless_asked(pytester: pytest.Pytester) -> None:
+def test_a_failing_tests_recordings_are_kept_and_replay_the_same_failure(pytester: pytest.Pytester) -> None:
     project(pytester, reply="I have no idea.")
-    pytester.runpytest_inprocess("--tg-record-mode", "new").assert_outcomes(failed=1)
+    pytester.runpytest_inprocess("--tg-record-mode", "new", "--tg-drop-failing").assert_outcomes(failed=1)
     assert not (pytester.path / CASSETTE).exists()
-    pytester.runpytest_inprocess("--tg-record-mode", "new", "--tg-record-failing").assert_outcomes(failed=1)
+    pytester.runpytest_inprocess("--tg-record-mode", "new").assert_outcomes(failed=1)
     assert read_json(pytester.path / CASSETTE)["interactions"][0]["response"]["text"] == "I have no idea."
+    assert made(pytester) == 2
+    result = pytester.runpytest_inprocess("--tg-record-mode", "none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError: assert '30 days' in 'I have no idea.'*"])
+    assert "CassetteMiss" not in result.stdout.str() and made(pytester) == 2
 
 
 def test_the_record_mode_can_come_from_the_ini_file(pytester: pytest.Pytester) -> None:

@@ -3,9 +3,10 @@
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
 :class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
-``tg_llm`` / ``tg_judge`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
+``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
-(application litellm calls), ``calls``, ``judge``, ``cassettes``, ``redact``, ``roles``.
+(application litellm calls), ``http_hook`` (every SDK's HTTP requests, through ``http``), ``calls``,
+``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``, ``roles``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .http_hook import HttpBudgetExceeded, HttpCassetteMiss, HttpHook, RequestStopped
 from .judge import JudgeFailed, Verdict
 from .linking import prompts_in, relink
 from .litellm_hook import LitellmHook
@@ -31,6 +34,7 @@ from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
 from .redact import env_secrets, holds_secret, scrub, scrub_text, scrub_values
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
+from .scoring import make_loss
 
 __all__ = [
     "FALLBACK",
@@ -40,10 +44,14 @@ __all__ = [
     "CassetteBook",
     "CassetteMiss",
     "EngineResolver",
+    "HttpBudgetExceeded",
+    "HttpCassetteMiss",
+    "HttpHook",
     "JudgeFailed",
     "Observer",
     "PhaseTotals",
     "Recorder",
+    "RequestStopped",
     "UsageBook",
     "Verdict",
     "activate",
@@ -55,6 +63,7 @@ __all__ = [
     "in_app_litellm_call",
     "make_judge",
     "make_llm",
+    "make_loss",
     "make_request",
     "prompts_in",
     "recording_into",
@@ -69,11 +78,12 @@ __all__ = [
 
 @dataclass
 class Capture:
-    """The capture wing's state for one run: usage, engines per role, the litellm hook."""
+    """The capture wing's state for one run: usage, engines per role, the litellm and HTTP hooks."""
 
     registry: PromptRegistry
     engines: EngineResolver
     litellm: LitellmHook
+    http: HttpHook = field(default_factory=HttpHook)
     book: UsageBook = field(default_factory=UsageBook)
     fixture_sources: dict[str, list[str | None]] = field(default_factory=dict)
     """Per engine fixture, each distinct definition the prompt tests get: where a conftest.py
@@ -90,9 +100,15 @@ class Capture:
             self.observer.stop()
         stop_counting(self.book)
         self.litellm.uninstall()
+        self.http.uninstall()
         if self.restore_cache_filter is not None:
             self.restore_cache_filter()
             self.restore_cache_filter = None
+
+    def use_gate(self, gate: Any) -> None:
+        """Hand the run's gate (replay, budget, cassettes) to the litellm and HTTP hooks."""
+        self.litellm.interceptor = gate
+        self.http.gate = gate
 
     def engine_rows(self) -> list[dict[str, str]]:
         """Each distinct engine of each role and where it comes from (a fallback follows an
@@ -123,8 +139,13 @@ _KEY = pytest.StashKey[Capture]()
 
 
 def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry) -> Capture:
-    """Start capturing for this run: count calls into its usage book and hook application litellm."""
-    state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
+    """Start capturing for this run: count calls into its usage book, hook litellm and HTTP."""
+    state = Capture(
+        registry=registry,
+        engines=EngineResolver(config),
+        litellm=LitellmHook(settings.cache),
+        http=HttpHook(settings.cache),
+    )
     start_counting(state.book)
     # the response cache stores no reply the redaction would change (CI uploads the cache folder)
     restores = [set_cache_filter(lambda text: not holds_secret(text))]
@@ -137,6 +158,11 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
 
     state.restore_cache_filter = restore_cache
     state.litellm.install()
+    try:
+        state.http.install()
+    except BaseException:
+        state.close()
+        raise
     state.observer = Observer(Path(config.rootpath), registry, every_test=settings.optimize)
     state.observer.start()
     config.pluginmanager.register(state.observer, "textgrad-observer")

@@ -12,7 +12,13 @@ compared in the same, redacted form.
 
 Modes, as in pytest-recording: ``none`` replays only; ``once`` records a cassette that does not
 exist yet and otherwise replays only; ``new`` replays what matches and records the rest; ``all``
-records everything again. A failing test's new recordings are dropped unless ``--tg-record-failing``.
+records everything again. A failing test's recordings are kept (a replay reproduces the failure);
+``--tg-drop-failing`` drops them.
+
+Two kinds of interaction share a cassette: calls seen at the engine or litellm level (``request``
+is model, messages, params) and HTTP exchanges an SDK made (``request`` is method, URL and JSON
+body; the raw response, streams byte for byte, is kept under ``http``). Both are matched and
+reported on a miss the same way: by their whole redacted ``request``.
 """
 
 from __future__ import annotations
@@ -28,17 +34,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ...engines.cache import _json_default, current_sample
+from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
 from .redact import scrub
 
 FORMAT_VERSION = 1
 MAX_DIFF_LINES = 80
-
-TRANSPORT_PARAMS = frozenset(
-    {"use_cache", "timeout", "num_retries", "max_retries", "metadata", "stream", "drop_params"}
-)
-"""Parameters that choose how a call travels, not what it asks: never matched on."""
 
 
 class CassetteMiss(LookupError):
@@ -97,12 +98,19 @@ def cassette_path(rootdir: Path, nodeid: str) -> Path:
 
 def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     """The canonical, redacted form of a call, as stored and as matched."""
-    shaping = {k: v for k, v in params.items() if k not in TRANSPORT_PARAMS and v is not None}
-    raw: dict[str, Any] = {"model": model, "messages": messages, "params": shaping}
-    sample = current_sample()
+    raw: dict[str, Any] = {"model": model, "messages": messages, "params": reply_params(params)}
+    return canonical_request(raw)
+
+
+def canonical_request(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` plus the current cache scope (the repeated-sample index), as JSON, redacted."""
+    scope = current_scope()
+    sample = scope.pop("sample", 0)
     if sample:
         raw["sample"] = sample
-    canonical = json.loads(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=_json_default))
+    if scope:
+        raw["scope"] = scope
+    canonical = json.loads(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=json_default))
     return scrub(canonical)
 
 
@@ -131,15 +139,22 @@ class Cassette:
     def may_record(self) -> bool:
         return self.mode in ("new", "all") or (self.mode == "once" and not self.existed)
 
-    def replay(self, request: dict[str, Any]) -> Completion | None:
-        """The recorded reply to ``request``: the first unused match, else the last match."""
+    def take(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The recorded interaction for ``request``: the first unused match, else the last match."""
         with self._lock:
             matches = [i for i, x in enumerate(self.interactions) if x["request"] == request]
             if not matches:
                 return None
             index = next((i for i in matches if i not in self.used), matches[-1])
             self.used.add(index)
-            response = self.interactions[index]["response"]
+            return self.interactions[index]
+
+    def replay(self, request: dict[str, Any]) -> Completion | None:
+        """The recorded reply to ``request`` (see :meth:`take`) as a completion."""
+        interaction = self.take(request)
+        if interaction is None:
+            return None
+        response = interaction["response"]
         usage = response.get("usage", {})
         return Completion(
             text=response["text"],
@@ -149,6 +164,7 @@ class Cassette:
             ),
             cost=0.0,
             cached=True,
+            original_cost=float(response.get("cost", 0.0) or 0.0),
         )
 
     def add(self, request: dict[str, Any], completion: Completion) -> None:
@@ -159,11 +175,15 @@ class Cassette:
                     "prompt_tokens": completion.usage.prompt_tokens,
                     "completion_tokens": completion.usage.completion_tokens,
                 },
-                "cost": completion.cost,
+                "cost": completion.real_cost,
             }
         )
+        self.add_interaction({"request": request, "response": response})
+
+    def add_interaction(self, interaction: dict[str, Any]) -> None:
+        """Append a recorded interaction (already redacted) to what this run will save."""
         with self._lock:
-            self.interactions.append({"request": request, "response": response})
+            self.interactions.append(interaction)
             self.used.add(len(self.interactions) - 1)
             self.added += 1
 
@@ -248,10 +268,11 @@ class Cassette:
 class CassetteBook:
     """The cassettes of one run: one per test, opened on its first call, closed when it ends."""
 
-    def __init__(self, rootdir: Path, mode: str, keep_failing: bool) -> None:
+    def __init__(self, rootdir: Path, mode: str, keep_failing: bool = True) -> None:
         self.rootdir = rootdir
         self.mode = mode
         self.keep_failing = keep_failing
+        """Save a failing test's recordings too (the default; ``--tg-drop-failing`` turns it off)."""
         self.open: dict[str, Cassette] = {}
         self.held: set[str] = set()
         """Tests whose cassette stays open across runs (repeated samples) until :meth:`finish`."""

@@ -5,8 +5,8 @@ the context of the code that scheduled a call when it runs the call in a worker 
 application starts fall back to the test running now: :func:`set_running`), so one
 engine-call listener (``engines.base.add_call_listener``) sees which test a call belongs to, for
 ``tg_llm``, ``tg.BlackboxLLM`` and user engines alike. Calls the application makes through
-``litellm`` directly arrive through :mod:`.litellm_hook`. Which prompts a call used is decided in
-:mod:`.linking`.
+``litellm`` directly arrive through :mod:`.litellm_hook`, and those it makes through any SDK over
+httpx or aiohttp through :mod:`.http_hook`. Which prompts a call used is decided in :mod:`.linking`.
 """
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ class Recorder:
 _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("tg_recorder", default=None)
 _capture: contextvars.ContextVar[list[CallLog] | None] = contextvars.ContextVar("tg_capture", default=None)
 in_app_litellm_call: contextvars.ContextVar[bool] = contextvars.ContextVar("tg_in_app_litellm", default=False)
-"""True while the application's own litellm call runs: an engine it reaches (the ``local/...``
-litellm provider runs our local engine) is part of that call, which is recorded once, as the app's."""
+"""True while the application's own litellm call runs, or an HTTP request the local model answers
+in-process: an engine it reaches (the ``local/...`` provider, the local responder) is part of that
+call, which is recorded and gated once, as the app's."""
 
 
 _running: Recorder | None = None
@@ -163,7 +164,7 @@ _books_lock = threading.Lock()
 _listener_installed = False
 
 
-def observe(record: CallRecord, source: Source) -> CallLog:
+def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> CallLog:
     """A finished call: count it in the run's usage and record it against the current test."""
     log = CallLog(
         model=record.model,
@@ -175,6 +176,7 @@ def observe(record: CallRecord, source: Source) -> CallLog:
         completion_tokens=record.usage.completion_tokens,
         cost=record.cost,
         cached=record.cached,
+        streamed=streamed,
     )
     with _books_lock:
         books = list(_books)

@@ -31,6 +31,9 @@ class Comparison:
     """(nodeid, outcome in the baseline or "new")"""
     improvements: list[str] = field(default_factory=list)
     exit_changed: bool = False
+    score_drops: list[tuple[str, float, float]] = field(default_factory=list)
+    """(nodeid, score in the baseline, score now): drops beyond ``--tg-score-tolerance``, which are
+    regressions too (a test can pass and still get worse)."""
 
 
 def rows(gate: Gate) -> dict[str, dict[str, Any]]:
@@ -47,6 +50,8 @@ def rows(gate: Gate) -> dict[str, dict[str, Any]]:
             "tokens": stats.tokens,
             "cost": round(stats.cost, 6),
         }
+        if stats.mean_score is not None:  # only tests that return tg.Feedback scores have one
+            out[nodeid]["score"] = round(stats.mean_score, 4)
     return dict(sorted(out.items()))
 
 
@@ -69,6 +74,18 @@ def compare(base: dict[str, dict[str, Any]], outcomes: dict[str, str], path: str
     return result
 
 
+def score_drops(
+    base: dict[str, dict[str, Any]], scores: dict[str, float | None], tolerance: float
+) -> list[tuple[str, float, float]]:
+    """Tests whose mean score fell more than ``tolerance`` below the baseline's (both scored)."""
+    drops = []
+    for nodeid, now in scores.items():
+        before = base.get(nodeid, {}).get("score")
+        if isinstance(before, (int, float)) and now is not None and now < before - tolerance - 1e-9:
+            drops.append((nodeid, float(before), now))
+    return drops
+
+
 def finish(gate: Gate, session: pytest.Session) -> None:
     """Write the baseline, compare with one, and set the exit status by ``--tg-fail-on``."""
     settings = gate.settings
@@ -81,13 +98,19 @@ def finish(gate: Gate, session: pytest.Session) -> None:
         settings.baseline_save.write_text(text, encoding="utf-8")
     if settings.baseline is None:
         return
-    comparison = compare(load(settings.baseline), gate.outcomes, str(settings.baseline))
+    base = load(settings.baseline)
+    comparison = compare(base, gate.outcomes, str(settings.baseline))
+    scores = {nodeid: stats.mean_score for nodeid, stats in gate.stats.items()}
+    comparison.score_drops = score_drops(base, scores, settings.score_tolerance)
     gate.comparison = comparison
     if settings.fail_on == "regression":
         failed = session.exitstatus == pytest.ExitCode.TESTS_FAILED
-        if failed and not comparison.regressions:
+        if failed and not comparison.regressions and not comparison.score_drops:
             session.exitstatus = pytest.ExitCode.OK
             comparison.exit_changed = True
+    if comparison.score_drops and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        comparison.exit_changed = True
 
 
 def summary(gate: Gate, write: Callable[..., None]) -> None:
@@ -95,17 +118,24 @@ def summary(gate: Gate, write: Callable[..., None]) -> None:
     if comparison is None:
         return
     regressions, improvements = comparison.regressions, comparison.improvements
+    drops = comparison.score_drops
+    count = len(regressions) + len(drops)
     write(
-        f"textgrad baseline {comparison.path}: {len(regressions)} regression"
-        f"{'' if len(regressions) == 1 else 's'}, {len(improvements)} improvement"
+        f"textgrad baseline {comparison.path}: {count} regression"
+        f"{'' if count == 1 else 's'}, {len(improvements)} improvement"
         f"{'' if len(improvements) == 1 else 's'}",
-        red=bool(regressions),
-        green=not regressions,
+        red=bool(count),
+        green=not count,
     )
     for nodeid, before in regressions:
         was = "not in the baseline" if before == "new" else f"was {before}"
         write(f"  REGRESSION {nodeid} (failed; {was})", red=True)
+    for nodeid, was, now in drops:
+        tolerance = gate.settings.score_tolerance
+        write(f"  REGRESSION {nodeid} (score {was:.2f} -> {now:.2f}; tolerance {tolerance:g})", red=True)
     for nodeid in improvements:
         write(f"  IMPROVEMENT {nodeid} (passed; was failed)", green=True)
-    if comparison.exit_changed:
+    if comparison.exit_changed and drops:
+        write("  a score dropped: exit status 1")
+    elif comparison.exit_changed:
         write("  only known failures: exit status 0 (--tg-fail-on regression)")

@@ -41,7 +41,7 @@ class Gate:
         self.rootdir = rootdir
         self.registry = registry
         self.cassettes = (
-            CassetteBook(rootdir, settings.record_mode, settings.record_failing)
+            CassetteBook(rootdir, settings.record_mode, keep_failing=not settings.drop_failing)
             if settings.record_mode
             else None
         )
@@ -105,7 +105,8 @@ class Gate:
 
     def add_sample(self, record: TestRecord | None, nodeid: str, outcome: str) -> Samples:
         samples = self.samples_of(nodeid)
-        samples.add(outcome, record.calls if record is not None else [])  # type: ignore[arg-type]
+        calls, score = (record.calls, record.score) if record is not None else ([], None)
+        samples.add(outcome, calls, score)  # type: ignore[arg-type]
         if record is not None:
             record.samples = samples
         return samples
@@ -127,6 +128,8 @@ class Gate:
         ]
         if stats.pass_rate is not None:
             props.append(("tg_pass_rate", f"{stats.pass_rate:.3f}"))
+        if stats.mean_score is not None:
+            props.append(("tg_score", f"{stats.mean_score:.3f}"))
         if record is not None:
             for key in record.prompts:
                 if key in self.registry:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -31,7 +32,7 @@ from ..prompts import Journal, Prompt, PromptFileError, placeholders
 from ..record import TestRecord
 from .guards import engine_groups, guards_of, unreachable, users_of
 from .records import CandidateRecord, StepRecord
-from .review import CandidateReview, ask_hook, compare, rule_verdict
+from .review import CandidateReview, ask_hook, compare, compare_scores, rule_verdict
 from .runner import Runner, sigterm_as_interrupt
 from .update import Updater
 
@@ -79,10 +80,12 @@ class OptimizeRun:
 
     # ----- the loop ----------------------------------------------------------------------------------
     def failing(self) -> list[TestRecord]:
-        """Failing tests whose feedback can reach a prompt (holdout tests excluded)."""
-        return [
+        """Failing tests whose feedback can reach a prompt (holdout tests excluded); with
+        ``--tg-learn-from-passing``, then passing tests that returned a critique, as suggestions."""
+        records = sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+        learners = [
             r
-            for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+            for r in records
             if r.outcome == "failed"
             and r.nodeid in self.selected
             and any(k not in self.unreachable for k in r.prompts)
@@ -90,6 +93,17 @@ class OptimizeRun:
             and not r.holdout
             and gradient_worthy(r)
         ]
+        if self.settings.learn_from_passing:
+            learners += [
+                replace(r, feedback=r.suggestion)
+                for r in records
+                if r.outcome == "passed"
+                and r.nodeid in self.selected
+                and r.suggestion
+                and any(k not in self.unreachable for k in r.prompts)
+                and not r.holdout
+            ]
+        return learners
 
     def failing_count(self) -> int:
         """Failing tests of the selection (guards outside it are not counted)."""
@@ -280,9 +294,18 @@ class OptimizeRun:
             review.fixed, review.broken, review.still_failing = compare(
                 users, before_outcomes, after_outcomes
             )
+            review.raised, review.lowered = compare_scores(
+                users,
+                before_outcomes,
+                after_outcomes,
+                {n: self.current[n].mean_score for n in users if n in self.current},
+                {n: after[n].mean_score for n in users if n in after},
+            )
             review.evaluated = users
             review.stage = "evaluated"
-            review.accepted, review.reason = rule_verdict(review.fixed, review.broken, self.settings.accept)
+            review.accepted, review.reason = rule_verdict(
+                review.fixed, review.broken, self.settings.accept, review.raised, review.lowered
+            )
             verdict, why = ask_hook(self.config, review)
             accepted = review.accepted if verdict is None else verdict
             reason = review.reason if verdict is None else f"{why} ({review.reason})"
@@ -301,6 +324,8 @@ class OptimizeRun:
                     fixed=review.fixed,
                     broken=review.broken,
                     still_failing=review.still_failing,
+                    raised=review.raised,
+                    lowered=review.lowered,
                 )
             )
         return records
