@@ -26,6 +26,7 @@ from .fixtures import (
     tg_judge,
     tg_judge_engine,
     tg_llm,
+    tg_output,
     tg_prompt,
 )
 from .options import add_options
@@ -40,10 +41,11 @@ __all__ = [
     "tg_judge",
     "tg_judge_engine",
     "tg_llm",
+    "tg_output",
     "tg_prompt",
 ]
 
-PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_calls", "_tg_recorder"})
+PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_calls", "tg_output", "_tg_recorder"})
 """A test that uses one of these is a prompt test (marked ``textgrad``)."""
 
 MARKERS = (

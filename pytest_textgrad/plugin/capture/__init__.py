@@ -3,7 +3,8 @@
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
 :class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
-``tg_llm`` / ``tg_judge`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
+``tg_llm`` / ``tg_judge`` makers, the data-flow edges among a test's calls (``dataflow``),
+:class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
 (application litellm calls), ``calls``, ``judge``, ``cassettes``, ``redact``, ``roles``.
 """
@@ -19,6 +20,7 @@ from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .dataflow import MIN_SPAN, feeds, judged_calls, link_call, relink_calls, sink_calls, upstream_calls
 from .judge import JudgeFailed, Verdict
 from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
@@ -30,6 +32,7 @@ from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
 __all__ = [
     "FALLBACK",
     "FIXTURES",
+    "MIN_SPAN",
     "ROLES",
     "Capture",
     "CassetteBook",
@@ -44,14 +47,20 @@ __all__ = [
     "capture_of",
     "cassette_path",
     "current_recorder",
+    "feeds",
     "in_app_litellm_call",
+    "judged_calls",
+    "link_call",
     "make_judge",
     "make_llm",
     "make_request",
     "recording_into",
+    "relink_calls",
     "scrub",
     "scrub_text",
+    "sink_calls",
     "unused_cassettes",
+    "upstream_calls",
 ]
 
 

@@ -23,6 +23,7 @@ from ...engines.base import add_call_listener
 from ...engines.usage import CallRecord
 from ..prompts import placeholders
 from ..record import CallLog, Source, TestRecord
+from .dataflow import link_call
 
 if TYPE_CHECKING:
     from ...core import Variable
@@ -58,6 +59,7 @@ class Recorder:
         if log.phase == "forward":
             log.prompts = prompts_in(log.text, {p.key: p.variable.text() for p in self.registry.all()})
         with self._lock:
+            link_call(self.record.calls, log)
             self.record.calls.append(log)
             for key in log.prompts:
                 if key not in self.record.prompts:
