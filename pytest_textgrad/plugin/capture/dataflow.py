@@ -8,8 +8,10 @@ by one rule (whitespace runs collapsed to one space on both sides first):
   messages contain a run of at least :data:`MIN_SPAN` consecutive characters of that reply which the
   earlier call did not itself receive in its own messages (an echo of its input is not its output);
   the app may trim, quote or template the reply, it only has to keep such a run;
-* a shorter reply (a label, a number, a name) feeds a later call only when it appears whole, as a
-  whole message or a whole line of one, and was not a whole line of the earlier call's own messages;
+* a shorter reply (a label, a number, a name) feeds a later call only when it appears whole and
+  set apart: on a line of its own, after a colon, or inside tags or quotes (``Category: billing``,
+  ``<notes>billing</notes>``, not ``You handle billing questions``), and the earlier call's own
+  messages did not hold it set apart the same way (a list of categories it was given);
 * several earlier calls with the same reply: only the latest one feeds (the most recent producer).
 
 Only forward calls (the test's and the app's own) take part; a judge call (phase ``loss``) is
@@ -20,6 +22,7 @@ the graph the app ran.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from ..record import CallLog
@@ -40,9 +43,12 @@ def _grams(text: str, size: int) -> set[str]:
     return {text[k : k + size] for k in range(len(text) - size + 1)}
 
 
-def _units(text: str) -> set[str]:
-    """The whole lines of a text, normalised (a message is one or more of them)."""
-    return {normalise(line) for line in text.splitlines() if line.strip()}
+def _set_apart(produced: str, text: str) -> bool:
+    """Whether ``produced`` (normalised) stands apart in ``text``: its own line, after a colon, in tags
+    or quotes."""
+    body = r"\s+".join(re.escape(word) for word in produced.split(" "))
+    pattern = rf"(?:^|[>:\"'`])[ \t]*{body}[ \t]*(?:$|[<\"'`])"
+    return re.search(pattern, text, re.MULTILINE) is not None
 
 
 def feeds(reply: str, own_input: str, later_input: str) -> bool:
@@ -51,7 +57,7 @@ def feeds(reply: str, own_input: str, later_input: str) -> bool:
     if not produced:
         return False
     if len(produced) < MIN_SPAN:
-        return produced in _units(later_input) and produced not in _units(own_input)
+        return _set_apart(produced, later_input) and not _set_apart(produced, own_input)
     later = normalise(later_input)
     own = normalise(own_input)
     if produced in later and produced not in own:
