@@ -63,8 +63,12 @@ def test_a_short_reply_counts_only_set_apart_on_a_line_after_a_colon_or_in_tags_
     assert feeds("two words", "Classify", "Label <label>two\n words</label> and 'more'")
     assert feeds("billing", "Classify", 'The classifier said "billing".')
     assert not feeds("billing", "Classify", "You handle billing questions for the shop.")
-    # a label the earlier call was itself given as a line (a list of categories) is not its output
-    assert not feeds("billing", "Categories:\nbilling\nshipping", "Categories:\nbilling\nshipping")
+
+
+def test_a_quote_of_the_earlier_calls_input_carried_whole_is_an_edge() -> None:
+    passage = "Section 4: shoes may be returned within 30 days of purchase with the receipt."
+    library = f"Section 1: shipping is free.\n{passage}\nSection 9: gift cards are final."
+    assert feeds(passage, f"Library:\n{library}\nQuestion: returns?", f"Passages:\n{passage}")
 
 
 def test_of_identical_replies_only_the_latest_feeds() -> None:

@@ -4,14 +4,15 @@ Application pipelines pass one call's reply into the next call's messages (retri
 answer, planner → executor, map → reduce). We see only the texts, so an edge is inferred from them,
 by one rule (whitespace runs collapsed to one space on both sides first):
 
-* an earlier reply of at least :data:`MIN_SPAN` characters feeds a later call when the later call's
-  messages contain a run of at least :data:`MIN_SPAN` consecutive characters of that reply which the
-  earlier call did not itself receive in its own messages (an echo of its input is not its output);
-  the app may trim, quote or template the reply, it only has to keep such a run;
-* a shorter reply (a label, a number, a name) feeds a later call only when it appears whole and
-  set apart: on a line of its own, after a colon, or inside tags or quotes (``Category: billing``,
-  ``<notes>billing</notes>``, not ``You handle billing questions``), and the earlier call's own
-  messages did not hold it set apart the same way (a list of categories it was given);
+* a reply carried whole feeds the later call (a retriever's passages are quotes of its input and
+  still its output);
+* a reply of at least :data:`MIN_SPAN` characters also feeds a later call whose messages carry a run
+  of at least :data:`MIN_SPAN` consecutive characters of it that the earlier call did not itself
+  receive (the app may trim, quote or template the reply; a restatement of the earlier call's own
+  input, such as the question both calls are given, is not its output);
+* a reply shorter than :data:`MIN_SPAN` (a label, a number, a name) must be carried whole and set
+  apart: on a line of its own, after a colon, or inside tags or quotes (``Category: billing``,
+  ``<notes>billing</notes>``, not ``You handle billing questions``);
 * several earlier calls with the same reply: only the latest one feeds (the most recent producer).
 
 Only forward calls (the test's and the app's own) take part; a judge call (phase ``loss``) is
@@ -57,11 +58,11 @@ def feeds(reply: str, own_input: str, later_input: str) -> bool:
     if not produced:
         return False
     if len(produced) < MIN_SPAN:
-        return _set_apart(produced, later_input) and not _set_apart(produced, own_input)
+        return _set_apart(produced, later_input)
     later = normalise(later_input)
-    own = normalise(own_input)
-    if produced in later and produced not in own:
+    if produced in later:
         return True
+    own = normalise(own_input)
     later_grams = _grams(later, MIN_SPAN)
     shared = [g for g in _grams(produced, MIN_SPAN) if g in later_grams]
     return any(g not in own for g in shared)
