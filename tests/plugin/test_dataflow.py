@@ -71,6 +71,28 @@ def test_a_quote_of_the_earlier_calls_input_carried_whole_is_an_edge() -> None:
     assert feeds(passage, f"Library:\n{library}\nQuestion: returns?", f"Passages:\n{passage}")
 
 
+def test_an_earlier_reply_seen_only_inside_a_later_reply_did_not_feed_directly() -> None:
+    passage = "Section 4: shoes may be returned within 30 days of purchase with the receipt."
+    facts = f"Facts quoted from the passage: {passage} A receipt is needed."
+    edges = linked(
+        call("Library: ... Question: returns?", passage),
+        call(f"Passages:\n{passage}", facts),
+        call(f"Facts:\n{facts}\nQuestion: returns?", "Yes, within 30 days."),
+        call(f"Passages:\n{passage}\nFacts:\n{facts}", "Yes, within 30 days, with the receipt."),
+    )
+    assert edges == [[], [0], [1], [0, 1]]
+
+
+def test_replies_sharing_boilerplate_do_not_feed_each_others_readers() -> None:
+    def reply(n: int) -> str:
+        return f"Here is the summary that you asked for, in one paragraph: part {n} is done."
+
+    edges = linked(
+        call("part 0", reply(0)), call(f"Use: {reply(0)}", reply(1)), call(f"Use: {reply(1)}", reply(2))
+    )
+    assert edges == [[], [0], [1]]
+
+
 def test_of_identical_replies_only_the_latest_feeds() -> None:
     edges = linked(call("a", NOTES), call("b", NOTES), call(f"Notes: {NOTES}", "done"))
     assert edges == [[], [], [1]]

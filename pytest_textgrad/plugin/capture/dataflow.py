@@ -13,7 +13,9 @@ by one rule (whitespace runs collapsed to one space on both sides first):
 * a reply shorter than :data:`MIN_SPAN` (a label, a number, a name) must be carried whole and set
   apart: on a line of its own, after a colon, or inside tags or quotes (``Category: billing``,
   ``<notes>billing</notes>``, not ``You handle billing questions``);
-* several earlier calls with the same reply: only the latest one feeds (the most recent producer).
+* each region of the later call's text is credited to the latest call that produced it: an earlier
+  reply that shows only inside a later reply (quoted by the step that read it, or sharing its
+  boilerplate) did not feed the later call directly; of identical replies, the latest feeds.
 
 Only forward calls (the test's and the app's own) take part; a judge call (phase ``loss``) is
 linked the same way, which tells which outputs the test judged. The result is written into each
@@ -40,8 +42,38 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _grams(text: str, size: int) -> set[str]:
-    return {text[k : k + size] for k in range(len(text) - size + 1)}
+Span = tuple[int, int]
+"""A region of the later call's normalised text: [start, end)."""
+
+
+def _gram_index(text: str) -> dict[str, list[int]]:
+    """Where each run of :data:`MIN_SPAN` characters of ``text`` starts."""
+    index: dict[str, list[int]] = {}
+    for k in range(len(text) - MIN_SPAN + 1):
+        index.setdefault(text[k : k + MIN_SPAN], []).append(k)
+    return index
+
+
+def _occurrences(needle: str, haystack: str) -> list[Span]:
+    spans, start = [], haystack.find(needle)
+    while start != -1:
+        spans.append((start, start + len(needle)))
+        start = haystack.find(needle, start + 1)
+    return spans
+
+
+def _spans(produced: str, own: str, later: str, later_index: dict[str, list[int]]) -> list[Span]:
+    """Regions of ``later`` carrying a long reply ``produced``: whole, or runs the call did not receive."""
+    whole = _occurrences(produced, later)
+    if whole:
+        return whole
+    own_grams = {own[k : k + MIN_SPAN] for k in range(len(own) - MIN_SPAN + 1)}
+    return [
+        (k, k + MIN_SPAN)
+        for start in range(len(produced) - MIN_SPAN + 1)
+        if (gram := produced[start : start + MIN_SPAN]) not in own_grams
+        for k in later_index.get(gram, ())
+    ]
 
 
 def _set_apart(produced: str, text: str) -> bool:
@@ -53,43 +85,52 @@ def _set_apart(produced: str, text: str) -> bool:
 
 
 def feeds(reply: str, own_input: str, later_input: str) -> bool:
-    """Whether ``reply`` (of a call that received ``own_input``) reached ``later_input`` (the rule above)."""
+    """Whether ``reply`` (of a call that received ``own_input``) reached ``later_input`` (the rule
+    above, for one pair of calls: no later producer claims any of the text)."""
     produced = normalise(reply)
     if not produced:
         return False
     if len(produced) < MIN_SPAN:
         return _set_apart(produced, later_input)
     later = normalise(later_input)
-    if produced in later:
-        return True
-    own = normalise(own_input)
-    later_grams = _grams(later, MIN_SPAN)
-    shared = [g for g in _grams(produced, MIN_SPAN) if g in later_grams]
-    return any(g not in own for g in shared)
+    return bool(_spans(produced, normalise(own_input), later, _gram_index(later)))
 
 
-def _text(call: CallLog) -> str:
-    """The call's messages as one text, each message on its own lines (so a whole message is a unit)."""
-    return call.text
+def _inside(span: Span, claimed: list[Span]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in claimed)
 
 
 def link_call(calls: Sequence[CallLog], new: CallLog) -> list[int]:
-    """Indexes of the calls in ``calls`` (all earlier) whose replies fed ``new``; sets ``new.inputs_from``."""
+    """Indexes of the calls in ``calls`` (all earlier) whose replies fed ``new``; sets ``new.inputs_from``.
+
+    Producers are tried latest first, and each region of the new call's text is credited to the
+    latest call that produced it: an earlier reply that only shows inside a later reply (quoted by
+    the step that read it, or sharing its boilerplate) did not feed the new call directly.
+    """
     if new.phase not in LINKED_PHASES:
         return []
-    later_input = _text(new)
+    raw = new.text
+    later = normalise(raw)
+    later_index: dict[str, list[int]] | None = None
     found: list[int] = []
+    claimed: list[Span] = []
     seen_replies: set[str] = set()
-    for index in range(len(calls) - 1, -1, -1):  # latest first: a repeated reply feeds once
+    for index in range(len(calls) - 1, -1, -1):
         call = calls[index]
-        if call.phase != "forward":
+        produced = normalise(call.reply)
+        if call.phase != "forward" or not produced or produced in seen_replies:
+            continue  # of identical replies, the latest is the producer
+        seen_replies.add(produced)
+        if len(produced) < MIN_SPAN:
+            if _set_apart(produced, raw):
+                found.append(index)
             continue
-        key = normalise(call.reply)
-        if key in seen_replies:
-            continue
-        seen_replies.add(key)
-        if feeds(call.reply, _text(call), later_input):
+        if later_index is None:
+            later_index = _gram_index(later)
+        spans = _spans(produced, normalise(call.text), later, later_index)
+        if any(not _inside(span, claimed) for span in spans):
             found.append(index)
+        claimed.extend(spans)
     new.inputs_from = sorted(found)
     return new.inputs_from
 
