@@ -122,7 +122,7 @@ def test_sinks_are_the_calls_no_later_call_consumed_and_a_named_output_overrides
     assert judged_calls(calls, ["Model said bonjour twice"]) == [1, 2]  # no producer found: the sinks
 
 
-def test_a_judge_call_shows_which_output_was_judged() -> None:
+def test_a_judge_call_is_linked_to_the_output_it_read() -> None:
     calls = [
         call("Extract: <doc>", NOTES),
         call(f"Notes: {NOTES}\nQ?", "Within thirty days of purchase, yes."),
@@ -132,7 +132,8 @@ def test_a_judge_call_shows_which_output_was_judged() -> None:
     )
     linked(*calls, judge)
     assert judge.inputs_from == [1]
-    assert judged_calls([*calls, judge]) == [1]
+    # what the test judged comes from the outputs it named (a failing tg_judge names its output)
+    assert judged_calls([*calls, judge], ["Within thirty days of purchase, yes."]) == [1]
 
 
 # ----- the loss graph: one gradient call per edge, upstream prompts hear the downstream call -------

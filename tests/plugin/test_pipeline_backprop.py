@@ -188,3 +188,56 @@ def test_three_step_app_with_a_fan_in_reaches_the_retriever_through_both_readers
     assert len(engine_calls(pytester, "Give feedback on the")) == 6
     graph = read_json(pytester.path / "report.json")["tests"][0]["graph"]
     assert [c["inputs_from"] for c in graph] == [[], [0], [0, 1]]
+
+
+JUDGE_TESTS = """
+def test_tone(tg_prompt, tg_llm, tg_judge):
+    side = tg_llm(tg_prompt("prompts/side.txt"), "Translate 'thank you' to French.")
+    reply = tg_llm(tg_prompt("prompts/main.txt"), "Your product is garbage.")
+    assert side.value
+    tg_judge(reply, "stays polite")
+"""
+
+JUDGE_CONFTEST = """
+def task(text):
+    return "Merci beaucoup." if "Translate" in text else "Whatever, go away."
+
+
+ENGINE = scripted(
+    task,
+    gradient=lambda text: "Ask for politeness." if "main.txt" in text else "Nothing to criticize.",
+    judge=lambda text: {"passed": False, "critique": "the reply is rude"},
+)
+
+
+@pytest.fixture
+def tg_engine():
+    return ENGINE
+
+
+def pytest_sessionfinish(session):
+    dump_calls(ENGINE)
+"""
+
+
+def test_a_failing_judge_sends_the_feedback_to_the_output_it_judged_not_to_every_sink(
+    pytester: pytest.Pytester,
+) -> None:
+    write_project(
+        pytester,
+        conftest=JUDGE_CONFTEST,
+        tests={"test_tone": JUDGE_TESTS},
+        prompts={
+            "prompts/side.txt": "You translate short phrases.\n",
+            "prompts/main.txt": "You answer customers.\n",
+        },
+    )
+    pytester.runpytest_inprocess("--tg-optimize", "--tg-steps", "1", "--tg-report", "report.json")
+    gradients = engine_calls(pytester, "Give feedback on the")
+    assert len(gradients) == 1 and "prompts/main.txt" in gradients[0]
+    graph = read_json(pytester.path / "report.json")["tests"][0]["graph"]
+    assert [(c["phase"], c["judged"], c["inputs_from"]) for c in graph][:3] == [
+        ("forward", False, []),
+        ("forward", True, []),
+        ("loss", False, [1]),
+    ]

@@ -66,6 +66,7 @@ def make_judge(default_engine: EngineLM, recorder: Recorder) -> Callable[..., Ve
         )
         verdict = judge(engine or default_engine, text, criterion, request)
         if not verdict.passed:
+            recorder.record.outputs.append(text)  # the judged output: the test's feedback enters there
             raise JudgeFailed(verdict)
         return verdict
 

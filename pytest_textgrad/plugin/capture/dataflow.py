@@ -17,8 +17,8 @@ by one rule (whitespace runs collapsed to one space on both sides first):
   reply that shows only inside a later reply (quoted by the step that read it, or sharing its
   boilerplate) did not feed the later call directly; of identical replies, the latest feeds.
 
-Only forward calls (the test's and the app's own) take part; a judge call (phase ``loss``) is
-linked the same way, which tells which outputs the test judged. The result is written into each
+Only forward calls (the test's and the app's own) feed; a judge call (phase ``loss``) is linked the
+same way, so ``tg_calls`` shows which output it read. The result is written into each
 call's ``inputs_from`` (indexes into the record's ``calls``), so ``tg_calls`` and the reports show
 the graph the app ran.
 """
@@ -34,7 +34,7 @@ MIN_SPAN = 40
 """Characters of an earlier reply (whitespace collapsed) that a later call must carry to be fed by it."""
 
 LINKED_PHASES = ("forward", "loss")
-"""Calls that receive edges: the app's (forward) and the judge's (loss: it shows what was judged)."""
+"""Calls that receive edges: the app's (forward) and the judge's (loss: it shows what it read)."""
 
 
 def normalise(text: str) -> str:
@@ -168,14 +168,10 @@ def producers_of(calls: Sequence[CallLog], values: Iterable[str]) -> list[int]:
 
 
 def judged_calls(calls: Sequence[CallLog], outputs: Iterable[str] = ()) -> list[int]:
-    """The forward calls whose outputs the test judged.
-
-    The outputs the test named (``tg_output``) and the outputs its judge calls read, when there are
-    any; otherwise the sinks.
-    """
-    named = set(producers_of(calls, outputs))
-    named |= {i for call in calls if call.phase == "loss" for i in call.inputs_from}
-    return sorted(named) if named else sink_calls(calls)
+    """The forward calls whose outputs the test judged: those that produced the outputs it named
+    (``tg_output``, or a ``tg_judge`` verdict that failed) when any did; otherwise the sinks."""
+    named = producers_of(calls, outputs)
+    return named if named else sink_calls(calls)
 
 
 def upstream_calls(calls: Sequence[CallLog], targets: Iterable[int]) -> set[int]:
