@@ -16,8 +16,11 @@ import pytest
 from .conftest import read_json, write_project
 
 APP = '''
-import litellm
+import os
 from pathlib import Path
+
+import litellm
+import openai
 
 ROOT = Path(__file__).parent.parent
 POLICY = (
@@ -58,6 +61,9 @@ def model(messages):
 
 def llm(system, user):
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    if "SHOP_BASE_URL" in os.environ:  # the OpenAI SDK, against the shop's model server
+        client = openai.OpenAI(base_url=os.environ["SHOP_BASE_URL"] + "/v1", api_key="sk-app", max_retries=0)
+        return client.chat.completions.create(model="m", messages=messages).choices[0].message.content
     response = litellm.completion(model="gpt-4o-mini", messages=messages, mock_response=model(messages))
     return response.choices[0].message.content
 
@@ -131,21 +137,22 @@ def engine_calls(pytester: pytest.Pytester, marker: str) -> list[str]:
     return [c["prompt"] for c in read_json(pytester.path / "calls.json") if marker in c["prompt"]]
 
 
-def test_two_step_app_through_litellm_fixes_the_upstream_prompt_from_the_downstream_gradient(
-    pytester: pytest.Pytester, litellm_module: Any
-) -> None:
-    prompts = {
-        "extract": "Extract the shipping facts from the shop policy.",
-        "answer": "Answer the customer's question from the notes, in one sentence.",
-    }
+TWO_STEP_PROMPTS = {
+    "extract": "Extract the shipping facts from the shop policy.",
+    "answer": "Answer the customer's question from the notes, in one sentence.",
+}
+
+
+def optimize_two_step_app(pytester: pytest.Pytester) -> dict[str, Any]:
+    """The two-step app optimized end to end; the report's row of its test."""
     # the extract prompt is fixed only if its update prompt carries the answer call's gradient
     updates = f'r"(?=.*<CURRENT_TEXT>\\s*Extract)(?=.*\\(call 0 of the test.s pipeline\\)\\] lacked)": [{EXTRACT_GOOD!r}]'
-    pipeline_project(pytester, "two_steps", prompts, updates)
+    pipeline_project(pytester, "two_steps", TWO_STEP_PROMPTS, updates)
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report", "report.json")
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["*prompts/extract.txt accepted (fixed 1, broke 0)*"])
     assert (pytester.path / "prompts/extract.txt").read_text() == EXTRACT_GOOD + "\n"
-    assert (pytester.path / "prompts/answer.txt").read_text() == prompts["answer"] + "\n"
+    assert (pytester.path / "prompts/answer.txt").read_text() == TWO_STEP_PROMPTS["answer"] + "\n"
     assert (pytester.path / "edges.txt").read_text().splitlines()[0] == "[[], [0]]"
     # one gradient call per edge: extract.txt -> call 0 -> call 1 <- answer.txt
     assert len(engine_calls(pytester, "Give feedback on the")) == 3
@@ -153,12 +160,19 @@ def test_two_step_app_through_litellm_fixes_the_upstream_prompt_from_the_downstr
         p for p in engine_calls(pytester, "The text to improve is") if "<CURRENT_TEXT>\nExtract" in p
     ]
     assert "so the call reading it replied 'Sorry, I do not know about returns.'" in update
-    report = read_json(pytester.path / "report.json")
-    graph = report["tests"][0]["graph"]
-    assert [(c["prompts"], c["inputs_from"], c["judged"]) for c in graph] == [
+    row = read_json(pytester.path / "report.json")["tests"][0]
+    assert [(c["prompts"], c["inputs_from"], c["judged"]) for c in row["graph"]] == [
         (["prompts/extract.txt"], [], False),
         (["prompts/answer.txt"], [0], True),
     ]
+    return row
+
+
+def test_two_step_app_through_litellm_fixes_the_upstream_prompt_from_the_downstream_gradient(
+    pytester: pytest.Pytester, litellm_module: Any
+) -> None:
+    row = optimize_two_step_app(pytester)
+    assert {c["source"] for c in row["graph"]} == {"litellm"}
 
 
 def test_three_step_app_with_a_fan_in_reaches_the_retriever_through_both_readers(
