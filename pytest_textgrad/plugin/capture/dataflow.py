@@ -25,8 +25,9 @@ the graph the app ran.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ..record import CallLog
 
@@ -46,12 +47,9 @@ Span = tuple[int, int]
 """A region of the later call's normalised text: [start, end)."""
 
 
-def _gram_index(text: str) -> dict[str, list[int]]:
-    """Where each run of :data:`MIN_SPAN` characters of ``text`` starts."""
-    index: dict[str, list[int]] = {}
-    for k in range(len(text) - MIN_SPAN + 1):
-        index.setdefault(text[k : k + MIN_SPAN], []).append(k)
-    return index
+def _gram_index(text: str) -> set[str]:
+    """Every run of :data:`MIN_SPAN` characters of ``text``."""
+    return {text[k : k + MIN_SPAN] for k in range(len(text) - MIN_SPAN + 1)}
 
 
 def _occurrences(needle: str, haystack: str) -> list[Span]:
@@ -62,18 +60,22 @@ def _occurrences(needle: str, haystack: str) -> list[Span]:
     return spans
 
 
-def _spans(produced: str, own: str, later: str, later_index: dict[str, list[int]]) -> list[Span]:
-    """Regions of ``later`` carrying a long reply ``produced``: whole, or runs the call did not receive."""
+@functools.lru_cache(maxsize=4096)
+def _reply_grams(produced: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(produced[k : k + MIN_SPAN] for k in range(len(produced) - MIN_SPAN + 1)))
+
+
+def _spans(produced: str, own: Callable[[], str], later: str, later_index: set[str]) -> list[Span]:
+    """Regions of ``later`` carrying a long reply ``produced``: whole, or runs the call did not
+    receive (``own()``: its own messages, normalised, computed only when a run matches)."""
     whole = _occurrences(produced, later)
     if whole:
         return whole
-    own_grams = {own[k : k + MIN_SPAN] for k in range(len(own) - MIN_SPAN + 1)}
-    return [
-        (k, k + MIN_SPAN)
-        for start in range(len(produced) - MIN_SPAN + 1)
-        if (gram := produced[start : start + MIN_SPAN]) not in own_grams
-        for k in later_index.get(gram, ())
-    ]
+    hits = [gram for gram in _reply_grams(produced) if gram in later_index]
+    if not hits:
+        return []
+    received = own()
+    return [span for gram in hits if gram not in received for span in _occurrences(gram, later)]
 
 
 def _set_apart(produced: str, text: str) -> bool:
@@ -93,7 +95,7 @@ def feeds(reply: str, own_input: str, later_input: str) -> bool:
     if len(produced) < MIN_SPAN:
         return _set_apart(produced, later_input)
     later = normalise(later_input)
-    return bool(_spans(produced, normalise(own_input), later, _gram_index(later)))
+    return bool(_spans(produced, lambda: normalise(own_input), later, _gram_index(later)))
 
 
 def _inside(span: Span, claimed: list[Span]) -> bool:
@@ -111,7 +113,7 @@ def link_call(calls: Sequence[CallLog], new: CallLog) -> list[int]:
         return []
     raw = new.text
     later = normalise(raw)
-    later_index: dict[str, list[int]] | None = None
+    later_index: set[str] | None = None
     found: list[int] = []
     claimed: list[Span] = []
     seen_replies: set[str] = set()
@@ -127,7 +129,7 @@ def link_call(calls: Sequence[CallLog], new: CallLog) -> list[int]:
             continue
         if later_index is None:
             later_index = _gram_index(later)
-        spans = _spans(produced, normalise(call.text), later, later_index)
+        spans = _spans(produced, lambda call=call: normalise(call.text), later, later_index)
         if any(not _inside(span, claimed) for span in spans):
             found.append(index)
         claimed.extend(spans)
