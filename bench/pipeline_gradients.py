@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
+import string
 import sys
 import tempfile
 import time
@@ -116,6 +118,27 @@ def measure(name: str, steps: list[Step], delay: float) -> dict[str, object]:
     }
 
 
+def linking_cost(calls: int = 200, words: int = 300) -> float:
+    """Milliseconds ``link_call`` takes per call, averaged over a test making ``calls`` calls whose
+    messages hold ``words`` words (~2 KB) and the previous call's reply."""
+    rng = random.Random(1)
+
+    def text(n: int) -> str:
+        return " ".join("".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 9))) for _ in range(n))
+
+    logs: list[CallLog] = []
+    spent = 0.0
+    for _ in range(calls):
+        previous = logs[-1].reply if logs else ""
+        messages = [{"role": "system", "content": text(words)}, {"role": "user", "content": previous}]
+        log = CallLog(model="m", messages=messages, reply=text(40), phase="forward", source="engine")
+        started = time.perf_counter()
+        link_call(logs, log)
+        spent += time.perf_counter() - started
+        logs.append(log)
+    return 1000 * spent / calls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per gradient call")
@@ -129,6 +152,7 @@ def main() -> int:
     ok = all(r["gradient calls"] == r["edges"] and r["edges found"] == "yes" for r in rows)
     ok = ok and all(r["wall s"] <= 1.5 * r["bound s"] + 0.3 for r in rows)  # type: ignore[operator]
     print("gradient calls == edges, wall time near levels x delay:", "yes" if ok else "NO")
+    print(f"linking a call to the earlier ones: {linking_cost():.1f} ms per call (200 calls of ~2 KB)")
     return 0 if ok else 1
 
 
