@@ -20,7 +20,7 @@ from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
-from .dataflow import MIN_SPAN, feeds, judged_calls, link_call, relink_calls, sink_calls, upstream_calls
+from .dataflow import MIN_SPAN, feeds, judged_calls, link_call, sink_calls, upstream_calls
 from .judge import JudgeFailed, Verdict
 from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
@@ -55,7 +55,6 @@ __all__ = [
     "make_llm",
     "make_request",
     "recording_into",
-    "relink_calls",
     "scrub",
     "scrub_text",
     "sink_calls",

@@ -137,12 +137,6 @@ def link_call(calls: Sequence[CallLog], new: CallLog) -> list[int]:
     return new.inputs_from
 
 
-def relink_calls(calls: Sequence[CallLog]) -> None:
-    """Recompute every call's ``inputs_from`` (after a record's calls were replaced or reordered)."""
-    for index, call in enumerate(calls):
-        link_call(calls[:index], call)
-
-
 def consumed(calls: Sequence[CallLog]) -> set[int]:
     """Indexes of forward calls whose reply some later forward call consumed."""
     return {i for call in calls if call.phase == "forward" for i in call.inputs_from}
