@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,13 @@ def pytest_configure(config: pytest.Config) -> None:
         from .prompts import ensure_no_live_run
 
         ensure_no_live_run(Path(config.rootpath))
-    if optimize or config.getoption("tg_report", None) or config.getini("tg_report"):
+    files = ("tg_report", "tg_html", "tg_patch")
+    if optimize or any(config.getoption(name, None) or config.getini(name) for name in files):
         activate(config)
     if optimize:
-        from .report import StepPrinter
+        from .report import register
 
-        config.pluginmanager.register(StepPrinter(config), "textgrad-step-printer")
+        register(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -149,7 +151,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
-    if not active(config):
+    if not active(config) or config.option.verbose < 0:
         return []
     from .capture import capture_of
     from .settings import resolve
@@ -178,6 +180,11 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         raise session.Interrupted(
             f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"
         )
+    if not session.config.stash.get(_PROMPT_TESTS, 0):
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("textgrad: no prompt test selected, nothing to optimize: running tests once")
+        return None
     from . import capture, gate, optimize
 
     activate(session.config)
@@ -185,11 +192,16 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     return True
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if active(session.config):
-        from .report import write_json
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    # After every plain implementation (the gate's sets the baseline comparison and the exit
+    # status), before the terminal summary that names the files written.
+    yield
+    config = session.config
+    if active(config) and not config.option.collectonly and not hasattr(config, "workerinput"):
+        from .report import write_files
 
-        write_json(session.config, int(exitstatus))
+        write_files(config, int(session.exitstatus))
 
 
 def pytest_terminal_summary(

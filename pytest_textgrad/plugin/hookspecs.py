@@ -46,3 +46,10 @@ def pytest_textgrad_review_candidate(config: pytest.Config, review: CandidateRev
     reason to reject, None to keep the built-in verdict. A rejection reason is shown to the
     optimizer in the next step.
     """
+
+
+@pytest.hookspec
+def pytest_textgrad_pass_start(config: pytest.Config, nodeids: list[str]) -> None:
+    """Observe the optimize loop: a silent pass (the baseline, or the evaluation of candidates) is
+    about to run ``nodeids``, in this order. Our progress display is an implementation.
+    """

@@ -91,10 +91,27 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("report", "path", None, "Write the run as JSON (versioned schema) to PATH.", metavar="PATH"),
     Option(
+        "html",
+        "path",
+        None,
+        "Write the run as one self-contained HTML file to PATH (trajectory, per-test matrix, prompt "
+        "diffs and every candidate, feedback and calls of failing tests; no network needed to view).",
+        metavar="PATH",
+    ),
+    Option(
+        "patch",
+        "path",
+        None,
+        "Write the accepted prompt changes as a unified diff relative to the rootdir to PATH "
+        "(with --tg-dry-run: review them, then `git apply PATH`).",
+        metavar="PATH",
+    ),
+    Option(
         "cache_dir",
         "path",
         ".tg_cache",
-        "Directory of the LLM response cache, relative to the rootdir (default .tg_cache).",
+        "Directory of the LLM response cache (default .tg_cache in the rootdir; a relative --tg-cache-dir "
+        "is taken from the invocation directory, a relative ini value from the rootdir).",
         metavar="DIR",
     ),
     Option("no_cache", "flag", False, "Do not use the LLM response cache."),

@@ -100,6 +100,8 @@ class TestRecord:
     outputs: list[str] = field(default_factory=list)
     """Outputs the test named as the ones it judges (``tg_output``): their producing calls get its
     feedback; without any, the calls no later call consumed (the sinks) do."""
+    judge_critique: str | None = None
+    """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
 
     @property
     def pass_rate(self) -> float | None:

@@ -35,6 +35,8 @@ class Settings(BaseModel):
     judge_engine: str | None = None
     dry_run: bool = False
     report: Path | None = None
+    html: Path | None = None
+    patch: Path | None = None
     cache_dir: Path
     no_cache: bool = False
     record_mode: Literal["none", "once", "new", "all"] | None = None
@@ -102,8 +104,9 @@ def resolve(config: pytest.Config) -> Settings:
     if sources["cache_dir"] == "default" and os.environ.get("TG_CACHE_DIR"):
         values["cache_dir"], sources["cache_dir"] = os.environ["TG_CACHE_DIR"], "env TG_CACHE_DIR"
     cache_dir = Path(values["cache_dir"]).expanduser()
-    values["cache_dir"] = cache_dir if cache_dir.is_absolute() else rootdir / cache_dir
-    for name in ("report", "baseline", "baseline_save"):
+    cache_base = Path(config.invocation_params.dir) if sources["cache_dir"].startswith("option") else rootdir
+    values["cache_dir"] = cache_dir if cache_dir.is_absolute() else cache_base / cache_dir
+    for name in ("report", "html", "patch", "baseline", "baseline_save"):
         if values[name] is not None:
             path = Path(values[name])
             base = Path(config.invocation_params.dir) if sources[name].startswith("option") else rootdir

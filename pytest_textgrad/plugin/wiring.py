@@ -26,6 +26,9 @@ def activate(config: pytest.Config) -> None:
     except BaseException:
         state.close()
         raise
+    from . import report
+
+    report.activate(config)
     config.stash[_ACTIVE] = True
 
 

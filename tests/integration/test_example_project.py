@@ -36,6 +36,14 @@ def test_optimize_example_project_on_the_local_model(tmp_path):
     assert completed.returncode in (0, 1), output
     assert "textgrad task engine: local/smollm2" in output
     assert "textgrad step 1:" in output
+    # the main job's last lines point at the HTML report example_project's pyproject asks for
+    lines = completed.stdout.splitlines()
+    at = lines.index(f"textgrad HTML report written to {project / 'tg-report.html'}")
+    after = [line for line in lines[at + 1 :] if not line.startswith(("textgrad ", "=", "FAILED ", "ERROR "))]
+    assert after == [], after  # only pytest's short summary and closing line follow it
+    page = (project / "tg-report.html").read_text()
+    assert "tests/test_classify.py::test_ticket_category[billing]" in page
+    assert "pytest_textgrad/" not in output and "UserWarning" not in output
     report = json.loads((project / "report.json").read_text())
     assert report["schema_version"] == 1 and report["exit_status"] == completed.returncode
     assert len(report["tests"]) == 9

@@ -5,8 +5,8 @@ on the absence of console errors and of any request but the file itself, and sav
 (``docs/report.png`` is the README's, made from the realistic report).
 
 Where the report comes from is one fixture, ``report_source``: a realistic report with every
-detail filled, and the ``--tg-report`` of a real optimize run on the scripted engine. (The wiring
-phase of ``--tg-html`` swaps the latter for the HTML file that run writes itself.)
+detail filled (rendered here), and the ``--tg-html`` file a real optimize run on the scripted
+engine writes itself (its ``--tg-report`` JSON says what the page must show).
 
 Chromium is a system package: ``command -v chromium || (apt-get update && apt-get install -y
 chromium)``. Never ``playwright install``: it downloads a browser build.
@@ -23,11 +23,10 @@ from typing import Any
 import pytest
 
 from pytest_textgrad.plugin.report import html
-from pytest_textgrad.plugin.report.model_extras import ReportDetail, detailed
+from pytest_textgrad.plugin.report.model_extras import ReportDetail
 
 from .html_sample import ACCEPTED_LINE, TESTS, gate_report, sample_report
-from .test_html_report import optimize_run_report
-from .test_optimize import GOOD
+from .test_optimize import GOOD, support_project
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -67,11 +66,12 @@ class Opened:
 
 
 @pytest.fixture
-def open_report(browser: Any, tmp_path: Path) -> Iterator[Callable[[ReportDetail], Opened]]:
+def open_report(browser: Any, tmp_path: Path) -> Iterator[Callable[..., Opened]]:
     contexts = []
 
-    def open_(report: ReportDetail) -> Opened:
-        path = html.write(report, tmp_path / "report.html")
+    def open_(report: ReportDetail, path: Path | None = None) -> Opened:
+        """Open ``path`` (an HTML file a run wrote), or ``report`` rendered to a file here."""
+        path = path or html.write(report, tmp_path / "report.html")
         context = browser.new_context(viewport={"width": 1280, "height": 1150}, device_scale_factor=1)
         contexts.append(context)
         page = context.new_page()
@@ -91,12 +91,23 @@ def open_report(browser: Any, tmp_path: Path) -> Iterator[Callable[[ReportDetail
         context.close()
 
 
+def optimize_run_files(pytester: pytest.Pytester) -> tuple[ReportDetail, Path]:
+    """A real optimize run on the scripted engine (one accepted candidate): its JSON and its HTML."""
+    support_project(pytester, [GOOD])
+    result = pytester.runpytest_inprocess(
+        "--tg-optimize", "--tg-report", "out/run.json", "--tg-html", "out/run.html"
+    )
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["textgrad HTML report written to *out/run.html"])
+    report = ReportDetail.model_validate_json((pytester.path / "out/run.json").read_text(encoding="utf-8"))
+    return report, pytester.path / "out/run.html"
+
+
 @pytest.fixture(params=["realistic", "optimize_run"])
-def report_source(request: pytest.FixtureRequest) -> tuple[str, ReportDetail]:
+def report_source(request: pytest.FixtureRequest) -> tuple[str, ReportDetail, Path | None]:
     if request.param == "realistic":
-        return request.param, sample_report()
-    pytester = request.getfixturevalue("pytester")
-    return request.param, detailed(optimize_run_report(pytester))
+        return request.param, sample_report(), None
+    return request.param, *optimize_run_files(request.getfixturevalue("pytester"))
 
 
 def _texts(page: Any, selector: str) -> list[str]:
@@ -104,10 +115,10 @@ def _texts(page: Any, selector: str) -> list[str]:
 
 
 def test_report_in_chromium(
-    report_source: tuple[str, ReportDetail], open_report: Callable[[ReportDetail], Opened], tmp_path: Path
+    report_source: tuple[str, ReportDetail, Path | None], open_report: Callable[..., Opened], tmp_path: Path
 ) -> None:
-    source, report = report_source
-    opened = open_report(report)
+    source, report, path = report_source
+    opened = open_report(report, path)
     page = opened.page
 
     # the trajectory: one point per step (baseline included), each at its failing count
@@ -137,6 +148,14 @@ def test_report_in_chromium(
     assert accepted in inserted
     assert page.locator("#prompts li.candidate.accepted").count() >= 1
 
+    # calls per step: one bar per step (the run's own usage, baseline included)
+    bars = page.locator("#usage-chart g.bar")
+    assert bars.count() == len(report.steps)
+    assert [b.get_attribute("data-step") for b in bars.all()] == [
+        "baseline",
+        *(f"step {s.number}" for s in report.steps[1:]),
+    ]
+
     assert opened.problems == []
     shot = tmp_path / f"report-{source}.png"
     page.screenshot(path=str(shot))
@@ -147,7 +166,7 @@ def test_report_in_chromium(
 
 
 def test_markup_in_names_stays_text_and_the_filters_work(
-    open_report: Callable[[ReportDetail], Opened],
+    open_report: Callable[..., Opened],
 ) -> None:
     opened = open_report(sample_report())
     page = opened.page
@@ -171,11 +190,9 @@ def test_markup_in_names_stays_text_and_the_filters_work(
     assert opened.problems == []
 
 
-def test_good_text_reaches_the_page_of_a_real_run(
-    open_report: Callable[[ReportDetail], Opened], pytester
-) -> None:
+def test_good_text_reaches_the_page_of_a_real_run(open_report: Callable[..., Opened], pytester) -> None:
     """The accepted candidate's whole text, as the optimizer wrote it, is on the page."""
-    opened = open_report(detailed(optimize_run_report(pytester)))
+    opened = open_report(*optimize_run_files(pytester))
     candidate = opened.page.locator("#prompts li.candidate.accepted pre.text")
     without_deleted = "n => { const c = n.cloneNode(true); c.querySelectorAll('.del').forEach(d => d.remove()); return c.textContent; }"
     assert candidate.evaluate(without_deleted) == GOOD
@@ -184,7 +201,7 @@ def test_good_text_reaches_the_page_of_a_real_run(
 
 
 def test_gate_run_shows_pass_rates_flaky_and_baseline_changes(
-    open_report: Callable[[ReportDetail], Opened],
+    open_report: Callable[..., Opened],
 ) -> None:
     report = gate_report()
     opened = open_report(report)

@@ -73,6 +73,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_fail_on = regression
         tg_max_calls = 40
         tg_max_cost = 0.25
+        tg_html = ci/run.html
+        tg_patch = ci/prompts.diff
         """
     )
     (pytester.path / "ci").mkdir()
@@ -91,6 +93,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
     }
     assert settings["baseline"] == str(pytester.path / "ci/old.json")
     assert settings["baseline_save"] == str(pytester.path / "ci/new.json")
+    assert settings["html"] == str(pytester.path / "ci/run.html")
+    assert settings["patch"] == str(pytester.path / "ci/prompts.diff")
     assert {
         k: settings[k] for k in ("steps", "batch", "accept", "engine", "backward_engine", "judge_engine")
     } == {

@@ -26,7 +26,7 @@ from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
-from .redact import scrub, scrub_text
+from .redact import env_secrets, scrub, scrub_text
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "capture_of",
     "cassette_path",
     "current_recorder",
+    "env_secrets",
     "feeds",
     "in_app_litellm_call",
     "judged_calls",

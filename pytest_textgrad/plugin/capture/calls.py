@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ...core import Variable, recorded_call, render_messages
 from ...engines.base import content_to_messages, run_generate
 from ..record import CallLog
-from .judge import JudgeFailed, Verdict, judge
+from .judge import JudgeError, JudgeFailed, Verdict, judge
 from .recording import Recorder, capture, explicit_parameters, prompts_in
 
 if TYPE_CHECKING:
@@ -64,9 +64,18 @@ def make_judge(default_engine: EngineLM, recorder: Recorder) -> Callable[..., Ve
         request = next(
             (render_messages(c.messages) for c in reversed(recorder.forward_calls()) if c.reply == text), None
         )
-        verdict = judge(engine or default_engine, text, criterion, request)
+        used = engine or default_engine
+        try:
+            verdict = judge(used, text, criterion, request)
+        except JudgeError as error:
+            model = getattr(used, "model_string", None) or type(used).__name__
+            raise JudgeError(
+                f"tg_judge in {recorder.nodeid} (judge engine {model}): {error}. Give tg_judge a model "
+                "that follows the format (--tg-judge-engine or the tg_judge_engine fixture)."
+            ) from None
         if not verdict.passed:
             recorder.record.outputs.append(text)  # the judged output: the test's feedback enters there
+            recorder.record.judge_critique = verdict.critique
             raise JudgeFailed(verdict)
         return verdict
 

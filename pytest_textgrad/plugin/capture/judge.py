@@ -97,7 +97,7 @@ def parse_verdict(reply: str) -> tuple[bool, str]:
     if words:
         critique = re.sub(r"\b(PASS|FAIL)(?:ED)?\b\W*$", "", reply.strip()).strip()
         return words[-1] == "PASS", critique
-    raise JudgeError(f"the judge's reply holds no verdict (JSON 'passed' or PASS/FAIL): {reply[:500]!r}")
+    raise JudgeError(f"the judge replied with no verdict (JSON 'passed' or PASS/FAIL): {reply[:500]!r}")
 
 
 def judge(engine: EngineLM, output: str, criterion: str, request: str | None = None) -> Verdict:

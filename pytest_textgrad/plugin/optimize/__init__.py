@@ -2,9 +2,9 @@
 
 Public API: :func:`run` (from ``pytest_runtestloop``), :func:`run_of` (the run's
 :class:`OptimizeRun` under its ``config.stash`` key, None in a plain run), :class:`StepRecord`,
-:class:`CandidateRecord`, :class:`CandidateReview` (what the hooks see). Internals: ``loop`` (the
-steps), ``runner`` (silent and logged passes), ``losses`` (test feedback as losses), ``review``
-(accept rules and the review hook), ``records``.
+:class:`CandidateRecord`, :class:`GradientRecord`, :class:`CandidateReview` (what the hooks see).
+Internals: ``loop`` (the steps), ``runner`` (silent and logged passes), ``losses`` (test feedback
+as losses), ``review`` (accept rules and the review hook), ``records``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,18 @@ import pytest
 from ..capture import Capture
 from ..gate import Gate
 from .loop import OptimizeRun
-from .records import CandidateRecord, StepRecord
+from .records import CandidateRecord, GradientRecord, StepRecord
 from .review import CandidateReview
 
-__all__ = ["CandidateRecord", "CandidateReview", "OptimizeRun", "StepRecord", "run", "run_of"]
+__all__ = [
+    "CandidateRecord",
+    "CandidateReview",
+    "GradientRecord",
+    "OptimizeRun",
+    "StepRecord",
+    "run",
+    "run_of",
+]
 
 _KEY = pytest.StashKey[OptimizeRun]()
 

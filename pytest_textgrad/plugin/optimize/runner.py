@@ -61,6 +61,9 @@ class Runner:
         """Run tests without reporting them (pytest's terminal and plugins see nothing)."""
         items = sorted((self.by_id[n] for n in nodeids), key=lambda i: self.order[i.nodeid])
         records: dict[str, TestRecord] = {}
+        self.session.config.hook.pytest_textgrad_pass_start(
+            config=self.session.config, nodeids=[i.nodeid for i in items]
+        )
         started = time.perf_counter()
         try:
             with warnings.catch_warnings(record=True):

@@ -46,11 +46,12 @@ def environment() -> jinja2.Environment:
 def render(report: RunReport) -> str:
     """The report as an HTML document."""
     from ..capture import scrub_text
-    from .model_extras import ReportDetail, detailed
+    from .detail import scrubbed
+    from .model_extras import ReportDetail
     from .view import build_view
 
-    # Scrubbed as one JSON text, as --tg-report is (one pass; dict keys included; nothing dropped).
-    clean = ReportDetail.model_validate_json(scrub_text(detailed(report).model_dump_json()))
+    # Every string scrubbed, then the JSON text as --tg-report is (dict keys included; nothing dropped).
+    clean = ReportDetail.model_validate_json(scrub_text(scrubbed(report).model_dump_json()))
     return environment().get_template("report.html.j2").render(view=build_view(clean))
 
 

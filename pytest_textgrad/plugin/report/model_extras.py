@@ -3,8 +3,8 @@
 Each ``*Detail`` model is its base model plus optional fields with empty defaults, so any
 ``RunReport`` (or its JSON from ``--tg-report``) validates as a :class:`ReportDetail` and renders;
 the sections whose data is missing say so instead of showing nothing. Adding fields keeps
-``SCHEMA_VERSION``. The wiring phase fills these fields from the run (or folds them into the base
-models, which the renderer accepts just the same).
+``SCHEMA_VERSION``. :mod:`.detail` fills them from the run (per-step extras collected by
+:mod:`.trail`), for ``--tg-html`` and ``--tg-report`` alike.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..optimize import CandidateRecord, StepRecord
+from ..optimize import CandidateRecord, GradientRecord, StepRecord
 from .model import PhaseUsage, RunReport, TestRow
 
 Cell = Literal["passed", "failed", "skipped", "flaky"]
@@ -29,12 +29,8 @@ class TestCell(BaseModel):
     """False when the step did not re-run the test (its outcome carries over)."""
 
 
-class GradientEntry(BaseModel):
-    """One piece of feedback a prompt received in a step, and the failing tests it came from."""
-
-    prompt: str
-    text: str
-    tests: list[str] = Field(default_factory=list)
+GradientEntry = GradientRecord
+"""One piece of feedback a prompt received in a step (a :class:`StepRecord` field now)."""
 
 
 class CallEntry(BaseModel):
@@ -62,8 +58,7 @@ class BaselineComparison(BaseModel):
 
 
 class CandidateDetail(CandidateRecord):
-    vetoed_by: str | None = None
-    """The hook implementation that refused the candidate, when one did."""
+    """A candidate as the report shows it (``vetoed_by`` is a :class:`CandidateRecord` field now)."""
 
 
 class StepDetail(StepRecord):
@@ -72,7 +67,6 @@ class StepDetail(StepRecord):
     """LLM calls and cost of this step (baseline: of the baseline run)."""
     outcomes: dict[str, TestCell] = Field(default_factory=dict)
     """Every test's outcome after this step, by node id."""
-    gradients: list[GradientEntry] = Field(default_factory=list)
 
 
 class TestDetail(TestRow):

@@ -8,11 +8,15 @@ The step lines come from :class:`StepPrinter`, our own implementation of the
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ..optimize import StepRecord
 from .model import RunReport
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 def step_line(step: StepRecord) -> str:
@@ -45,30 +49,76 @@ class StepPrinter:
         )
         reporter.ensure_newline()
         reporter.write_line(step_line(step), **markup)
+        if step.number == 0:
+            for key in _uncommitted(config):
+                reporter.write_line(
+                    f"textgrad: {key} has uncommitted changes; the optimizer may rewrite it "
+                    "(commit or stash them first to review its diff alone)",
+                    yellow=True,
+                )
 
 
-def _outcome(value: str | None) -> str:
+def _uncommitted(config: pytest.Config) -> list[str]:
+    """Prompt files this run may rewrite that hold uncommitted git changes (none in a dry run)."""
+    from ..capture import capture_of
+    from ..gate import gate_of
+    from .dirty import uncommitted
+
+    if gate_of(config).settings.dry_run:
+        return []
+    registry = capture_of(config).registry
+    return uncommitted(registry.rootdir, [p.key for p in registry.all()])
+
+
+def _outcome(value: str | None) -> Text:
+    from rich.text import Text
+
     colours = {"passed": "green", "failed": "red", "skipped": "yellow"}
-    return f"[{colours[value]}]{value}[/]" if value in colours else "-"
+    return Text(value, style=colours[value]) if value in colours else Text("-")
+
+
+def one_line(report: RunReport) -> str:
+    """The summary under ``-q``: one line."""
+    tests = report.tests
+    counts = {o: sum(t.after == o for t in tests) for o in ("passed", "failed", "skipped")}
+    parts = [f"{len(tests)} prompt test{'' if len(tests) == 1 else 's'}"]
+    parts.append(", ".join(f"{n} {o}" for o, n in counts.items() if n) or "none ran")
+    if report.mode != "test" and report.steps:
+        steps = len(report.steps) - 1
+        parts.append(
+            f"failing {report.steps[0].failing_before} -> {report.steps[-1].failing_after} "
+            f"in {steps} step{'' if steps == 1 else 's'}"
+        )
+        changed = sum(p.changed for p in report.prompts)
+        parts.append(f"{changed} prompt{'' if changed == 1 else 's'} changed")
+    total = report.usage_total
+    parts.append(f"{total.calls} LLM call{'' if total.calls == 1 else 's'}, ${total.cost:.4f}")
+    return "textgrad: " + "; ".join(parts)
 
 
 def render(report: RunReport, *, width: int, color: bool) -> str:
-    """The summary as text (ANSI colours when ``color``)."""
+    """The summary as text (ANSI colours when ``color``). Names are data: every test id, prompt path and
+    engine name is a ``Text``, never parsed as markup (``test_files[/etc]``, ``[bold red]``)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    longest = max((len(row.nodeid) for row in report.tests), default=0)
+    paths = max((len(", ".join(row.prompts)) for row in report.tests), default=0)
+    others = 50 if report.mode == "dry-run" else 35 if report.mode == "optimize" else 25
+    # Never wrap a test id or a prompt path mid-name: wider than the terminal, the terminal wraps the row.
+    width = max(width, longest + paths + others)
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
     )
     for engine in report.engines:
-        console.print(f"{engine.role} engine: {engine.engine} ({engine.source})")
+        console.print(Text(f"{engine.role} engine: {engine.engine} ({engine.source})"))
     if report.tests:
         optimizing = report.mode != "test"
         table = Table(title="prompt tests", title_justify="left", expand=False)
-        table.add_column("test", overflow="fold")
-        table.add_column("prompts", overflow="fold")
+        table.add_column("test", no_wrap=True)
+        table.add_column("prompts", no_wrap=True)
         if optimizing:
             table.add_column("before")
             table.add_column("after (proposed, not written)" if report.mode == "dry-run" else "after")
@@ -76,7 +126,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             table.add_column("outcome")
         table.add_column("calls", justify="right")
         for row in report.tests:
-            cells = [row.nodeid, ", ".join(row.prompts)]
+            cells = [Text(row.nodeid), Text(", ".join(row.prompts))]
             cells += [_outcome(row.before), _outcome(row.after)] if optimizing else [_outcome(row.after)]
             table.add_row(*cells, str(row.calls))
         console.print(table)
@@ -84,7 +134,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
         if not prompt.changed:
             continue
         state = "written" if prompt.written else "not written (--tg-dry-run)"
-        console.print(f"[bold]{prompt.path}[/] ({prompt.role}): {state}")
+        console.print(Text.assemble((prompt.path, "bold"), f" ({prompt.role}): {state}"))
         for line in prompt.diff.splitlines():
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan"
             console.print(Text(line, style=style if color else ""), soft_wrap=True)
@@ -95,7 +145,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
         usage.add_column(column, justify="left" if column == "phase" else "right")
     for name, totals in [*report.usage.items(), ("total", report.usage_total)]:
         usage.add_row(
-            name,
+            Text(name),
             str(totals.calls),
             str(totals.cached_calls),
             str(totals.prompt_tokens),
@@ -110,6 +160,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
 def write_summary(reporter: pytest.TerminalReporter, report: RunReport) -> None:
     """The ``textgrad`` section of pytest's terminal summary."""
     writer = reporter._tw
+    reporter.ensure_newline()
     reporter.write_sep("=", "textgrad")
     text = render(report, width=max(60, writer.fullwidth), color=writer.hasmarkup)
     reporter.write(text)
