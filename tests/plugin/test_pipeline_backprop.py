@@ -150,9 +150,13 @@ def optimize_two_step_app(pytester: pytest.Pytester) -> dict[str, Any]:
     # the extract prompt is fixed only if its update prompt carries the answer call's gradient
     updates = f'r"(?=.*<CURRENT_TEXT>\\s*Extract)(?=.*\\(call 0 of the test.s pipeline\\)\\] lacked)": [{EXTRACT_GOOD!r}]'
     pipeline_project(pytester, "two_steps", TWO_STEP_PROMPTS, updates)
-    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report", "report.json")
+    result = pytester.runpytest_inprocess(
+        "--tg-optimize", "--tg-report", "report.json", "--tg-html", "report.html"
+    )
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["*prompts/extract.txt accepted (fixed 1, broke 0)*"])
+    html = (pytester.path / "report.html").read_text()
+    assert "#1 · <code>" in html and "reads the replies of #0" in html  # the call log shows the edge
     assert (pytester.path / "prompts/extract.txt").read_text() == EXTRACT_GOOD + "\n"
     assert (pytester.path / "prompts/answer.txt").read_text() == TWO_STEP_PROMPTS["answer"] + "\n"
     assert (pytester.path / "edges.txt").read_text().splitlines()[0] == "[[], [0]]"
