@@ -16,6 +16,7 @@ import contextlib
 import inspect
 from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -27,11 +28,15 @@ from .fixtures import (
     tg_judge,
     tg_judge_engine,
     tg_llm,
+    tg_loss,
     tg_output,
     tg_prompt,
 )
-from .options import add_options
+from .options import OPTIONS, add_options
 from .wiring import activate, active, deactivate
+
+if TYPE_CHECKING:
+    from .prompts import RunLock  # noqa: F401 (the stash key's type; no import at load)
 
 __all__ = [
     "_tg_recorder",
@@ -42,11 +47,14 @@ __all__ = [
     "tg_judge",
     "tg_judge_engine",
     "tg_llm",
+    "tg_loss",
     "tg_output",
     "tg_prompt",
 ]
 
-PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_calls", "tg_output", "_tg_recorder"})
+PROMPT_FIXTURES = frozenset(
+    {"tg_prompt", "tg_llm", "tg_judge", "tg_loss", "tg_calls", "tg_output", "_tg_recorder"}
+)
 """A test that uses one of these is a prompt test (marked ``textgrad``)."""
 
 MARKERS = (
@@ -54,8 +62,10 @@ MARKERS = (
     "tg_holdout: a prompt test --tg-optimize must not break, but whose failures it never learns from",
 )
 
+_PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
 _PROMPT_TESTS = pytest.StashKey[int]()
+_RUN_LOCK = pytest.StashKey["RunLock"]()
 
 
 # ----- registration ---------------------------------------------------------------------------------
@@ -69,20 +79,34 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    if any(arg in _PATH_FLAGS for arg in args):  # a path option in the space form (see .rootdir)
+        from .rootdir import repair
+
+        repair(early_config, args)
+
+
 def _flag(config: pytest.Config, name: str) -> bool:
-    return bool(config.getoption(f"tg_{name}", None) or config.getini(f"tg_{name}"))
+    if config.getoption(f"tg_{name}", None):
+        return True
+    try:
+        return bool(config.getini(f"tg_{name}"))
+    except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
+        raise pytest.UsageError(f"ini tg_{name}: {error} (use true or false)") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-    if not hasattr(config, "workerinput"):
-        journal = Path(config.rootpath) / ".tg_journal" / "journal.json"
-        if journal.exists():
-            from .prompts import restore_interrupted
-
-            config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
     optimize = _flag(config, "optimize")
+    if optimize and not hasattr(config, "workerinput"):
+        _take_run_lock(config)
+    # a killed optimize run's journal: one stat when there is none
+    if not hasattr(config, "workerinput") and (Path(config.rootpath) / ".tg_journal").exists():
+        from .prompts import restore_interrupted
+
+        config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
     if optimize:
         if config.getoption("numprocesses", None):
             raise pytest.UsageError(
@@ -100,8 +124,27 @@ def pytest_configure(config: pytest.Config) -> None:
         register(config)
 
 
+def _take_run_lock(config: pytest.Config) -> None:
+    """The project's optimize lock, held until ``pytest_unconfigure``: two optimize runs never both
+    proceed, and no other run restores prompt files behind this one's back."""
+    from .prompts import LockBusy, RunLock
+
+    try:
+        config.stash[_RUN_LOCK] = RunLock(Path(config.rootpath)).acquire()
+    except LockBusy:
+        raise pytest.UsageError(
+            "another pytest --tg-optimize run is in progress in this project (it holds the "
+            f"optimize lock of {config.rootpath}); wait for it to end"
+        ) from None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    deactivate(config)
+    try:
+        deactivate(config)
+    finally:
+        lock = config.stash.get(_RUN_LOCK, None)
+        if lock is not None:
+            lock.release()
 
 
 @pytest.hookimpl(trylast=True)
@@ -135,6 +178,29 @@ def _fixture_sources(config: pytest.Config, item: pytest.Item) -> dict[str, str]
     return sources
 
 
+def _overrides(config: pytest.Config, items: list[pytest.Item]) -> dict[str, str]:
+    """Engine fixture overrides among all prompt tests (not only the first one: it may use none),
+    with how many of the tests using the fixture get the override."""
+    using: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
+    for item in items:
+        closure = set(getattr(item, "fixturenames", ()))
+        sources = _fixture_sources(config, item)
+        for name in closure:
+            using[name] = using.get(name, 0) + 1
+        for name, where in sources.items():
+            found.setdefault(name, {})
+            found[name][where] = found[name].get(where, 0) + 1
+    out: dict[str, str] = {}
+    for name, wheres in found.items():
+        parts = []
+        for where, count in wheres.items():
+            share = "" if count == using.get(name, count) else f" for {count} of {using[name]} tests using it"
+            parts.append(where + share)
+        out[name] = "; ".join(parts)
+    return out
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     prompt_tests = [i for i in items if not PROMPT_FIXTURES.isdisjoint(getattr(i, "fixturenames", ()))]
@@ -146,7 +212,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     activate(config)
     from .capture import capture_of
 
-    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests[0]))
+    capture_of(config).fixture_sources.update(_overrides(config, prompt_tests))
 
 
 @pytest.hookimpl(trylast=True)

@@ -21,6 +21,8 @@ from .feedback import describe_failure, failure_of_report
 from .gate import Gate, set_properties
 from .hooks import GateHooks
 from .repeat import Repeater, gradient_worthy, run_samples
+from .returns import ReturnedFeedback
+from .run_settings import impose
 
 __all__ = [
     "Gate",
@@ -38,15 +40,19 @@ __all__ = [
 _KEY = pytest.StashKey[Gate]()
 _HOOKS = "textgrad-gate"
 _REPEAT = "textgrad-repeat"
+_RETURNS = "textgrad-returned-feedback"
 
 
 def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gate:
     """Create the run's gate, hand it to the litellm hook, and register its hooks."""
     if settings.baseline is not None and not settings.baseline.is_file():
         raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
+    restore = impose(settings)
     gate = Gate(settings, Path(config.rootpath), capture.registry)
-    capture.litellm.interceptor = gate
+    gate.on_close.append(restore)
+    capture.use_gate(gate)
     config.pluginmanager.register(GateHooks(gate), _HOOKS)
+    config.pluginmanager.register(ReturnedFeedback(gate), _RETURNS)
     if settings.repeat > 1:
         config.pluginmanager.register(Repeater(gate), _REPEAT)
     config.stash[_KEY] = gate
@@ -58,7 +64,7 @@ def deactivate(config: pytest.Config) -> None:
     if gate is None:
         return
     gate.close()
-    for name in (_HOOKS, _REPEAT):
+    for name in (_HOOKS, _REPEAT, _RETURNS):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)

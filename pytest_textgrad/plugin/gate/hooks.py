@@ -6,16 +6,45 @@ Registered only when the plugin is used, so runs that do not use it pay nothing 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from ..capture import Recorder, unused_cassettes
+from ..capture import Recorder, scrub_text, unused_cassettes
 from ..record import RECORD
 from . import baseline
+from .blocked import fail_for_blocked_calls, summary_of_blocked
 from .feedback import describe_failure
 from .gate import Gate, _relative, set_properties
+
+
+def _scrub_report(report: pytest.TestReport) -> None:
+    """A prompt test's failure text and captured output without secrets (JUnit XML, terminal):
+    assertion messages often echo a reply, and a reply can echo a key."""
+    if report.failed and report.longrepr is not None:
+        text = str(report.longrepr)
+        clean = scrub_text(text)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [(title, scrub_text(content)) for title, content in report.sections]
+    report.user_properties = [
+        (name, scrub_text(value) if isinstance(value, str) else value)
+        for name, value in report.user_properties
+    ]
+def collected_paths(config: pytest.Config) -> tuple[list[Path], set[Path]]:
+    """The directories this run collected in full, and the modules it named by node id."""
+    whole: list[Path] = []
+    partial: set[Path] = set()
+    for arg in config.args:
+        path, _, rest = str(arg).partition("::")
+        absolute = Path(os.path.abspath(Path(config.invocation_params.dir, path)))
+        if rest:
+            partial.add(absolute)
+        elif absolute.is_dir():
+            whole.append(absolute)
+    return whole, partial
 
 
 class GateHooks:
@@ -39,6 +68,8 @@ class GateHooks:
             set_properties(item.user_properties, gate.properties(item.nodeid, record))
         report = yield
         if record is not None:
+            _scrub_report(report)
+            fail_for_blocked_calls(record, report)
             record.reports.append(report)
             record.update_outcome()
             if report.failed and record.feedback is None:
@@ -67,12 +98,13 @@ class GateHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        baseline.finish(self.gate, session)
+        baseline.finish(self.gate, session, self.deselected)
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
             nodeids = [i.nodeid for i in session.items] + self.deselected
-            self.unused = unused_cassettes(self.gate.rootdir, nodeids)
+            whole, partial = collected_paths(session.config)
+            self.unused = unused_cassettes(self.gate.rootdir, nodeids, whole, partial)
             if settings.prune_cassettes:
                 for path in self.unused:
                     path.unlink(missing_ok=True)
@@ -88,7 +120,15 @@ class GateHooks:
                     f"(pass rate {rate:.2f}, required {gate.settings.pass_rate:g})",
                     yellow=True,
                 )
+        summary_of_blocked(gate, write)
         baseline.summary(gate, write)
+        if gate.unpriced:
+            models = ", ".join(sorted(gate.unpriced))
+            write(
+                f"textgrad budget: --tg-max-cost cannot count calls to unpriced models: {models} "
+                "(their cost is unknown; give a price with --tg-price MODEL=IN,OUT per million tokens)",
+                yellow=True,
+            )
         if gate.budget is not None and gate.budget.exhausted:
             write(
                 f"textgrad budget: {gate.budget.exhausted}; {gate.budget.refused} call(s) refused",

@@ -20,17 +20,18 @@ process leaves a journal that the next run uses (see ``prompts.journal``).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ...optim import UpdateResult
+from ...optim import UpdateResult, problem_with
 from ..capture import Capture
 from ..gate import Gate, gradient_worthy
-from ..prompts import Journal, Prompt, placeholders
+from ..prompts import Journal, Prompt, PromptFileError, placeholders
 from ..record import TestRecord
 from .records import CandidateRecord, StepRecord
-from .review import CandidateReview, ask_hook, compare, rule_verdict
+from .review import CandidateReview, ask_hook, compare, compare_scores, rule_verdict
 from .runner import Runner, sigterm_as_interrupt
 from .update import Updater
 
@@ -78,12 +79,21 @@ class OptimizeRun:
 
     # ----- the loop ----------------------------------------------------------------------------------
     def failing(self) -> list[TestRecord]:
-        """Failing tests whose feedback can reach a prompt (holdout tests excluded)."""
-        return [
+        """Failing tests whose feedback can reach a prompt (holdout tests excluded); with
+        ``--tg-learn-from-passing``, then passing tests that returned a critique, as suggestions."""
+        records = sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+        learners = [
             r
-            for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+            for r in records
             if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout and gradient_worthy(r)
         ]
+        if self.settings.learn_from_passing:
+            learners += [
+                replace(r, feedback=r.suggestion)
+                for r in records
+                if r.outcome == "passed" and r.suggestion and r.prompts and not r.holdout
+            ]
+        return learners
 
     def failing_count(self) -> int:
         return sum(r.outcome == "failed" for r in self.current.values())
@@ -119,6 +129,8 @@ class OptimizeRun:
                 self.registry.restore_originals()
             self.journal.close()
             self.registry.journal = None
+            for notice in self.registry.notices:
+                self._write_line(notice)
         self._run_logged()
 
     def _emit(self, record: StepRecord) -> None:
@@ -179,8 +191,15 @@ class OptimizeRun:
     def _refusal(self, prompt: Prompt, result: UpdateResult, review: CandidateReview) -> str | None:
         """Why a candidate is dropped before any test runs, or None to evaluate it."""
         new = result.new_value
+        if prompt.frozen:
+            return prompt.frozen
         if not result.changed or new.strip() == prompt.accepted.strip():
             return result.reason or "the update proposed no change"
+        problem = problem_with(new)
+        if problem is not None:  # checked as a file read is, before any test runs with it
+            reason = f"it cannot be a prompt file: {problem}"
+            self._reject(prompt, new, reason)
+            return reason
         if new in self.rejected.get(prompt.key, set()):
             return "the same text was already rejected"
         missing = [f for f in placeholders(prompt.original) if f not in new]
@@ -217,8 +236,19 @@ class OptimizeRun:
 
     def _evaluate(self, wave: list[tuple[Prompt, CandidateReview]]) -> list[CandidateRecord]:
         """Write the wave's candidates, re-run the tests using them, keep or revert each."""
+        refused: list[CandidateRecord] = []
+        ready: list[tuple[Prompt, CandidateReview]] = []
         for prompt, review in wave:
-            self.registry.try_candidate(prompt, review.new_text)
+            try:
+                self.registry.try_candidate(prompt, review.new_text)
+            except PromptFileError as error:  # changed by someone, read-only: named, never written
+                self._write_line(f"textgrad: {error}")
+                refused.append(CandidateRecord(prompt=prompt.key, accepted=False, reason=str(error)))
+                continue
+            ready.append((prompt, review))
+        wave = ready
+        if not wave:
+            return refused
         try:
             nodeids = sorted({n for p, _ in wave for n in self.users.get(p.key, set())}, key=self.order.get)
             after = self._run_silently(nodeids)
@@ -226,7 +256,7 @@ class OptimizeRun:
             for prompt, _ in wave:
                 self.registry.revert(prompt)
             raise
-        records = []
+        records = refused
         for prompt, review in wave:
             users = sorted(self.users.get(prompt.key, set()), key=self.order.get)
             before_outcomes = {n: self.current[n].outcome for n in users if n in self.current}
@@ -234,9 +264,18 @@ class OptimizeRun:
             review.fixed, review.broken, review.still_failing = compare(
                 users, before_outcomes, after_outcomes
             )
+            review.raised, review.lowered = compare_scores(
+                users,
+                before_outcomes,
+                after_outcomes,
+                {n: self.current[n].mean_score for n in users if n in self.current},
+                {n: after[n].mean_score for n in users if n in after},
+            )
             review.evaluated = users
             review.stage = "evaluated"
-            review.accepted, review.reason = rule_verdict(review.fixed, review.broken, self.settings.accept)
+            review.accepted, review.reason = rule_verdict(
+                review.fixed, review.broken, self.settings.accept, review.raised, review.lowered
+            )
             verdict, why = ask_hook(self.config, review)
             accepted = review.accepted if verdict is None else verdict
             reason = review.reason if verdict is None else f"{why} ({review.reason})"
@@ -255,6 +294,8 @@ class OptimizeRun:
                     fixed=review.fixed,
                     broken=review.broken,
                     still_failing=review.still_failing,
+                    raised=review.raised,
+                    lowered=review.lowered,
                 )
             )
         return records

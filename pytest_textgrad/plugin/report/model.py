@@ -68,6 +68,13 @@ class TestRow(BaseModel):
     """Share of those runs that passed (None when every run was skipped)."""
     graph: list[CallRow] = Field(default_factory=list)
     """The calls of the run shown (the first failing run's, else the last), with their edges."""
+    score_before: float | None = None
+    score_after: float | None = None
+    """The mean score the test returned (``tg.Feedback``); None when it returned none."""
+    critique_after: str | None = None
+    """The critique the test returned in its final run (failing or, as a suggestion, passing)."""
+    blocked: list[str] = Field(default_factory=list)
+    """LLM calls the gate blocked (replay misses, budget refusals): the test was not measured."""
 
 
 class PromptRow(BaseModel):
@@ -134,6 +141,11 @@ def _sampling(gate: Gate, nodeid: str) -> dict[str, object]:
     return {"samples": stats.samples, "pass_rate": None if rate is None else round(rate, 4)}
 
 
+def _score(record: TestRecord | None) -> float | None:
+    score = record.mean_score if record is not None else None
+    return None if score is None else round(score, 4)
+
+
 def _wall_times(capture: Capture, wall_time: dict[str, float] | None) -> dict[str, float]:
     times = dict(wall_time or {})
     times["total"] = round(time.perf_counter() - capture.started, 3)
@@ -171,6 +183,10 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
                 calls=len(shown.calls),
                 graph=call_graph(b if b is not None and b.outcome == "failed" else shown),
+                score_before=_score(b),
+                score_after=_score(a),
+                critique_after=a.critique if a else None,
+                blocked=[f"{b.label}: {b.message.splitlines()[0]}" for b in gate.blocked.get(nodeid, [])],
                 **_sampling(gate, nodeid),
             )
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ...optim import escape_controls
 from ..optimize import StepRecord
 from .model import RunReport
 
@@ -48,7 +49,7 @@ class StepPrinter:
             else {}
         )
         reporter.ensure_newline()
-        reporter.write_line(step_line(step), **markup)
+        reporter.write_line(escape_controls(step_line(step)), **markup)
         if step.number == 0:
             for key in _uncommitted(config):
                 reporter.write_line(
@@ -56,6 +57,12 @@ class StepPrinter:
                     "(commit or stash them first to review its diff alone)",
                     yellow=True,
                 )
+
+
+def _score(before: float | None, after: float | None, optimizing: bool) -> str:
+    """A test's returned score: ``0.80``, or ``0.40 → 0.80`` across an optimize run."""
+    shown = [f"{v:.2f}" if v is not None else "–" for v in ((before, after) if optimizing else (after,))]
+    return "" if all(v == "–" for v in shown) else " → ".join(shown)
 
 
 def _uncommitted(config: pytest.Config) -> list[str]:
@@ -124,10 +131,15 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             table.add_column("after (proposed, not written)" if report.mode == "dry-run" else "after")
         else:
             table.add_column("outcome")
+        scored = any(r.score_before is not None or r.score_after is not None for r in report.tests)
+        if scored:
+            table.add_column("score", justify="right")
         table.add_column("calls", justify="right")
         for row in report.tests:
             cells = [Text(row.nodeid), Text(", ".join(row.prompts))]
             cells += [_outcome(row.before), _outcome(row.after)] if optimizing else [_outcome(row.after)]
+            if scored:
+                cells.append(_score(row.score_before, row.score_after, optimizing))
             table.add_row(*cells, str(row.calls))
         console.print(table)
     for prompt in report.prompts:
@@ -135,7 +147,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             continue
         state = "written" if prompt.written else "not written (--tg-dry-run)"
         console.print(Text.assemble((prompt.path, "bold"), f" ({prompt.role}): {state}"))
-        for line in prompt.diff.splitlines():
+        for line in escape_controls(prompt.diff).splitlines():  # ESC, BEL... shown, never obeyed
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan"
             console.print(Text(line, style=style if color else ""), soft_wrap=True)
     if report.mode != "test" and not any(p.changed for p in report.prompts):
