@@ -70,8 +70,8 @@ __all__ = [
     "recording_into",
     "scrub",
     "scrub_text",
-    "sink_calls",
     "scrub_values",
+    "sink_calls",
     "unused_cassettes",
     "upstream_calls",
 ]
