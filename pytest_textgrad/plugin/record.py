@@ -122,7 +122,11 @@ class TestRecord:
     """Why the test failed, in words the optimizer can use (built by ``gate.feedback``)."""
     calls: list[CallLog] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
-    """Prompt keys the test declared or whose text its calls carried."""
+    """Prompt keys the test declared, read, or whose text its calls carried (re-linked after a pass)."""
+    declared: list[str] = field(default_factory=list)
+    """Prompt keys the test asked for itself (``tg_prompt``)."""
+    reads: list[str] = field(default_factory=list)
+    """Files under the rootdir the test (or a thread it started) opened for reading, rootdir-relative."""
     reports: list[pytest.TestReport] = field(default_factory=list)
     backward_engine: Any = None
     """The engine the test's ``tg_backward_engine`` fixture gave (optimize runs)."""
