@@ -29,6 +29,7 @@ from .fixtures import (
     tg_judge_engine,
     tg_llm,
     tg_loss,
+    tg_output,
     tg_prompt,
 )
 from .options import OPTIONS, add_options
@@ -47,10 +48,13 @@ __all__ = [
     "tg_judge_engine",
     "tg_llm",
     "tg_loss",
+    "tg_output",
     "tg_prompt",
 ]
 
-PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_loss", "tg_calls", "_tg_recorder"})
+PROMPT_FIXTURES = frozenset(
+    {"tg_prompt", "tg_llm", "tg_judge", "tg_loss", "tg_calls", "tg_output", "_tg_recorder"}
+)
 """A test that uses one of these is a prompt test (marked ``textgrad``)."""
 
 MARKERS = (

@@ -136,3 +136,19 @@ def tg_loss(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[..., 
 def tg_calls(_tg_recorder: Recorder) -> list[CallLog]:
     """The LLM calls the current test has made so far (live list), app-code litellm calls included."""
     return _tg_recorder.calls
+
+
+@pytest.fixture
+def tg_output(_tg_recorder: Recorder) -> Callable[[object], object]:
+    """``tg_output(value) -> value``: name the output this test judges (a ``Variable`` or text).
+
+    A failing test's feedback goes to the recorded calls whose replies reached this value, and from
+    them backward through the pipeline; without it, to the calls no later call consumed (the sinks).
+    """
+
+    def judged(value: object) -> object:
+        text = getattr(value, "value", value)
+        _tg_recorder.record.outputs.append(text if isinstance(text, str) else str(text))
+        return value
+
+    return judged

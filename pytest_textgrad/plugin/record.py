@@ -36,6 +36,9 @@ class CallLog:
     cached: bool = False
     prompts: list[str] = field(default_factory=list)
     role: str = "response from the language model"
+    inputs_from: list[int] = field(default_factory=list)
+    """Indexes (in the test's ``calls``) of the earlier calls whose replies this call's messages carry:
+    the pipeline's data-flow edges (``capture.dataflow`` states the rule)."""
     streamed: bool = False
     """The application asked for a stream (``stream=True``); ``reply`` is the chunks joined."""
 
@@ -131,6 +134,9 @@ class TestRecord:
     """Shared by every sample of one pass; the pass rate and flakiness come from here."""
     cassette: str | None = None
     """The cassette file the test replayed or recorded, relative to the rootdir."""
+    outputs: list[str] = field(default_factory=list)
+    """Outputs the test named as the ones it judges (``tg_output``): their producing calls get its
+    feedback; without any, the calls no later call consumed (the sinks) do."""
     score: float | None = None
     """The score in [0, 1] this run of the test returned (``tg.Feedback``), None if it gave none."""
     critique: str | None = None

@@ -3,7 +3,8 @@
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
 :class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
-``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
+``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, the data-flow edges among a test's calls
+(``dataflow``), :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
 (application litellm calls), ``http_hook`` (every SDK's HTTP requests, through ``http``), ``calls``,
 ``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``, ``roles``.
@@ -24,6 +25,7 @@ from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .dataflow import MIN_SPAN, feeds, judged_calls, link_call, sink_calls, upstream_calls
 from .http_hook import HttpBudgetExceeded, HttpCassetteMiss, HttpHook, RequestStopped
 from .judge import JudgeFailed, Verdict
 from .linking import prompts_in, relink
@@ -39,6 +41,7 @@ from .scoring import make_loss
 __all__ = [
     "FALLBACK",
     "FIXTURES",
+    "MIN_SPAN",
     "ROLES",
     "Capture",
     "CassetteBook",
@@ -59,8 +62,11 @@ __all__ = [
     "cassette_path",
     "current_recorder",
     "env_secrets",
+    "feeds",
     "holds_secret",
     "in_app_litellm_call",
+    "judged_calls",
+    "link_call",
     "make_judge",
     "make_llm",
     "make_loss",
@@ -71,7 +77,9 @@ __all__ = [
     "scrub",
     "scrub_text",
     "scrub_values",
+    "sink_calls",
     "unused_cassettes",
+    "upstream_calls",
     "watch_early",
 ]
 

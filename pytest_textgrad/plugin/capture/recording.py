@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ...engines.base import add_call_listener
 from ...engines.usage import CallRecord
 from ..record import CallLog, Source, TestRecord
+from .dataflow import link_call
 from .linking import prompts_in, relink
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Recorder:
         if log.phase == "forward":
             log.prompts = prompts_in(log.text, {p.key: p.variable.text() for p in self.registry.all()})
         with self._lock:
+            link_call(self.record.calls, log)
             self.record.calls.append(log)
             for key in log.prompts:
                 if key not in self.record.prompts:
