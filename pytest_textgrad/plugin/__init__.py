@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,6 +110,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    # litellm fetches its price table from the network when first imported, also by application code
+    # a test module imports (7 s of retries offline): the table it ships is used unless the user chose
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     optimize = _flag(config, "optimize")
     if optimize and not hasattr(config, "workerinput"):
         _take_run_lock(config)
