@@ -20,9 +20,12 @@ from .runner import Runner
 
 def outcome_of(record: TestRecord, learn_from_passing: bool = False) -> TestOutcome:
     """A test record as the search sees it: passed, score (the returned score, else the pass rate,
-    else 1.0 or 0.0), feedback, and the new (not cached, not replayed) calls and cost it spent."""
-    passed = record.outcome == "passed"
-    score = record.effective_score
+    else 1.0 or 0.0), feedback, and the new (not cached, not replayed) calls and cost it spent.
+    A skipped test (an xfail included) counts as passing at full score, as pytest's exit status
+    does: it breaks when it fails (an ``xfail(strict=True)`` turned XPASS).
+    """
+    passed = record.outcome in ("passed", "skipped")
+    score = 1.0 if record.outcome == "skipped" else record.effective_score
     new_calls = [c for c in record.calls if not c.cached]
     calls = max(len(new_calls), record.samples.calls if record.samples.samples > 1 else 0)
     return TestOutcome(

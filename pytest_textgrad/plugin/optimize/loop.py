@@ -20,7 +20,9 @@ for ``--tg-resume`` (:mod:`.resume`).
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,7 @@ from ..gate import Gate, gradient_worthy
 from ..prompts import Journal
 from ..record import TestRecord
 from .evaluator import RegistryEvaluator, outcome_of
+from .guards import engine_groups, outside_guards, unreachable, users_of
 from .proposer import PromptProposer, small_model
 from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
@@ -48,7 +51,12 @@ class OptimizeRun:
         self.gate = gate
         self.settings = gate.settings
         self.registry = capture.registry
-        self.runner = Runner(session, gate, self.settings.repeat)
+        self.runner = Runner(session, gate, self.settings.repeat, capture.registry)
+        self.selected = {item.nodeid for item in self.runner.items}
+        self.unreachable: dict[str, str] = {}
+        """Prompts a rewrite cannot reach (read only at import), and why: never searched."""
+        self.outside_guards: list[str] = []
+        """Tests outside the user's selection that use a searched prompt: held out, never learned from."""
         self.order = self.runner.order
         self.baseline: dict[str, TestRecord] = {}
         self.current: dict[str, TestRecord] = {}
@@ -105,11 +113,13 @@ class OptimizeRun:
             self.wall_time["tests"] = self.runner.seconds
 
     def _baseline(self) -> None:
-        self.baseline = self.runner.silently(list(self.runner.by_id))
+        """The selection and the project's other tests (guards only) run once, silently."""
+        outside = self.runner.add_project_tests()
+        self.order = self.runner.order
+        self.baseline = self.runner.silently(sorted(self.runner.by_id, key=self.order.__getitem__))
         self.current = dict(self.baseline)
-        for nodeid, record in self.baseline.items():
-            for key in record.prompts:
-                self.users.setdefault(key, set()).add(nodeid)
+        users_of(self.baseline.values(), self.users)
+        self._report_guards(outside)
         failing = self.failing_count()
         self._emit(StepRecord(number=0, failing_before=failing, failing_after=failing))
         saved: dict[str, SearchState] = {}
@@ -118,20 +128,31 @@ class OptimizeRun:
             if message:
                 self._write_line(message)
         for key in sorted(self.users):
-            if key in self.registry:
+            if key in self.registry and key not in self.unreachable:
                 self._start_search(key, saved.get(key))
         self._project()
+
+    def _report_guards(self, outside: list[str]) -> None:
+        """Say once which prompts are not optimized, and which tests outside the selection guard."""
+        for prompt in self.registry.all():
+            why = unreachable(prompt.key, self.capture.observer)
+            if why is not None:
+                self.unreachable[prompt.key] = why
+                self._write_line(f"textgrad: {why}")
+        self.outside_guards, lines = outside_guards(outside, self.selected, self.baseline)
+        for line in lines:
+            self._write_line(line)
 
     def _start_search(self, key: str, saved: SearchState | None) -> None:
         prompt = self.registry[key]
         users = sorted(self.users[key], key=self.order.__getitem__)
         records = {n: self.baseline[n] for n in users}
-        train = [n for n in users if self._teaches(records[n])]
-        holdout = [n for n in users if n not in train and records[n].outcome != "skipped"]
+        train = [n for n in users if n in self.selected and self._teaches(records[n])]
+        holdout = [n for n in users if n not in train]  # an xfail guards too (XPASS strict breaks it)
         learners = [n for n in train if self._learner(records[n])]
         if not any(records[n].outcome == "failed" for n in train) and not learners and saved is None:
             return
-        small = small_model(self._engine_for([records[n] for n in train]))
+        small = small_model(self._engine_for([records[n] for n in train]))  # the first group's engine
         config = SearchConfig(
             k=self.settings.candidates,
             batch=self.settings.batch,
@@ -157,9 +178,8 @@ class OptimizeRun:
             self._refresh(key, state)
         state.learners = learners
         guards = self.guards[key] = Guards(self.config, prompt, state)
-        proposer = PromptProposer(
-            prompt, self.updater, self._records_of(key), self._engine_for, self.capture.book
-        )
+        records_of, book = self._records_of(key), self.capture.book
+        proposer = PromptProposer(prompt, self.updater, records_of, self._engines, book)
         self.searches[key] = Search(
             self.evaluator, proposer, config=config, state=state, guard=guards.guard, review=guards.review
         )
@@ -201,11 +221,14 @@ class OptimizeRun:
 
         return records
 
-    def _engine_for(self, batch: list[TestRecord]):
-        for record in batch:
-            if record.backward_engine is not None:
-                return record.backward_engine
-        return self.capture.engines.engine("optimizer")
+    def _engines(self, batch: list[TestRecord]) -> list[tuple[Any, list[TestRecord]]]:
+        """The batch grouped by the backward engine each test's conftest gives it (the optimizer
+        engine, made only if needed, for the others)."""
+        return engine_groups(batch, functools.partial(self.capture.engines.engine, "optimizer"))
+
+    def _engine_for(self, batch: list[TestRecord]) -> Any:
+        groups = self._engines(batch)
+        return groups[0][0] if groups else self.capture.engines.engine("optimizer")
 
     # ----- one step ----------------------------------------------------------------------------------
     def _step(self, number: int) -> StepRecord:
@@ -244,7 +267,11 @@ class OptimizeRun:
         budget = self.gate.budget
         if budget is None:
             return True
-        reserve = 0 if self.settings.cache else sum(outcome_of(r).calls for r in self.baseline.values())
+        reserve = (
+            0
+            if self.settings.cache
+            else sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
+        )  # the final run replays the selection only
         if budget.max_calls is not None:
             left = budget.max_calls - budget.calls - reserve
             search.budget.max_calls = search.state.calls + max(0, left)
@@ -274,7 +301,8 @@ class OptimizeRun:
 
     # ----- output -----------------------------------------------------------------------------------
     def failing_count(self) -> int:
-        return sum(r.outcome == "failed" for r in self.current.values())
+        """Failing tests of the selection (guards outside it are not counted)."""
+        return sum(r.outcome == "failed" for n, r in self.current.items() if n in self.selected)
 
     def _emit(self, record: StepRecord) -> None:
         self.steps.append(record)

@@ -62,14 +62,15 @@ class PromptProposer:
         prompt: Prompt,
         updater: Updater,
         records: Callable[[str, str], TestRecord | None],
-        engine_for: Callable[[list[TestRecord]], EngineLM],
+        engines: Callable[[list[TestRecord]], list[tuple[EngineLM, list[TestRecord]]]],
         book: UsageBook,
     ) -> None:
-        """``records(text, nodeid)`` is the latest record of a test run with ``text``."""
+        """``records(text, nodeid)`` is the latest record of a test run with ``text``;
+        ``engines(records)`` groups records by the backward engine their conftest gives them."""
         self.prompt = prompt
         self.updater = updater
         self.records = records
-        self.engine_for = engine_for
+        self.engines = engines
         self.book = book
 
     def propose(self, request: ProposalRequest) -> Proposals:
@@ -94,11 +95,13 @@ class PromptProposer:
         if not records:
             answer.notes.append("no failing test of the minibatch had feedback to learn from")
             return
-        engine = self.engine_for(records)
+        groups = self.engines(records)
+        engine = groups[0][0]  # the first failing test's engine writes the candidates
         self.prompt.variable.set_value(request.text)
         kinds = [request.kinds[i % len(request.kinds)] for i in range(request.k)] if request.kinds else []
         if "rewrite" in kinds or not small_model(engine):
-            self.updater.backward(records, engine, keys=[self.prompt.key])
+            for index, (group_engine, group) in enumerate(groups):  # each test's critic is its own
+                self.updater.backward(group, group_engine, keys=[self.prompt.key], reset=index == 0)
         else:  # the embedded model's critique is noise that costs seconds: the tests' words suffice
             for prompt in self.updater.registry.all():
                 prompt.variable.reset_gradients()

@@ -33,15 +33,21 @@ class Updater:
         self.optimizers: dict[str, TextualGradientDescent] = {}
 
     def backward(
-        self, batch: list[TestRecord], engine: EngineLM, keys: Sequence[str] | None = None
+        self,
+        batch: list[TestRecord],
+        engine: EngineLM,
+        keys: Sequence[str] | None = None,
+        reset: bool = True,
     ) -> list[Prompt]:
         """Back-propagate every loss of the batch at once; the test feedback reaches each prompt
-        (of ``keys``, default every prompt the batch used) too."""
+        (of ``keys``, default every prompt the batch used) too. ``reset=False`` adds to the
+        gradients already there (a batch whose tests use different engines, one group at a time)."""
         started = time.perf_counter()
         wanted = keys if keys is not None else [k for r in batch for k in r.prompts]
         prompts = [self.registry[k] for k in dict.fromkeys(wanted) if k in self.registry]
-        for prompt in self.registry.all():
-            prompt.variable.reset_gradients()
+        if reset:
+            for prompt in self.registry.all():
+                prompt.variable.reset_gradients()
         losses = [loss_of_test(r, self.registry) for r in batch]
         try:
             wait_for_gradients(schedule_backward(losses, engine))
