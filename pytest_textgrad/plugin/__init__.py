@@ -89,6 +89,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from .prompts import ensure_no_live_run
 
         ensure_no_live_run(Path(config.rootpath))
+    from .distributed import register as register_controller
+
+    register_controller(config)
     files = ("tg_report", "tg_html", "tg_patch")
     if optimize or any(config.getoption(name, None) or config.getini(name) for name in files):
         activate(config)
