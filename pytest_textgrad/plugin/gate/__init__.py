@@ -5,8 +5,9 @@ Public API: :func:`activate` / :func:`gate_of` (the run's :class:`Gate` under it
 key), :func:`deactivate`, :func:`run_samples` and :func:`gradient_worthy` (repeats, used by the
 optimize loop), :func:`record_of` (a test's record after a run, plain tests included),
 :func:`set_properties`; under pytest-xdist :func:`absorb_report`, :func:`absorb_worker` and
-:func:`share_budget` (the controller's side of ``distributed``). Internals: ``gate`` (interceptor and records), ``hooks`` (the one makereport
-wrapper), ``feedback`` (the one place feedback text is built), ``repeat``, ``baseline``, ``budget``, ``distributed`` (records and budget across xdist workers).
+:func:`share_budget` (the controller's side of ``distributed``). Internals: ``gate`` (interceptor
+and records), ``hooks`` (the one makereport wrapper), ``feedback`` (the one place feedback text is
+built), ``repeat``, ``baseline``, ``budget``, ``distributed`` (records and budget across workers).
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ OUTPUT = "tg"
 BUDGET = "tg_budget"
 """The ``workerinput`` key of the shared budget file's path (set by the controller)."""
 
-_RECORD_FIELDS = ("nodeid", "prompt_test", "holdout", "outcome", "feedback", "prompts", "cassette", "judge_critique")
+_RECORD_FIELDS = (
+    "nodeid", "prompt_test", "holdout", "outcome", "feedback", "prompts", "cassette", "judge_critique",
+)  # fmt: skip
 
 
 def encode(record: TestRecord, samples: Samples) -> dict[str, Any]:
@@ -53,7 +55,8 @@ def decode(data: dict[str, Any]) -> TestRecord:
     known = {f.name for f in fields(CallLog)}
     record = TestRecord(**{name: data.get(name) for name in _RECORD_FIELDS if name in data})
     record.prompts = list(data.get("prompts") or [])
-    record.calls = [CallLog(**{k: v for k, v in call.items() if k in known}) for call in data.get("calls", [])]
+    calls = data.get("calls", [])
+    record.calls = [CallLog(**{k: v for k, v in call.items() if k in known}) for call in calls]
     record.samples = Samples(**data.get("samples", {}))
     return record
 
