@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .keys import cache_scope as cache_scope
 from .usage import Completion, Usage
 
 __all__ = [
+    "CacheError",
     "CachePolicy",
     "CacheSetting",
     "EngineCache",
@@ -42,6 +44,7 @@ __all__ = [
     "canonical_json",
     "current_cache_policy",
     "default_cache_dir",
+    "set_cache_filter",
     "set_cache_policy",
 ]
 
@@ -55,6 +58,17 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "pytest-textgrad"
 
 
+class CacheError(RuntimeError):
+    """The response cache on disk cannot be used; the message names the folder and what to do."""
+
+
+def _unusable(directory: str, error: BaseException) -> CacheError:
+    return CacheError(
+        f"the response cache in {directory} cannot be used ({type(error).__name__}: {error}); it is "
+        "only a cache: delete that folder, or run without it (pytest: --tg-no-cache)"
+    )
+
+
 def _shared_cache(directory: Path) -> diskcache.Cache:
     """One ``diskcache.Cache`` per directory and process (it is thread-safe; SQLite handles are not free)."""
     key = str(directory.resolve())
@@ -62,9 +76,29 @@ def _shared_cache(directory: Path) -> diskcache.Cache:
         cache = _open_caches.get(key)
         if cache is None:
             # least-recently-stored eviction: a hit only reads, it never writes (keeps hits fast).
-            cache = diskcache.Cache(key, eviction_policy="least-recently-stored")
+            try:
+                cache = diskcache.Cache(key, eviction_policy="least-recently-stored")
+            except (sqlite3.Error, OSError) as error:
+                raise _unusable(key, error) from None
             _open_caches[key] = cache
         return cache
+
+
+_admit: Callable[[str], bool] | None = None
+
+
+def set_cache_filter(admit: Callable[[str], bool] | None) -> Callable[[], None]:
+    """Store a reply only if ``admit(text)`` is true (process-wide); returns a function restoring
+    the previous filter. Why: the pytest plugin keeps replies that echo a secret out of the cache,
+    which CI uploads as an artifact."""
+    global _admit
+    old, _admit = _admit, admit
+
+    def restore() -> None:
+        global _admit
+        _admit = old
+
+    return restore
 
 
 class ResponseCache:
@@ -90,8 +124,14 @@ class ResponseCache:
     key = staticmethod(cache_key)
 
     def get(self, key: str) -> Completion | None:
-        """The stored reply for ``key`` or None; counts a hit or a miss."""
-        entry = self.store.get(key)
+        """The stored reply for ``key`` or None; counts a hit or a miss. An entry of the wrong
+        shape is a miss; a store that cannot be read raises :class:`CacheError` naming it."""
+        try:
+            entry = self.store.get(key)
+        except (sqlite3.Error, OSError) as error:
+            raise _unusable(self.directory, error) from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+            entry = None
         with self._lock:
             if entry is None:
                 self.misses += 1
@@ -108,7 +148,10 @@ class ResponseCache:
         )
 
     def set(self, key: str, completion: Completion) -> None:
-        """Store a successful reply: its text, token counts and what it cost to produce."""
+        """Store a successful reply: its text, token counts and what it cost to produce (unless the
+        filter of :func:`set_cache_filter` refuses its text)."""
+        if _admit is not None and not _admit(completion.text):
+            return
         entry = {
             "text": completion.text,
             "p": completion.usage.prompt_tokens,
@@ -116,7 +159,10 @@ class ResponseCache:
             "cost": completion.real_cost,
             "priced": completion.priced,
         }
-        self.store.set(key, entry)
+        try:
+            self.store.set(key, entry)
+        except (sqlite3.Error, OSError) as error:
+            raise _unusable(self.directory, error) from None
 
     def __len__(self) -> int:
         return len(self.store)

@@ -3,6 +3,7 @@
 from .momentum import TextualGradientDescentwithMomentum
 from .parsing import UnusableReply, parse_update
 from .tgd import TGD, Optimizer, TextualGradientDescent, UnsupportedParameter, UpdateResult, UpdateWarning
+from .validation import escape_controls, problem_with
 
 __all__ = [
     "TGD",
@@ -13,5 +14,7 @@ __all__ = [
     "UnusableReply",
     "UpdateResult",
     "UpdateWarning",
+    "escape_controls",
     "parse_update",
+    "problem_with",
 ]

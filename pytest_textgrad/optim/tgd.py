@@ -4,7 +4,8 @@ One step makes one update call per parameter that has feedback, all concurrently
 asked for as a JSON object where the engine supports JSON schemas, otherwise between tags. A reply
 that cannot be used is retried once with a repair message (bypassing the response cache); if it is
 still unusable the parameter keeps its value, a :class:`UpdateWarning` is issued and the reason is
-recorded in :attr:`TextualGradientDescent.failures`. An update never sets an empty value.
+recorded in :attr:`TextualGradientDescent.failures`. An update never sets a value a prompt file
+read would refuse (empty, binary, control characters, leftover tags: :mod:`.validation`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..core.variable import Variable
 from ..engines.base import EngineLM, phase, run_generate
 from . import prompts
 from .parsing import UnusableReply, parse_update
+from .validation import problem_with
 
 DEFAULT_TAGS = ("<IMPROVED_VARIABLE>", "</IMPROVED_VARIABLE>")
 
@@ -182,6 +184,14 @@ class TextualGradientDescent(Optimizer):
             tags=self.tags,
         )
 
+    def _parse(self, reply: str) -> str:
+        """The new value of a reply, checked as a prompt file read is (one parse per reply)."""
+        new = parse_update(reply, self.tags)
+        problem = problem_with(new, self.tags)
+        if problem is not None:
+            raise UnusableReply(f"the new value cannot be a prompt: {problem}")
+        return new
+
     def _update_prompt(self, variable: Variable) -> str:
         """TextGrad's name for :meth:`update_prompt`."""
         return self.update_prompt(variable)
@@ -203,14 +213,14 @@ class TextualGradientDescent(Optimizer):
         system = self.optimizer_system_prompt
         reply = run_generate(engine, prompt, system, **schema, **self.params)
         try:
-            new = parse_update(reply, self.tags)
+            new = self._parse(reply)
         except UnusableReply as first:
             repair = f"{prompt}\n\n<PREVIOUS_REPLY>\n{reply}\n</PREVIOUS_REPLY>\n\n" + prompts.repair_prompt(
                 str(first), structured, self.tags
             )
             reply = run_generate(engine, repair, system, use_cache=False, **schema, **self.params)
             try:
-                new = parse_update(reply, self.tags)
+                new = self._parse(reply)
             except UnusableReply as second:
                 return UpdateResult(
                     role=parameter.role_description,

@@ -16,6 +16,7 @@ import contextlib
 import inspect
 from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -31,6 +32,9 @@ from .fixtures import (
 )
 from .options import add_options
 from .wiring import activate, active, deactivate
+
+if TYPE_CHECKING:
+    from .prompts import RunLock  # noqa: F401 (the stash key's type; no import at load)
 
 __all__ = [
     "_tg_recorder",
@@ -54,6 +58,7 @@ MARKERS = (
 
 _RESTORED = pytest.StashKey[list[str]]()
 _PROMPT_TESTS = pytest.StashKey[int]()
+_RUN_LOCK = pytest.StashKey["RunLock"]()
 
 
 # ----- registration ---------------------------------------------------------------------------------
@@ -68,19 +73,25 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def _flag(config: pytest.Config, name: str) -> bool:
-    return bool(config.getoption(f"tg_{name}", None) or config.getini(f"tg_{name}"))
+    if config.getoption(f"tg_{name}", None):
+        return True
+    try:
+        return bool(config.getini(f"tg_{name}"))
+    except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
+        raise pytest.UsageError(f"ini tg_{name}: {error} (use true or false)") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
-    if not hasattr(config, "workerinput"):
-        journal = Path(config.rootpath) / ".tg_journal" / "journal.json"
-        if journal.exists():
-            from .prompts import restore_interrupted
-
-            config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
     optimize = _flag(config, "optimize")
+    if optimize and not hasattr(config, "workerinput"):
+        _take_run_lock(config)
+    # a killed optimize run's journal: one stat when there is none
+    if not hasattr(config, "workerinput") and (Path(config.rootpath) / ".tg_journal").exists():
+        from .prompts import restore_interrupted
+
+        config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
     if optimize:
         if config.getoption("numprocesses", None):
             raise pytest.UsageError(
@@ -101,8 +112,27 @@ def pytest_configure(config: pytest.Config) -> None:
         register(config)
 
 
+def _take_run_lock(config: pytest.Config) -> None:
+    """The project's optimize lock, held until ``pytest_unconfigure``: two optimize runs never both
+    proceed, and no other run restores prompt files behind this one's back."""
+    from .prompts import LockBusy, RunLock
+
+    try:
+        config.stash[_RUN_LOCK] = RunLock(Path(config.rootpath)).acquire()
+    except LockBusy:
+        raise pytest.UsageError(
+            "another pytest --tg-optimize run is in progress in this project (it holds the "
+            f"optimize lock of {config.rootpath}); wait for it to end"
+        ) from None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    deactivate(config)
+    try:
+        deactivate(config)
+    finally:
+        lock = config.stash.get(_RUN_LOCK, None)
+        if lock is not None:
+            lock.release()
 
 
 @pytest.hookimpl(trylast=True)

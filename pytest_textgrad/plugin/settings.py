@@ -62,7 +62,10 @@ def _raw_value(config: pytest.Config, option: Option) -> tuple[Any, str]:
     cli = config.getoption(option.dest, None)
     if cli is not None:
         return cli, f"option {option.flag}"
-    ini = config.getini(option.ini)
+    try:
+        ini = config.getini(option.ini)
+    except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
+        raise pytest.UsageError(f"ini {option.ini}: {error} (use true or false)") from None
     if ini is not None and ini != "":
         return ini, f"ini {option.ini}"
     return option.default, "default"

@@ -11,13 +11,12 @@ identically again (nor answered from the response cache).
 from __future__ import annotations
 
 import contextvars
-import json
-import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ...engines.base import EngineLM, run_generate
+from ..parsing import json_objects
 from .protocols import EditKind, Proposal, ProposalRequest, Proposals
 from .sentences import sentences
 
@@ -78,15 +77,7 @@ def _meaningful(value: str) -> bool:
 
 def parse_change(reply: str, kind: EditKind) -> Proposal:
     """The change of ``kind`` in ``reply``; raises ``ValueError`` saying why it is unusable."""
-    fenced = re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", reply, flags=re.DOTALL)
-    start, end = reply.find("{"), reply.rfind("}")
-    for candidate in [*fenced, reply[start : end + 1] if 0 <= start < end else ""]:
-        try:
-            data = json.loads(candidate, strict=False)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(data, dict):
-            continue
+    for data in json_objects(reply):  # linear, and never a RecursionError (see ..parsing)
         values = {f: str(data.get(f) or "").strip() for f in FIELDS[kind]}
         empty = [f for f, v in values.items() if not _meaningful(v)]
         if empty:

@@ -11,10 +11,12 @@ Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
+from ...engines.cache import set_cache_filter, set_cache_policy
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
@@ -24,7 +26,7 @@ from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
-from .redact import env_secrets, scrub, scrub_text
+from .redact import env_secrets, holds_secret, scrub, scrub_text, scrub_values
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "cassette_path",
     "current_recorder",
     "env_secrets",
+    "holds_secret",
     "in_app_litellm_call",
     "make_judge",
     "make_llm",
@@ -52,6 +55,7 @@ __all__ = [
     "recording_into",
     "scrub",
     "scrub_text",
+    "scrub_values",
     "unused_cassettes",
 ]
 
@@ -68,9 +72,15 @@ class Capture:
     """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
     started: float = field(default_factory=time.perf_counter)
 
+    restore_cache_filter: Callable[[], None] | None = None
+    """Undoes the run's process-wide cache filter and policy (at :meth:`close`)."""
+
     def close(self) -> None:
         stop_counting(self.book)
         self.litellm.uninstall()
+        if self.restore_cache_filter is not None:
+            self.restore_cache_filter()
+            self.restore_cache_filter = None
 
     def engine_rows(self) -> list[dict[str, str]]:
         """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
@@ -96,6 +106,16 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     """Start capturing for this run: count calls into its usage book and hook application litellm."""
     state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
     start_counting(state.book)
+    # the response cache stores no reply the redaction would change (CI uploads the cache folder)
+    restores = [set_cache_filter(lambda text: not holds_secret(text))]
+    if settings.no_cache:  # --tg-no-cache: every engine of the run, those built in a conftest too
+        restores.append(set_cache_policy(enabled=False))
+
+    def restore_cache() -> None:
+        for restore in reversed(restores):
+            restore()
+
+    state.restore_cache_filter = restore_cache
     state.litellm.install()
     config.stash[_KEY] = state
     return state

@@ -45,6 +45,45 @@ class CassetteMiss(LookupError):
     """A call with no recording while the record mode forbids recording it."""
 
 
+class CassetteCorrupt(ValueError):
+    """A cassette file cannot be read; the message names it and says how to re-record it."""
+
+
+def _interaction_problem(item: Any) -> str | None:
+    if not isinstance(item, dict) or not isinstance(item.get("request"), dict):
+        return "an interaction without a request object"
+    response = item.get("response")
+    if not isinstance(response, dict) or not isinstance(response.get("text"), str):
+        return "an interaction without a response text"
+    usage = response.get("usage", {})
+    if not isinstance(usage, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in usage.values()
+    ):
+        return "an interaction whose usage is not token counts"
+    return None
+
+
+def load_interactions(path: Path, shown: str) -> list[dict[str, Any]]:
+    """The recorded interactions of a cassette; raises :class:`CassetteCorrupt` naming the file."""
+    why = None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        data, why = None, f"it is not readable JSON ({type(error).__name__})"
+    if why is None and (not isinstance(data, dict) or not isinstance(data.get("interactions", []), list)):
+        why = "it is not an object with a list of interactions"
+    if why is None and data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
+        why = f"its version is {data.get('version')!r}, this pytest-textgrad reads {FORMAT_VERSION}"
+    interactions = data.get("interactions", []) if why is None else []
+    why = why or next((p for p in map(_interaction_problem, interactions) if p), None)
+    if why is not None:
+        raise CassetteCorrupt(
+            f"cassette {shown} is corrupted: {why}. Delete it and re-record it "
+            "(--tg-record-mode=all, or once after deleting it)"
+        )
+    return list(interactions)
+
+
 def cassette_path(rootdir: Path, nodeid: str) -> Path:
     """``tests/test_a.py::TestX::test_y[p]`` -> ``<root>/tests/cassettes/test_a/TestX.test_y[p].json``."""
     file, _, rest = nodeid.partition("::")
@@ -82,8 +121,7 @@ class Cassette:
         self.existed = path.exists()
         self.recorded: list[dict[str, Any]] = []
         if self.existed:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            self.recorded = list(data.get("interactions", []))
+            self.recorded = load_interactions(path, self._relative(path))
         self.interactions = [] if mode == "all" else list(self.recorded)
         self.added = 0
         self.used: set[int] = set()

@@ -7,12 +7,12 @@ feedback the optimizer receives.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...engines.base import phase, run_generate
+from ...optim.parsing import json_objects
 
 if TYPE_CHECKING:
     from ...engines.base import EngineLM
@@ -71,32 +71,53 @@ def judge_prompt(output: str, criterion: str, request: str | None = None) -> str
     return "\n\n".join(parts)
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    found = []
-    for candidate in [*re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.DOTALL), text]:
-        start, end = candidate.find("{"), candidate.rfind("}")
-        if 0 <= start < end:
-            try:
-                data = json.loads(candidate[start : end + 1])
-            except ValueError:
-                continue
-            if isinstance(data, dict):
-                found.append(data)
-    return found
+_VERDICT_WORD = re.compile(r"\b(PASS|FAIL)(?:ED|ES)?\b")
+_NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno|\bcannot|\bfails? to|\bwithout)\W+(?:\w+\W+){0,2}$", re.I)
+_TRUTH = {"pass": True, "passed": True, "true": True, "yes": True,
+          "fail": False, "failed": False, "false": False, "no": False}
+
+
+def _as_passed(value: Any) -> bool | None:
+    """A JSON ``passed`` value as a verdict; None when it says nothing clear (never a guess)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        return _TRUTH.get(value.strip().lower())
+    return None
+
+
+def _word_verdict(reply: str) -> bool | None:
+    """The last PASS/FAIL word that is not negated; a negated PASS ("does not PASS") is a FAIL."""
+    for match in reversed(list(_VERDICT_WORD.finditer(reply))):
+        negated = bool(_NEGATION.search(reply[max(0, match.start() - 40) : match.start()]))
+        if match.group(1) == "PASS":
+            return not negated
+        if not negated:
+            return False
+    return None
 
 
 def parse_verdict(reply: str) -> tuple[bool, str]:
-    """``(passed, critique)`` from a judge reply; raises :class:`JudgeError` when there is none."""
-    for data in _json_objects(reply):
-        passed = data.get("passed", data.get("verdict"))
-        if isinstance(passed, str):
-            passed = {"pass": True, "true": True, "fail": False, "false": False}.get(passed.strip().lower())
-        if isinstance(passed, bool):
+    """``(passed, critique)`` from a judge reply; raises :class:`JudgeError` when there is none.
+
+    Linear in the reply (see :func:`~pytest_textgrad.optim.parsing.json_objects`); a failure is never
+    read as a pass: ``"passed": 0`` and "does not PASS" fail.
+    """
+    unclear = None
+    for data in json_objects(reply):
+        raw = data.get("passed", data.get("verdict"))
+        passed = _as_passed(raw)
+        if passed is not None:
             return passed, str(data.get("critique") or data.get("reason") or "").strip()
-    words = re.findall(r"\b(PASS|FAIL)(?:ED)?\b", reply)
-    if words:
-        critique = re.sub(r"\b(PASS|FAIL)(?:ED)?\b\W*$", "", reply.strip()).strip()
-        return words[-1] == "PASS", critique
+        unclear = unclear if raw is None else raw
+    if unclear is not None:  # never guessed from words the critique happens to hold
+        raise JudgeError(f"the judge's verdict {unclear!r} is neither passed nor failed: {reply[:500]!r}")
+    passed = _word_verdict(reply)
+    if passed is not None:
+        critique = re.sub(r"\b(PASS|FAIL)(?:ED|ES)?\b\W*$", "", reply.strip()).strip()
+        return passed, critique
     raise JudgeError(f"the judge replied with no verdict (JSON 'passed' or PASS/FAIL): {reply[:500]!r}")
 
 

@@ -1,4 +1,7 @@
-"""Keep secrets out of everything the plugin writes (cassettes, baselines, reports).
+"""Keep secrets out of everything the plugin writes (cassettes, baselines, reports, JUnit XML, cache).
+
+Scrubbing happens on values, before serialization: a secret holding ``"`` or ``\\`` is escaped
+by JSON or XML and would no longer match afterwards (:func:`scrub_values`).
 
 Why two layers: credentials passed as call parameters (``api_key=``, ``headers=``...) are dropped by
 name, but a key can also hide inside text a test or an application produced (an error message, a
@@ -68,3 +71,25 @@ def scrub(value: Any, secrets: list[str] | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [scrub(v, secrets) for v in value]
     return value
+
+
+def scrub_values(value: Any, secrets: list[str] | None = None) -> Any:
+    """A copy of a JSON-like value with every string (dict keys included) scrubbed; nothing dropped.
+
+    For reports and baselines, whose field names are ours (``scrub`` would drop a field whose name
+    looks like a credential parameter).
+    """
+    if secrets is None:
+        secrets = env_secrets()
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {scrub_values(k, secrets): scrub_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_values(v, secrets) for v in value]
+    return value
+
+
+def holds_secret(text: str, secrets: list[str] | None = None) -> bool:
+    """Whether scrubbing would change ``text`` (the response cache refuses such replies)."""
+    return scrub_text(text, secrets) != text

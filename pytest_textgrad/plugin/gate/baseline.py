@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..capture import scrub_text
+from ..capture import scrub_values
 
 if TYPE_CHECKING:
     from .gate import Gate
@@ -75,10 +75,10 @@ def finish(gate: Gate, session: pytest.Session) -> None:
     if hasattr(session.config, "workerinput"):
         return
     if settings.baseline_save is not None:
-        data = {"version": FORMAT_VERSION, "tool": "pytest-textgrad", "tests": rows(gate)}
+        data = {"version": FORMAT_VERSION, "tool": "pytest-textgrad", "tests": scrub_values(rows(gate))}
         settings.baseline_save.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        settings.baseline_save.write_text(scrub_text(text), encoding="utf-8")
+        settings.baseline_save.write_text(text, encoding="utf-8")
     if settings.baseline is None:
         return
     comparison = compare(load(settings.baseline), gate.outcomes, str(settings.baseline))

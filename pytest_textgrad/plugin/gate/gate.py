@@ -22,6 +22,7 @@ from ..capture import (
     current_recorder,
     in_app_litellm_call,
     make_request,
+    scrub_text,
 )
 from ..record import Samples, TestRecord
 from .budget import Budget
@@ -137,7 +138,8 @@ class Gate:
 
 def set_properties(target: list[tuple[str, object]], props: list[tuple[str, str]]) -> None:
     """Replace the ``tg_*`` entries of a ``user_properties`` list (a re-run must not duplicate them)."""
-    target[:] = [p for p in target if not str(p[0]).startswith("tg_")] + list(props)
+    clean = [(name, scrub_text(value) if isinstance(value, str) else value) for name, value in props]
+    target[:] = [p for p in target if not str(p[0]).startswith("tg_")] + clean
 
 
 def _relative(path: Path, root: Path) -> str:

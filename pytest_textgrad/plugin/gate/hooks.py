@@ -11,11 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from ..capture import Recorder, unused_cassettes
+from ..capture import Recorder, scrub_text, unused_cassettes
 from ..record import RECORD
 from . import baseline
 from .feedback import describe_failure
 from .gate import Gate, _relative, set_properties
+
+
+def _scrub_report(report: pytest.TestReport) -> None:
+    """A prompt test's failure text and captured output without secrets (JUnit XML, terminal):
+    assertion messages often echo a reply, and a reply can echo a key."""
+    if report.failed and report.longrepr is not None:
+        text = str(report.longrepr)
+        clean = scrub_text(text)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [(title, scrub_text(content)) for title, content in report.sections]
+    report.user_properties = [
+        (name, scrub_text(value) if isinstance(value, str) else value)
+        for name, value in report.user_properties
+    ]
 
 
 class GateHooks:
@@ -41,6 +56,7 @@ class GateHooks:
             set_properties(item.user_properties, gate.properties(item.nodeid, record))
         report = yield
         if record is not None:
+            _scrub_report(report)
             record.reports.append(report)
             record.update_outcome()
             if report.failed and record.feedback is None:

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ...optim import UpdateResult
+from ...optim import UpdateResult, problem_with
 from ..capture import Capture
 from ..gate import Gate, gradient_worthy
-from ..prompts import Journal, Prompt, placeholders
+from ..prompts import Journal, Prompt, PromptFileError, placeholders
 from ..record import TestRecord
 from .records import CandidateRecord, StepRecord
 from .review import CandidateReview, ask_hook, compare, rule_verdict
@@ -119,6 +119,8 @@ class OptimizeRun:
                 self.registry.restore_originals()
             self.journal.close()
             self.registry.journal = None
+            for notice in self.registry.notices:
+                self._write_line(notice)
         self._run_logged()
 
     def _emit(self, record: StepRecord) -> None:
@@ -179,8 +181,15 @@ class OptimizeRun:
     def _refusal(self, prompt: Prompt, result: UpdateResult, review: CandidateReview) -> str | None:
         """Why a candidate is dropped before any test runs, or None to evaluate it."""
         new = result.new_value
+        if prompt.frozen:
+            return prompt.frozen
         if not result.changed or new.strip() == prompt.accepted.strip():
             return result.reason or "the update proposed no change"
+        problem = problem_with(new)
+        if problem is not None:  # checked as a file read is, before any test runs with it
+            reason = f"it cannot be a prompt file: {problem}"
+            self._reject(prompt, new, reason)
+            return reason
         if new in self.rejected.get(prompt.key, set()):
             return "the same text was already rejected"
         missing = [f for f in placeholders(prompt.original) if f not in new]
@@ -217,8 +226,19 @@ class OptimizeRun:
 
     def _evaluate(self, wave: list[tuple[Prompt, CandidateReview]]) -> list[CandidateRecord]:
         """Write the wave's candidates, re-run the tests using them, keep or revert each."""
+        refused: list[CandidateRecord] = []
+        ready: list[tuple[Prompt, CandidateReview]] = []
         for prompt, review in wave:
-            self.registry.try_candidate(prompt, review.new_text)
+            try:
+                self.registry.try_candidate(prompt, review.new_text)
+            except PromptFileError as error:  # changed by someone, read-only: named, never written
+                self._write_line(f"textgrad: {error}")
+                refused.append(CandidateRecord(prompt=prompt.key, accepted=False, reason=str(error)))
+                continue
+            ready.append((prompt, review))
+        wave = ready
+        if not wave:
+            return refused
         try:
             nodeids = sorted({n for p, _ in wave for n in self.users.get(p.key, set())}, key=self.order.get)
             after = self._run_silently(nodeids)
@@ -226,7 +246,7 @@ class OptimizeRun:
             for prompt, _ in wave:
                 self.registry.revert(prompt)
             raise
-        records = []
+        records = refused
         for prompt, review in wave:
             users = sorted(self.users.get(prompt.key, set()), key=self.order.get)
             before_outcomes = {n: self.current[n].outcome for n in users if n in self.current}

@@ -4,7 +4,8 @@ Public API: :class:`PromptRegistry` and :class:`Prompt` (the run's prompt files;
 them), :func:`placeholders`, :func:`activate` / :func:`registry_of` (the registry under its
 ``config.stash`` key), the journal (:class:`Journal`, :func:`restore_interrupted`,
 :func:`ensure_no_live_run`, :func:`journal_path`) and the file helpers in ``files``
-(:func:`write_atomic`, :func:`resolve_prompt_path`, :class:`PromptFileError`).
+(:func:`write_atomic`, :func:`resolve_prompt_path`, :class:`PromptFileError`), and the run lock
+(:class:`RunLock`, :class:`LockBusy`: one optimize run per project at a time).
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import pytest
 
 from .files import PromptFileError, encode_like, resolve_prompt_path, write_atomic
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
+from .lock import LockBusy, RunLock
 from .registry import Prompt, PromptRegistry, placeholders
 
 __all__ = [
     "Journal",
+    "LockBusy",
     "Prompt",
     "PromptFileError",
     "PromptRegistry",
+    "RunLock",
     "activate",
     "encode_like",
     "ensure_no_live_run",

@@ -42,7 +42,9 @@ def resolve_prompt_path(path: str | os.PathLike[str], rootdir: Path) -> tuple[Pa
 
 
 def read_prompt(absolute: Path, key: str) -> tuple[str, bytes]:
-    """The text and raw bytes of a prompt file; refuses missing, binary and non-UTF-8 files."""
+    """The text and raw bytes of a prompt file; refuses missing, binary and non-UTF-8 files, and
+    text that :func:`~pytest_textgrad.optim.validation.problem_with` refuses (empty, control
+    characters...): the same check every candidate passes before it is written."""
     if not absolute.exists():
         raise PromptFileError(f"prompt file {key!r} does not exist (looked for {absolute})")
     if not absolute.is_file():
@@ -57,7 +59,17 @@ def read_prompt(absolute: Path, key: str) -> tuple[str, bytes]:
             f"prompt file {key!r} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
             f"{error.start}): {absolute}"
         ) from None
+    from ...optim.validation import problem_with
+
+    problem = problem_with(text)
+    if problem is not None:
+        raise PromptFileError(f"prompt file {key!r} cannot be used as a prompt: {problem} ({absolute})")
     return text, data
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether nobody may write ``path`` by its permission bits (``os.replace`` would still replace it)."""
+    return not path.stat().st_mode & 0o222
 
 
 def _fsync_dir(folder: Path) -> None:

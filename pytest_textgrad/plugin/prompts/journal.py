@@ -7,6 +7,12 @@ by Ctrl-C or by an exception - puts files in their final state and deletes the f
 is killed leaves it behind; the next pytest run (any run, the plugin used or not) puts the
 originals back before any test reads them, unless someone edited the file since (then it is left
 alone and the message says where the original is).
+
+A journal is data from disk, possibly from a cloned repository: every path in it is checked (a
+target resolves inside the rootdir, a backup is a plain file directly in the journal folder) and a
+journal that fails a check, comes from another host or has another version is never acted upon and
+never deleted: the message names where the originals are. Restores happen under the run lock
+(:mod:`.lock`), so never behind a live run's back.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -23,24 +30,26 @@ from typing import Any
 import pytest
 
 from .files import sha256, write_atomic
+from .journal_entries import Entry, JournalProblem, read_journal
+from .lock import LockBusy, RunLock, locked
 
 JOURNAL_DIR = ".tg_journal"
 JOURNAL_FILE = "journal.json"
 VERSION = 1
+_NOT_OVER_IT = "; --tg-optimize will not start over it"
+
+__all__ = ["JOURNAL_DIR", "Journal", "ensure_no_live_run", "journal_path", "restore_interrupted"]
 
 
 def journal_path(rootdir: Path) -> Path:
     return rootdir / JOURNAL_DIR / JOURNAL_FILE
 
 
-def _alive(pid: int, host: str) -> bool:
-    """Whether the process that wrote a journal may still be running.
+def _alive(pid: int) -> bool:
+    """Whether the process (on this host) that wrote a journal may still be running.
 
-    A journal from another host cannot be checked and counts as alive (never restored behind a live
-    run's back); one written by this very process is stale (its run has ended).
+    One written by this very process is stale (its run has ended).
     """
-    if host != socket.gethostname():
-        return True
     if pid <= 0 or pid == os.getpid():
         return False
     try:
@@ -56,75 +65,140 @@ def _alive(pid: int, host: str) -> bool:
     return True
 
 
-def _load(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("version") == VERSION else None
+def _kept(path: Path, why: str) -> str:
+    folder = path.parent
+    return (
+        f"pytest-textgrad: the optimize journal {path} cannot be used ({why}); nothing was restored "
+        f"and it was kept. The original texts of the prompt files that run wrote are the *.orig files "
+        f"in {folder}: put back any you need by hand, then delete {folder}"
+    )
+
+
+def _foreign(path: Path, host: str, pid: int, entries: list[Entry]) -> str:
+    originals = "; ".join(f"{e.key} -> {e.backup}" for e in entries) or "none were saved"
+    return (
+        f"pytest-textgrad: the optimize journal {path} was written by pid {pid} on host {host!r}, not "
+        f"on this host ({socket.gethostname()!r}); whether that run is over cannot be checked, so "
+        f"nothing was restored and the journal was kept. Originals: {originals}. If that run is over, "
+        f"copy them back and delete {path.parent}"
+    )
+
+
+def _in_progress(pid: int | str) -> str:
+    return (
+        f"pytest-textgrad: an optimize run (pid {pid}) is still in progress in this project; prompt "
+        "files may hold candidates until it ends"
+    )
+
+
+def _clean_temp_files(folders: set[Path]) -> None:
+    """Remove ``.<name>.XXXX.tg-tmp`` files a kill left behind in ``folders`` (regular files only)."""
+    pattern = re.compile(r"^\..+\.[a-z0-9_]{6,}\.tg-tmp$")
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for child in folder.iterdir():
+                if pattern.match(child.name) and child.is_file() and not child.is_symlink():
+                    with contextlib.suppress(OSError):
+                        child.unlink()
 
 
 def restore_interrupted(rootdir: Path) -> list[str]:
     """Put back files left as candidates by a killed run; return one message per file touched.
 
-    Cheap when there is nothing to do: one ``stat`` of the journal file.
+    Never raises: a journal that cannot be used is kept and the message says why and where the
+    originals are. Cheap when there is nothing to do: one ``stat`` of the journal folder.
     """
     path = journal_path(rootdir)
-    if not path.exists():
+    if not path.parent.exists():
         return []
-    data = _load(path)
+    try:
+        with locked(rootdir):
+            if not path.exists():  # debris of a run killed while opening or closing its journal
+                _clear_debris(path.parent)
+                return []
+            return _restore(rootdir, path)
+    except LockBusy:
+        return [_in_progress(_pid_hint(path))]
+    except Exception as error:  # never an INTERNALERROR: a pytest run must go on, journal kept
+        return [_kept(path, f"restoring failed: {type(error).__name__}: {error}")]
+
+
+def _clear_debris(folder: Path) -> None:
+    """A journal folder without ``journal.json`` holds only temp files and backups of originals that
+    are still in place (no candidate is written before its journal entry is saved)."""
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_hint(path: Path) -> int | str:
+    with contextlib.suppress(Exception):
+        return int(json.loads(path.read_text("utf-8"))["pid"])
+    return "?"
+
+
+def _restore(rootdir: Path, path: Path) -> list[str]:
     folder = path.parent
-    if data is None:
-        return [f"pytest-textgrad: ignored an unreadable optimize journal at {path}"]
-    pid, host = int(data.get("pid", -1)), str(data.get("host", ""))
-    if _alive(pid, host):
-        return [
-            f"pytest-textgrad: an optimize run (pid {pid} on {host}) is still in progress in this "
-            "project; prompt files may hold candidates until it ends"
-        ]
+    try:
+        pid, host, entries = read_journal(rootdir, path, VERSION)
+    except JournalProblem as problem:
+        return [_kept(path, str(problem))]
+    if host != socket.gethostname():
+        return [_foreign(path, host, pid, entries)]
+    if _alive(pid):
+        return [_in_progress(pid)]
+    _clean_temp_files({folder} | {e.target.parent for e in entries})
     messages: list[str] = []
-    unresolved = False
-    for key, entry in data.get("files", {}).items():
-        target = rootdir / key
-        backup = folder / entry["backup"]
-        current = target.read_bytes() if target.exists() else None
+    unresolved: list[Entry] = []
+    for entry in entries:
+        current = entry.target.read_bytes() if entry.target.exists() else None
         current_hash = sha256(current) if current is not None else None
-        if current_hash == entry["original_sha256"]:
+        if current_hash == entry.original_sha256:
             continue
-        if current_hash is None or current_hash in entry.get("written", []):
-            write_atomic(target, backup.read_bytes())
-            with contextlib.suppress(OSError):
-                os.utime(target, ns=(entry["atime_ns"], entry["mtime_ns"]))
+        if current_hash is None or current_hash in entry.written:
+            write_atomic(entry.target, entry.backup.read_bytes())
+            if entry.times is not None:
+                with contextlib.suppress(OSError):
+                    os.utime(entry.target, ns=entry.times)
             messages.append(
-                f"pytest-textgrad: restored {key} to its original text; it held a candidate of an "
+                f"pytest-textgrad: restored {entry.key} to its original text; it held a candidate of an "
                 f"optimize run (pid {pid}) that was killed"
             )
         else:
-            unresolved = True
-            messages.append(
-                f"pytest-textgrad: {key} was changed after an optimize run (pid {pid}) was killed; "
-                f"left as it is. Its original text is kept in {backup}"
-            )
-    if unresolved:
-        path.rename(folder / f"journal-unresolved-{int(time.time())}.json")
-    else:
+            unresolved.append(entry)
+    if not unresolved:
         shutil.rmtree(folder, ignore_errors=True)
+        return messages
+    kept = folder.with_name(f"{JOURNAL_DIR}.kept-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    folder.rename(kept)
+    for entry in unresolved:
+        messages.append(
+            f"pytest-textgrad: {entry.key} was changed after an optimize run (pid {pid}) was killed; "
+            f"left as it is. Its original text is kept in {kept / entry.backup.name}"
+        )
     return messages
 
 
 def ensure_no_live_run(rootdir: Path) -> None:
-    """Refuse to start an optimize run while another one is writing prompt files here."""
+    """Refuse to start an optimize run beside a live one, or over a journal that could not be used."""
     path = journal_path(rootdir)
-    data = _load(path) if path.exists() else None
-    if data is not None and _alive(int(data.get("pid", -1)), str(data.get("host", ""))):
+    if not path.exists():
+        return
+    try:
+        pid, host, entries = read_journal(rootdir, path, VERSION)
+    except JournalProblem as problem:
+        raise pytest.UsageError(_kept(path, str(problem)) + _NOT_OVER_IT) from None
+    if host != socket.gethostname():
+        raise pytest.UsageError(_foreign(path, host, pid, entries))
+    if _alive(pid):
         raise pytest.UsageError(
-            f"another pytest --tg-optimize run (pid {data.get('pid')}) is in progress in this "
-            f"project (journal {path}); wait for it or remove the journal if it is stale"
+            f"another pytest --tg-optimize run (pid {pid}) is in progress in this project (journal "
+            f"{path}); wait for it to end"
         )
+    raise pytest.UsageError(_kept(path, "it could not be restored") + _NOT_OVER_IT)
 
 
 class Journal:
-    """The journal of the current run. ``open`` it before writing any candidate."""
+    """The journal of the current run. ``open`` it before writing any candidate; holds the run lock."""
 
     def __init__(self, rootdir: Path) -> None:
         self.rootdir = rootdir
@@ -132,22 +206,35 @@ class Journal:
         self.folder = self.path.parent
         self.data: dict[str, Any] = {}
         self.is_open = False
+        self._lock: RunLock | None = None
 
     def open(self) -> list[str]:
         """Start the journal; first restores what a killed run left. Refuses to run beside a live run."""
-        messages = []
-        if self.path.exists():
-            ensure_no_live_run(self.rootdir)
+        try:
+            self._lock = RunLock(self.rootdir).acquire()
+        except LockBusy:
+            raise pytest.UsageError(
+                "another pytest --tg-optimize run is in progress in this project (it holds the "
+                f"optimize lock of {self.rootdir}); wait for it to end"
+            ) from None
+        try:
             messages = restore_interrupted(self.rootdir)
-        self.folder.mkdir(exist_ok=True)
-        self.data = {
-            "version": VERSION,
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": time.time(),
-            "files": {},
-        }
-        self._save()
+            ensure_no_live_run(self.rootdir)
+            if self.folder.is_symlink():
+                raise pytest.UsageError(f"{self.folder} is a symbolic link; remove it to optimize here")
+            shutil.rmtree(self.folder, ignore_errors=True)  # debris without a journal.json
+            self.folder.mkdir()
+            self.data = {
+                "version": VERSION,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": time.time(),
+                "files": {},
+            }
+            self._save()
+        except BaseException:
+            self._release()
+            raise
         self.is_open = True
         return messages
 
@@ -187,3 +274,10 @@ class Journal:
         if self.is_open:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.is_open = False
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+

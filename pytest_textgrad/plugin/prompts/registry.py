@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...core import Variable
-from .files import encode_like, read_prompt, resolve_prompt_path, write_atomic
+from .files import PromptFileError, encode_like, is_read_only, read_prompt, resolve_prompt_path, write_atomic
 from .journal import Journal
 
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\{[A-Za-z_][A-Za-z0-9_.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")
@@ -39,9 +39,14 @@ class Prompt:
     role_given: bool
     constraints: list[str] = field(default_factory=list)
     accepted: str = ""
+    on_disk: bytes = b""
+    """The bytes last read or written: a write first checks the file still holds them."""
+    frozen: str = ""
+    """Why the optimizer stopped writing this file (changed by someone else, read-only), or ""."""
 
     def __post_init__(self) -> None:
         self.accepted = self.accepted or self.original
+        self.on_disk = self.on_disk or self.original_bytes
 
     @property
     def role(self) -> str:
@@ -61,6 +66,8 @@ class PromptRegistry:
         self._prompts: dict[str, Prompt] = {}
         self._written: set[str] = set()
         self._lock = threading.Lock()
+        self.notices: list[str] = []
+        """Messages for the user about files the optimizer stopped writing."""
 
     def get(
         self, path: str | os.PathLike[str], role: str | None = None, constraints: list[str] | None = None
@@ -98,13 +105,47 @@ class PromptRegistry:
             return list(self._prompts.values())
 
     # ----- writes (optimize only) -----------------------------------------------------------------
+    def _freeze(self, prompt: Prompt, why: str) -> PromptFileError:
+        prompt.frozen = why
+        self.notices.append(f"pytest-textgrad: {why}")
+        return PromptFileError(why)
+
+    def _put(self, prompt: Prompt, data: bytes) -> None:
+        """The one writer: refuses a frozen prompt, a file changed since it was last read or written
+        (someone edited it during the run: it is left as they wrote it) and a read-only file."""
+        if prompt.frozen:
+            raise PromptFileError(prompt.frozen)
+        try:
+            current = prompt.path.read_bytes()
+        except OSError:
+            current = None
+        if current != prompt.on_disk:
+            raise self._freeze(
+                prompt,
+                f"{prompt.key} was changed on disk during the optimize run (not by it); it is left as "
+                "it is and not optimized further",
+            )
+        if is_read_only(prompt.path):
+            raise self._freeze(
+                prompt,
+                f"{prompt.key} is read-only; the optimizer does not rewrite it (make it writable to "
+                "optimize it)",
+            )
+        write_atomic(prompt.path, data)
+        prompt.on_disk = data
+        self._written.add(prompt.key)
+
     def _write(self, prompt: Prompt, text: str) -> None:
+        from ...optim.validation import problem_with
+
+        problem = problem_with(text)
+        if problem is not None:
+            raise PromptFileError(f"a candidate for {prompt.key} cannot be written: {problem}")
         data = encode_like(prompt.original, text)
-        if self.journal is not None:
+        if self.journal is not None and not prompt.frozen:
             self.journal.protect(prompt.key, prompt.path, prompt.original_bytes)
             self.journal.will_write(prompt.key, data)
-        write_atomic(prompt.path, data)
-        self._written.add(prompt.key)
+        self._put(prompt, data)
 
     def try_candidate(self, prompt: Prompt, text: str) -> None:
         """Put a candidate in place (file and variable) for evaluation."""
@@ -121,14 +162,21 @@ class PromptRegistry:
         prompt.accepted = text
 
     def _write_original_or(self, prompt: Prompt, text: str) -> None:
-        if text == prompt.original:
-            write_atomic(prompt.path, prompt.original_bytes)
-            times = self.journal.original_times(prompt.key) if self.journal else None
-            if times is not None:
-                with contextlib.suppress(OSError):
-                    os.utime(prompt.path, ns=times)
-        else:
-            self._write(prompt, text)
+        """Put ``text`` in place (the original bytes and times when it is the original); a frozen or
+        changed file is left alone (see :attr:`notices`)."""
+        if prompt.frozen:
+            return
+        try:
+            if text == prompt.original:
+                self._put(prompt, prompt.original_bytes)
+                times = self.journal.original_times(prompt.key) if self.journal else None
+                if times is not None:
+                    with contextlib.suppress(OSError):
+                        os.utime(prompt.path, ns=times)
+            else:
+                self._write(prompt, text)
+        except PromptFileError:
+            prompt.accepted = prompt.original
 
     def restore_originals(self) -> None:
         """Every file written during the run gets its original bytes (and times) back."""
@@ -144,6 +192,8 @@ class PromptRegistry:
             final = prompt.accepted if keep_accepted else prompt.original
             if prompt.key in self._written or final != prompt.original:
                 self._write_original_or(prompt, final)
+            if prompt.frozen:
+                prompt.accepted = final = prompt.original  # left as the person made it: no change claimed
             prompt.variable.set_value(final)
             if prompt.changed:
                 changed.append(prompt)

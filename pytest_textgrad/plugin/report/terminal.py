@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ...optim import escape_controls
 from ..optimize import StepRecord
 from .model import RunReport
 
@@ -48,7 +49,7 @@ class StepPrinter:
             else {}
         )
         reporter.ensure_newline()
-        reporter.write_line(step_line(step), **markup)
+        reporter.write_line(escape_controls(step_line(step)), **markup)
         if step.number == 0:
             for key in _uncommitted(config):
                 reporter.write_line(
@@ -135,7 +136,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             continue
         state = "written" if prompt.written else "not written (--tg-dry-run)"
         console.print(Text.assemble((prompt.path, "bold"), f" ({prompt.role}): {state}"))
-        for line in prompt.diff.splitlines():
+        for line in escape_controls(prompt.diff).splitlines():  # ESC, BEL... shown, never obeyed
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan"
             console.print(Text(line, style=style if color else ""), soft_wrap=True)
     if report.mode != "test" and not any(p.changed for p in report.prompts):
