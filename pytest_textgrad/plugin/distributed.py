@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -38,8 +39,8 @@ class Controller:
         self.budget = Path(tempfile.gettempdir()) / f"pytest-textgrad-budget-{uuid.uuid4().hex}.json"
         self.order: list[str] = []
         """The collected tests in collection order (as a worker collected them)."""
-        self.waiting: list[pytest.TestReport] = []
-        """Reports logged before the wings came up (their outcomes count for the baseline)."""
+        self.waiting: list[SimpleNamespace] = []
+        """Outcomes of reports logged before the wings came up (they count for the baseline)."""
 
     def _wings(self) -> tuple[Any, Any]:
         from . import capture, gate
@@ -83,11 +84,11 @@ class Controller:
         if getattr(report, "tg_record", None):
             waiting = not active(self.config)
             if waiting:
-                self.waiting.append(report)  # the gate's own hook is not called for this one
+                self.waiting.append(_outcome(report))  # the gate's own hook is not called for it
             gate, capture = self._wings()
             gate.absorb_report(gate.gate_of(self.config), capture.capture_of(self.config), report)
         elif not active(self.config):
-            self.waiting.append(report)
+            self.waiting.append(_outcome(report))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -103,6 +104,13 @@ class Controller:
     def pytest_unconfigure(self) -> None:
         for path in (self.budget, Path(str(self.budget) + ".lock")):
             path.unlink(missing_ok=True)
+
+
+def _outcome(report: pytest.TestReport) -> SimpleNamespace:
+    """What the gate reads of a logged report (its outcome), without the report's text."""
+    return SimpleNamespace(
+        nodeid=report.nodeid, when=report.when, failed=report.failed, skipped=report.skipped
+    )
 
 
 def register(config: pytest.Config) -> None:
