@@ -37,6 +37,7 @@ class Controller:
         self.config = config
         self.started = time.perf_counter()
         self.budget = Path(tempfile.gettempdir()) / f"pytest-textgrad-budget-{uuid.uuid4().hex}.json"
+        self.ready = False
         self.order: list[str] = []
         """The collected tests in collection order (as a worker collected them)."""
         self.waiting: list[SimpleNamespace] = []
@@ -46,9 +47,11 @@ class Controller:
         from . import capture, gate
 
         config = self.config
-        if not active(config):
-            activate(config)
-            capture.capture_of(config).started = self.started
+        if not self.ready:  # the wings may be up already (--tg-report brings them up at configure)
+            if not active(config):
+                activate(config)
+                capture.capture_of(config).started = self.started
+            self.ready = True
             gate.share_budget(gate.gate_of(config), self.budget)
             hooks = config.pluginmanager.get_plugin("textgrad-gate")
             for report in self.waiting:
