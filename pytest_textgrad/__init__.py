@@ -43,6 +43,7 @@ _EXPORTS = {
         "core",
     ),
     **dict.fromkeys(["EngineLM", "ScriptedEngine"], "engines"),
+    "Feedback": "feedback",
     **dict.fromkeys(
         ["TGD", "Optimizer", "TextualGradientDescent", "TextualGradientDescentwithMomentum", "UpdateWarning"],
         "optim",
@@ -76,6 +77,7 @@ __all__ = [
     "BlackboxLLM",
     "CallError",
     "EngineLM",
+    "Feedback",
     "FormattedLLMCall",
     "ImageQALoss",
     "LLMCall",
@@ -180,6 +182,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         using_backward_engine,
     )
     from .engines import EngineLM, ScriptedEngine
+    from .feedback import Feedback
     from .optim import (
         TGD,
         Optimizer,

@@ -24,12 +24,15 @@ def test_names_the_shop(tg_prompt):
 
 
 def test_reply_is_short(tg_prompt):
+    # Returned feedback: a critique fails the test with it as the message and the optimizer's feedback.
     tg_prompt("prompts/reply.txt", role=ROLE)
     reply = draft_reply("Do you ship to Canada?")
-    assert len(reply.split()) <= 60, f"the reply must stay under 60 words, it has {len(reply.split())}"
+    if len(reply.split()) > 60:
+        return f"The reply must stay under 60 words; it has {len(reply.split())}."
 
 
 def test_polite_to_an_angry_customer(tg_prompt, tg_llm, tg_judge):
     system = tg_prompt("prompts/reply.txt", role=ROLE)
     reply = tg_llm(system, "Your shoes fell apart after a week. Garbage!", max_tokens=60)
     tg_judge(reply, "polite, and offers one concrete next step: a return, a refund or a replacement")
+

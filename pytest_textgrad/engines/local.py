@@ -123,6 +123,14 @@ def _provider_reply(model: str, messages: list[dict[str, Any]], params: dict[str
         return _provider_engine(model).complete(list(messages), **params)
 
 
+def provider_cached_reply(
+    model: str, messages: list[dict[str, Any]], params: dict[str, Any]
+) -> Completion | None:
+    """What the ``local/...`` litellm provider has in its response cache for this call, or None
+    (the model is not loaded): a refused application call may still be served from the cache."""
+    return _provider_engine(model).cached_reply(list(messages), **params)
+
+
 def _make_provider(litellm: ModuleType) -> Any:
     """A ``litellm.CustomLLM`` answering ``local/<name>`` with the embedded model."""
 

@@ -161,3 +161,16 @@ def user_price(model: str, usage: Usage) -> float | None:
     if price is None:
         return None
     return usage.prompt_tokens * price[0] + usage.completion_tokens * price[1]
+
+
+def current_prices() -> dict[str, tuple[float, float]]:
+    """A copy of the prices set with :func:`set_price` (USD per input token, per output token)."""
+    with _prices_lock:
+        return dict(_prices)
+
+
+def restore_prices(prices: dict[str, tuple[float, float]]) -> None:
+    """Put back prices saved with :func:`current_prices` (the pytest plugin does at the run's end)."""
+    with _prices_lock:
+        _prices.clear()
+        _prices.update(prices)

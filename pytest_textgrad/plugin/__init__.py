@@ -28,9 +28,10 @@ from .fixtures import (
     tg_judge,
     tg_judge_engine,
     tg_llm,
+    tg_loss,
     tg_prompt,
 )
-from .options import add_options
+from .options import OPTIONS, add_options
 from .wiring import activate, active, deactivate
 
 if TYPE_CHECKING:
@@ -45,10 +46,11 @@ __all__ = [
     "tg_judge",
     "tg_judge_engine",
     "tg_llm",
+    "tg_loss",
     "tg_prompt",
 ]
 
-PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_calls", "_tg_recorder"})
+PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_loss", "tg_calls", "_tg_recorder"})
 """A test that uses one of these is a prompt test (marked ``textgrad``)."""
 
 MARKERS = (
@@ -56,6 +58,7 @@ MARKERS = (
     "tg_holdout: a prompt test --tg-optimize must not break, but whose failures it never learns from",
 )
 
+_PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
 _PROMPT_TESTS = pytest.StashKey[int]()
 _RUN_LOCK = pytest.StashKey["RunLock"]()
@@ -70,6 +73,14 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    if any(arg in _PATH_FLAGS for arg in args):  # a path option in the space form (see .rootdir)
+        from .rootdir import repair
+
+        repair(early_config, args)
 
 
 def _flag(config: pytest.Config, name: str) -> bool:
@@ -167,6 +178,29 @@ def _fixture_sources(config: pytest.Config, item: pytest.Item) -> dict[str, str]
     return sources
 
 
+def _overrides(config: pytest.Config, items: list[pytest.Item]) -> dict[str, str]:
+    """Engine fixture overrides among all prompt tests (not only the first one: it may use none),
+    with how many of the tests using the fixture get the override."""
+    using: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
+    for item in items:
+        closure = set(getattr(item, "fixturenames", ()))
+        sources = _fixture_sources(config, item)
+        for name in closure:
+            using[name] = using.get(name, 0) + 1
+        for name, where in sources.items():
+            found.setdefault(name, {})
+            found[name][where] = found[name].get(where, 0) + 1
+    out: dict[str, str] = {}
+    for name, wheres in found.items():
+        parts = []
+        for where, count in wheres.items():
+            share = "" if count == using.get(name, count) else f" for {count} of {using[name]} tests using it"
+            parts.append(where + share)
+        out[name] = "; ".join(parts)
+    return out
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     prompt_tests = [i for i in items if not PROMPT_FIXTURES.isdisjoint(getattr(i, "fixturenames", ()))]
@@ -178,7 +212,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     activate(config)
     from .capture import capture_of
 
-    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests[0]))
+    capture_of(config).fixture_sources.update(_overrides(config, prompt_tests))
 
 
 @pytest.hookimpl(trylast=True)

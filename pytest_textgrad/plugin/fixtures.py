@@ -17,6 +17,7 @@ import pytest
 if TYPE_CHECKING:
     from ..core import Variable
     from ..engines.base import EngineLM
+    from ..feedback import Feedback
     from .capture import Recorder, Verdict
     from .record import CallLog
 
@@ -55,6 +56,7 @@ def tg_judge_engine(request: pytest.FixtureRequest, tg_backward_engine: EngineLM
 @pytest.fixture
 def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, None]:
     """The current test's recorder, visible to every LLM call the test makes (through a ContextVar)."""
+    from ..engines import cache_scope
     from .capture import Recorder, recording_into
     from .optimize import run_of
     from .record import RECORD, TestRecord
@@ -66,7 +68,9 @@ def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, No
     if run_of(request.config) is not None:
         record.backward_engine = request.getfixturevalue("tg_backward_engine")
     recorder = Recorder(record, capture.registry)
-    with recording_into(recorder):
+    # A cache scope per test run: identical calls at temperature > 0 inside the test are distinct
+    # samples (never one cached reply collapsed onto all of them), the same ones run after run.
+    with recording_into(recorder), cache_scope():
         yield recorder
 
 
@@ -106,6 +110,17 @@ def tg_judge(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[...,
     from .capture import make_judge
 
     return make_judge(tg_judge_engine, _tg_recorder)
+
+
+@pytest.fixture
+def tg_loss(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[..., Feedback]:
+    """``tg_loss(output, instruction, *, engine=None, **params) -> tg.Feedback``: a ``TextLoss``
+    with the judge engine over ``output`` (text or Variable), read back as a critique and a score in
+    [0, 1]. It never fails the test itself: ``return`` it (or several, ``tg.Feedback.combine``).
+    """
+    from .capture import make_loss
+
+    return make_loss(tg_judge_engine)
 
 
 @pytest.fixture

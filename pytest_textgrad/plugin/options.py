@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pytest
 
-Kind = Literal["flag", "int", "float", "str", "path", "choice"]
+Kind = Literal["flag", "int", "float", "str", "path", "choice", "list"]
 
 GROUP = "textgrad"
 GROUP_DESCRIPTION = "pytest-textgrad: optimize prompt files against this test suite"
@@ -125,7 +125,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="none|once|new|all",
         choices=("none", "once", "new", "all"),
     ),
-    Option("record_failing", "flag", False, "Keep the new recordings of failing tests too."),
+    Option(
+        "drop_failing",
+        "flag",
+        False,
+        "Drop a failing test's new recordings (kept by default, so a replay reproduces the failure).",
+    ),
+    Option("record_failing", "flag", False, "Deprecated, no effect: failing tests' recordings are kept now."),
     Option("prune_cassettes", "flag", False, "Delete cassettes that no collected test uses."),
     Option(
         "repeat",
@@ -140,6 +146,29 @@ OPTIONS: tuple[Option, ...] = (
         1.0,
         "Share of samples that must pass for a repeated prompt test to pass (default 1.0).",
         metavar="RATE",
+    ),
+    Option(
+        "pass_score",
+        "float",
+        1.0,
+        "Score a prompt test that returns tg.Feedback(score=...) without passed= needs to pass "
+        "(default 1.0).",
+        metavar="SCORE",
+    ),
+    Option(
+        "score_tolerance",
+        "float",
+        0.05,
+        "With --tg-baseline: a test's score may drop this much before it counts as a regression "
+        "(default 0.05).",
+        metavar="DELTA",
+    ),
+    Option(
+        "learn_from_passing",
+        "flag",
+        False,
+        "With --tg-optimize: passing tests that return a critique (tg.Feedback(passed=True, "
+        "critique=...)) give the optimizer feedback too, without failing.",
     ),
     Option(
         "baseline_save",
@@ -178,6 +207,14 @@ OPTIONS: tuple[Option, ...] = (
         "Refuse new LLM calls once their cost reaches USD in this run.",
         metavar="USD",
     ),
+    Option(
+        "price",
+        "list",
+        (),
+        "Price of a model litellm has no price for, in USD per million input and output tokens, "
+        "e.g. my-vllm/llama-3=0.2,0.6 (repeatable; ini: one per line).",
+        metavar="MODEL=IN,OUT",
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}
@@ -192,6 +229,17 @@ def add_options(parser: pytest.Parser) -> None:
                 option.flag, action="store_true", default=None, dest=option.dest, help=option.help
             )
             parser.addini(option.ini, f"{option.help} (ini twin of {option.flag})", type="bool", default=None)
+            continue
+        if option.kind == "list":
+            group.addoption(
+                option.flag,
+                action="append",
+                default=None,
+                dest=option.dest,
+                metavar=option.metavar or option.name.upper(),
+                help=option.help,
+            )
+            parser.addini(option.ini, f"{option.help} (ini twin of {option.flag})", type="linelist")
             continue
         extra: dict[str, Any] = {}
         if option.kind == "int":

@@ -17,7 +17,8 @@ import pytest
 from ..engines.base import messages_text
 
 Outcome = Literal["passed", "failed", "skipped"]
-Source = Literal["engine", "litellm"]
+Source = Literal["engine", "litellm", "http"]
+"""Where a call was seen: our engines, an application litellm call, an SDK's HTTP request."""
 
 
 @dataclass
@@ -35,10 +36,26 @@ class CallLog:
     cached: bool = False
     prompts: list[str] = field(default_factory=list)
     role: str = "response from the language model"
+    streamed: bool = False
+    """The application asked for a stream (``stream=True``); ``reply`` is the chunks joined."""
 
     @property
     def text(self) -> str:
         return messages_text(self.messages)
+
+
+@dataclass
+class BlockedCall:
+    """An LLM call the gate did not let through: no recording to replay (``miss``) or over the
+    run's budget (``refused``). The test was not measured, whatever the application did with the
+    error (a ``try/except`` fallback included): the gate fails it and says why."""
+
+    kind: Literal["miss", "refused"]
+    message: str
+
+    @property
+    def label(self) -> str:
+        return "replay miss" if self.kind == "miss" else "budget refusal"
 
 
 @dataclass
@@ -52,20 +69,36 @@ class Samples:
     calls: int = 0
     tokens: int = 0
     cost: float = 0.0
+    scores: list[float] = field(default_factory=list)
+    """The scores the samples returned (``tg.Feedback``); samples without one add nothing."""
+    gaps: int = 0
+    """Samples with a blocked call (replay miss, budget refusal): not measured, so neither passes
+    nor failures of the model; left out of the pass rate, and the test fails for them."""
 
     @property
     def pass_rate(self) -> float | None:
         return self.passes / self.counted if self.counted else None
 
     @property
+    def mean_score(self) -> float | None:
+        return sum(self.scores) / len(self.scores) if self.scores else None
+
+    @property
     def flaky(self) -> bool:
         return 0 < self.passes < self.counted
 
-    def add(self, outcome: Outcome, calls: list[CallLog]) -> None:
+    def add(
+        self, outcome: Outcome, calls: list[CallLog], score: float | None = None, *, gap: bool = False
+    ) -> None:
         self.samples += 1
-        if outcome != "skipped":
-            self.counted += 1
-            self.passes += outcome == "passed"
+        if gap:
+            self.gaps += 1
+        else:
+            if score is not None:
+                self.scores.append(score)
+            if outcome != "skipped":
+                self.counted += 1
+                self.passes += outcome == "passed"
         self.calls += len(calls)
         self.tokens += sum(c.prompt_tokens + c.completion_tokens for c in calls)
         self.cost += sum(c.cost for c in calls)
@@ -94,12 +127,38 @@ class TestRecord:
     """Shared by every sample of one pass; the pass rate and flakiness come from here."""
     cassette: str | None = None
     """The cassette file the test replayed or recorded, relative to the rootdir."""
+    score: float | None = None
+    """The score in [0, 1] this run of the test returned (``tg.Feedback``), None if it gave none."""
+    critique: str | None = None
+    """The critique the test returned (a ``str`` or ``tg.Feedback``), failing or not."""
+    suggestion: str | None = None
+    """A passing test's returned critique as optimizer feedback (``--tg-learn-from-passing``)."""
+    blocked: list[BlockedCall] = field(default_factory=list)
+    """Calls of this run the gate blocked (filled by the gate, whatever the application caught)."""
     judge_critique: str | None = None
     """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
 
     @property
     def pass_rate(self) -> float | None:
         return self.samples.pass_rate
+
+    @property
+    def mean_score(self) -> float | None:
+        """The mean returned score over the pass's samples (``--tg-repeat``), else this run's score."""
+        mean = self.samples.mean_score
+        return mean if mean is not None else self.score
+
+    @property
+    def effective_score(self) -> float:
+        """The number candidates are compared by: the mean returned score, else the pass rate, else
+        1.0 for a passing test and 0.0 otherwise (what ``optim.search.TestOutcome.score`` takes)."""
+        mean = self.mean_score
+        if mean is not None:
+            return mean
+        rate = self.pass_rate
+        if rate is not None:
+            return rate
+        return 1.0 if self.outcome == "passed" else 0.0
 
     @property
     def flaky(self) -> bool:

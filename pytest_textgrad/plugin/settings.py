@@ -40,15 +40,22 @@ class Settings(BaseModel):
     cache_dir: Path
     no_cache: bool = False
     record_mode: Literal["none", "once", "new", "all"] | None = None
+    drop_failing: bool = False
     record_failing: bool = False
+    """Deprecated (kept so old command lines and ini files still parse): recordings are kept now."""
     prune_cassettes: bool = False
     repeat: int = Field(1, ge=1)
     pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+    pass_score: float = Field(1.0, ge=0.0, le=1.0)
+    score_tolerance: float = Field(0.05, ge=0.0, le=1.0)
+    learn_from_passing: bool = False
     baseline_save: Path | None = None
     baseline: Path | None = None
     fail_on: Literal["regression", "any"] = "any"
     max_calls: int | None = Field(None, ge=0)
     max_cost: float | None = Field(None, ge=0.0)
+    price: tuple[str, ...] = ()
+    """``MODEL=IN,OUT`` prices in USD per million tokens (``--tg-price``, ini ``tg_price`` lines)."""
     sources: dict[str, str] = Field(default_factory=dict)
     """``{"steps": "option --tg-steps", "batch": "ini tg_batch", "accept": "default"}``"""
 
@@ -66,7 +73,7 @@ def _raw_value(config: pytest.Config, option: Option) -> tuple[Any, str]:
         ini = config.getini(option.ini)
     except (ValueError, pytest.UsageError) as error:  # "invalid truth value 'maybe'" names no key
         raise pytest.UsageError(f"ini {option.ini}: {error} (use true or false)") from None
-    if ini is not None and ini != "":
+    if ini is not None and ini != "" and ini != []:
         return ini, f"ini {option.ini}"
     return option.default, "default"
 
@@ -76,6 +83,8 @@ def _coerce(option: Option, value: Any, source: str) -> Any:
         return None
     if option.kind == "flag":
         return bool(value)
+    if option.kind == "list":
+        return tuple(str(v).strip() for v in value if str(v).strip())
     if option.kind == "int":
         try:
             return int(str(value).strip())

@@ -46,7 +46,7 @@ def test_optimize_example_project_on_the_local_model(tmp_path):
     assert "pytest_textgrad/" not in output and "UserWarning" not in output
     report = json.loads((project / "report.json").read_text())
     assert report["schema_version"] == 1 and report["exit_status"] == completed.returncode
-    assert len(report["tests"]) == 9
+    assert len(report["tests"]) == 11  # 9 litellm-app tests + 2 OpenAI-SDK-app tests (triage/faq.py)
     assert any(t["before"] == "failed" for t in report["tests"]), "the example must start with failing tests"
     assert report["usage_total"]["calls"] > 0
     step = report["steps"][-1]

@@ -121,11 +121,16 @@ def test_regressions_and_improvements_are_listed_and_regressions_fail(pytester: 
     )
 
 
-def test_new_failing_tests_and_other_failing_tests_are_regressions(pytester: pytest.Pytester) -> None:
+def test_new_failing_tests_are_regressions_and_plain_tests_are_compared_like_with_like(
+    pytester: pytest.Pytester,
+) -> None:
+    # Changed on purpose (issue 19, item 6): a baseline whose run ran no plain test gates prompt
+    # tests only, so a failing plain test is listed as not gated instead of as a regression.
     project(pytester, "Within 30 days.", "Shipping is free.")
     pytester.runpytest_inprocess("--tg-baseline-save", "baseline.json", "-k", "returns").assert_outcomes(
         passed=1
     )
+    assert "plain" not in read_json(pytester.path / "baseline.json")
     replies(pytester, "Within 30 days.", "It costs 5 euros.")
     (pytester.path / "break_plain").write_text("")
     result = pytester.runpytest_inprocess("--tg-baseline", "baseline.json", "--tg-fail-on", "regression")
@@ -133,11 +138,28 @@ def test_new_failing_tests_and_other_failing_tests_are_regressions(pytester: pyt
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "textgrad baseline *: 2 regressions, 0 improvements",
+            "textgrad baseline *: 1 regression, 0 improvements",
             "  REGRESSION test_support.py::test_shipping (failed; not in the baseline)",
-            "  REGRESSION test_support.py::test_plain (failed; not in the baseline)",
+            "  NOT GATED test_support.py::test_plain (failed; a plain test, and the baseline holds "
+            "prompt tests only)",
         ]
     )
+    assert "REGRESSION test_support.py::test_plain" not in result.stdout.str()
+    # A baseline saved with the plain tests holds them: a known plain failure is known ...
+    pytester.runpytest_inprocess("--tg-baseline-save", "baseline.json")
+    assert read_json(pytester.path / "baseline.json")["plain"] == {
+        "test_support.py::test_plain": {"outcome": "failed"}
+    }
+    result = pytester.runpytest_inprocess("--tg-baseline", "baseline.json", "--tg-fail-on", "regression")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["textgrad baseline *: 0 regressions, 0 improvements"])
+    # ... and a plain test failing anew is a regression.
+    (pytester.path / "break_plain").unlink()
+    pytester.runpytest_inprocess("--tg-baseline-save", "baseline.json")
+    (pytester.path / "break_plain").write_text("")
+    result = pytester.runpytest_inprocess("--tg-baseline", "baseline.json", "--tg-fail-on", "regression")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["  REGRESSION test_support.py::test_plain (failed; was passed)"])
 
 
 def test_a_missing_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -65,6 +65,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_no_cache = true
         tg_record_mode = new
         tg_record_failing = true
+        tg_drop_failing = true
         tg_prune_cassettes = true
         tg_repeat = 3
         tg_pass_rate = 0.5
@@ -73,6 +74,12 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         tg_fail_on = regression
         tg_max_calls = 40
         tg_max_cost = 0.25
+        tg_pass_score = 0.7
+        tg_score_tolerance = 0.2
+        tg_learn_from_passing = true
+        tg_price =
+            my-vllm/llama=0.2,0.6
+            other=1,2
         tg_html = ci/run.html
         tg_patch = ci/prompts.diff
         """
@@ -80,10 +87,11 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
     (pytester.path / "ci").mkdir()
     (pytester.path / "ci/old.json").write_text('{"version": 1, "tests": {}}')
     settings = settings_of(pytester)
-    ci = ("record_mode", "record_failing", "prune_cassettes", "repeat", "pass_rate", "fail_on")
+    ci = ("record_mode", "record_failing", "drop_failing", "prune_cassettes", "repeat", "pass_rate", "fail_on")
     assert {k: settings[k] for k in (*ci, "max_calls", "max_cost")} == {
         "record_mode": "new",
         "record_failing": True,
+        "drop_failing": True,
         "prune_cassettes": True,
         "repeat": 3,
         "pass_rate": 0.5,
@@ -106,6 +114,8 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
         "judge_engine": "c",
     }
     assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
+    assert (settings["pass_score"], settings["score_tolerance"], settings["learn_from_passing"]) == (0.7, 0.2, True)
+    assert settings["price"] == ["my-vllm/llama=0.2,0.6", "other=1,2"]
     assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
 
 

@@ -3,9 +3,10 @@
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
 :class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
-``tg_llm`` / ``tg_judge`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
+``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
-(application litellm calls), ``calls``, ``judge``, ``cassettes``, ``redact``, ``roles``.
+(application litellm calls), ``http_hook`` (every SDK's HTTP requests, through ``http``), ``calls``,
+``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``, ``roles``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
-from ...engines.cache import set_cache_filter, set_cache_policy
+from ...engines.cache import set_cache_filter
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .http_hook import HttpBudgetExceeded, HttpCassetteMiss, HttpHook, RequestStopped
 from .judge import JudgeFailed, Verdict
 from .litellm_hook import LitellmHook
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
@@ -28,6 +31,7 @@ from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
 from .redact import env_secrets, holds_secret, scrub, scrub_text, scrub_values
 from .roles import FALLBACK, FIXTURES, ROLES, EngineResolver
+from .scoring import make_loss
 
 __all__ = [
     "FALLBACK",
@@ -37,9 +41,13 @@ __all__ = [
     "CassetteBook",
     "CassetteMiss",
     "EngineResolver",
+    "HttpBudgetExceeded",
+    "HttpCassetteMiss",
+    "HttpHook",
     "JudgeFailed",
     "PhaseTotals",
     "Recorder",
+    "RequestStopped",
     "UsageBook",
     "Verdict",
     "activate",
@@ -51,6 +59,7 @@ __all__ = [
     "in_app_litellm_call",
     "make_judge",
     "make_llm",
+    "make_loss",
     "make_request",
     "recording_into",
     "scrub",
@@ -62,11 +71,12 @@ __all__ = [
 
 @dataclass
 class Capture:
-    """The capture wing's state for one run: usage, engines per role, the litellm hook."""
+    """The capture wing's state for one run: usage, engines per role, the litellm and HTTP hooks."""
 
     registry: PromptRegistry
     engines: EngineResolver
     litellm: LitellmHook
+    http: HttpHook = field(default_factory=HttpHook)
     book: UsageBook = field(default_factory=UsageBook)
     fixture_sources: dict[str, str] = field(default_factory=dict)
     """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
@@ -78,12 +88,20 @@ class Capture:
     def close(self) -> None:
         stop_counting(self.book)
         self.litellm.uninstall()
+        self.http.uninstall()
         if self.restore_cache_filter is not None:
             self.restore_cache_filter()
             self.restore_cache_filter = None
 
+    def use_gate(self, gate: Any) -> None:
+        """Hand the run's gate (replay, budget, cassettes) to the litellm and HTTP hooks."""
+        self.litellm.interceptor = gate
+        self.http.gate = gate
+
     def engine_rows(self) -> list[dict[str, str]]:
-        """Each role's engine and where it comes from (a fallback follows an overridden fixture)."""
+        """Each role's engine and where it comes from (a fallback follows an overridden fixture),
+        then, once calls were made, each model that made them (role ``called``): what really
+        answered, whatever fixture, hook or default provided it."""
         rows: dict[str, dict[str, str]] = {}
         for role in ROLES:
             fixture = self.fixture_sources.get(FIXTURES[role])
@@ -96,20 +114,28 @@ class Capture:
             else:
                 choice = self.engines.choice(role)
                 rows[role] = {"role": role, "engine": choice.label, "source": choice.source}
-        return list(rows.values())
+        called = [
+            {"role": "called", "engine": model, "source": f"{n} call{'' if n == 1 else 's'} in this run"}
+            for model, n in self.book.calls_by_model.items()
+        ]
+        return list(rows.values()) + called
 
 
 _KEY = pytest.StashKey[Capture]()
 
 
 def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry) -> Capture:
-    """Start capturing for this run: count calls into its usage book and hook application litellm."""
-    state = Capture(registry=registry, engines=EngineResolver(config), litellm=LitellmHook(settings.cache))
+    """Start capturing for this run: count calls into its usage book, hook litellm and HTTP."""
+    state = Capture(
+        registry=registry,
+        engines=EngineResolver(config),
+        litellm=LitellmHook(settings.cache),
+        http=HttpHook(settings.cache),
+    )
     start_counting(state.book)
     # the response cache stores no reply the redaction would change (CI uploads the cache folder)
     restores = [set_cache_filter(lambda text: not holds_secret(text))]
-    if settings.no_cache:  # --tg-no-cache: every engine of the run, those built in a conftest too
-        restores.append(set_cache_policy(enabled=False))
+    # (--tg-no-cache / --tg-cache-dir reach every engine through gate.run_settings.impose)
 
     def restore_cache() -> None:
         for restore in reversed(restores):
@@ -117,6 +143,11 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
 
     state.restore_cache_filter = restore_cache
     state.litellm.install()
+    try:
+        state.http.install()
+    except BaseException:
+        state.close()
+        raise
     config.stash[_KEY] = state
     return state
 

@@ -12,7 +12,13 @@ compared in the same, redacted form.
 
 Modes, as in pytest-recording: ``none`` replays only; ``once`` records a cassette that does not
 exist yet and otherwise replays only; ``new`` replays what matches and records the rest; ``all``
-records everything again. A failing test's new recordings are dropped unless ``--tg-record-failing``.
+records everything again. A failing test's recordings are kept (a replay reproduces the failure);
+``--tg-drop-failing`` drops them.
+
+Two kinds of interaction share a cassette: calls seen at the engine or litellm level (``request``
+is model, messages, params) and HTTP exchanges an SDK made (``request`` is method, URL and JSON
+body; the raw response, streams byte for byte, is kept under ``http``). Both are matched and
+reported on a miss the same way: by their whole redacted ``request``.
 """
 
 from __future__ import annotations
@@ -28,17 +34,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ...engines.cache import _json_default, current_sample
+from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
-from .redact import scrub
+from .redact import scrub, scrub_text
 
 FORMAT_VERSION = 1
 MAX_DIFF_LINES = 80
-
-TRANSPORT_PARAMS = frozenset(
-    {"use_cache", "timeout", "num_retries", "max_retries", "metadata", "stream", "drop_params"}
-)
-"""Parameters that choose how a call travels, not what it asks: never matched on."""
 
 
 class CassetteMiss(LookupError):
@@ -89,20 +90,34 @@ def cassette_path(rootdir: Path, nodeid: str) -> Path:
     file, _, rest = nodeid.partition("::")
     module = rootdir / file
     plain = rest.replace("::", ".")
-    name = re.sub(r"[^\w.\-\[\]]+", "_", plain) or "module"
+    # A token used as a parametrize id must not land in a file name: scrubbed by pattern (not by
+    # environment values, which differ between a laptop and CI), then hashed apart.
+    name = re.sub(r"[^\w.\-\[\]]+", "_", scrub_text(plain, [])) or "module"
     if name != plain:  # characters replaced: keep two ids that differ only there apart
         name += "-" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
     return module.parent / "cassettes" / module.stem / f"{name}.json"
 
 
 def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    """The canonical, redacted form of a call, as stored and as matched."""
-    shaping = {k: v for k, v in params.items() if k not in TRANSPORT_PARAMS and v is not None}
-    raw: dict[str, Any] = {"model": model, "messages": messages, "params": shaping}
-    sample = current_sample()
+    """The canonical, redacted form of a call, as stored and as matched.
+
+    Callables (``azure_ad_token_provider=fn``) are left out: their ``repr`` holds a memory address,
+    so a recording of it would never match again, and what they return is a credential anyway.
+    """
+    params = {k: v for k, v in params.items() if not (callable(v) and not isinstance(v, type))}
+    raw: dict[str, Any] = {"model": model, "messages": messages, "params": reply_params(params)}
+    return canonical_request(raw)
+
+
+def canonical_request(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` plus the current cache scope (the repeated-sample index), as JSON, redacted."""
+    scope = current_scope()
+    sample = scope.pop("sample", 0)
     if sample:
         raw["sample"] = sample
-    canonical = json.loads(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=_json_default))
+    if scope:
+        raw["scope"] = scope
+    canonical = json.loads(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=json_default))
     return scrub(canonical)
 
 
@@ -113,8 +128,9 @@ def _dump(value: Any) -> str:
 class Cassette:
     """The recordings of one test, as loaded, plus what this run added."""
 
-    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path) -> None:
+    def __init__(self, path: Path, mode: str, nodeid: str, rootdir: Path, repeat: int = 1) -> None:
         self.path = path
+        self.repeat = repeat
         self.mode = mode
         self.nodeid = nodeid
         self.rootdir = rootdir
@@ -131,15 +147,22 @@ class Cassette:
     def may_record(self) -> bool:
         return self.mode in ("new", "all") or (self.mode == "once" and not self.existed)
 
-    def replay(self, request: dict[str, Any]) -> Completion | None:
-        """The recorded reply to ``request``: the first unused match, else the last match."""
+    def take(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The recorded interaction for ``request``: the first unused match, else the last match."""
         with self._lock:
             matches = [i for i, x in enumerate(self.interactions) if x["request"] == request]
             if not matches:
                 return None
             index = next((i for i in matches if i not in self.used), matches[-1])
             self.used.add(index)
-            response = self.interactions[index]["response"]
+            return self.interactions[index]
+
+    def replay(self, request: dict[str, Any]) -> Completion | None:
+        """The recorded reply to ``request`` (see :meth:`take`) as a completion."""
+        interaction = self.take(request)
+        if interaction is None:
+            return None
+        response = interaction["response"]
         usage = response.get("usage", {})
         return Completion(
             text=response["text"],
@@ -149,6 +172,7 @@ class Cassette:
             ),
             cost=0.0,
             cached=True,
+            original_cost=float(response.get("cost", 0.0) or 0.0),
         )
 
     def add(self, request: dict[str, Any], completion: Completion) -> None:
@@ -159,22 +183,34 @@ class Cassette:
                     "prompt_tokens": completion.usage.prompt_tokens,
                     "completion_tokens": completion.usage.completion_tokens,
                 },
-                "cost": completion.cost,
+                "cost": completion.real_cost,
             }
         )
+        self.add_interaction({"request": request, "response": response})
+
+    def add_interaction(self, interaction: dict[str, Any]) -> None:
+        """Append a recorded interaction (already redacted) to what this run will save."""
         with self._lock:
-            self.interactions.append({"request": request, "response": response})
+            self.interactions.append(interaction)
             self.used.add(len(self.interactions) - 1)
             self.added += 1
 
     def save(self) -> bool:
-        """Write the cassette (atomically) if this run recorded anything; whether it wrote."""
-        if not self.added:
+        """Write the cassette (atomically) if this run changed it; whether it wrote.
+
+        In ``new`` mode the cassette is rewritten with the interactions this run used, replayed
+        or recorded (vcrpy's ``drop_unused_requests``): stale recordings of an old prompt do not
+        pile up, and two branches re-recording one test write the same file, not two appends.
+        """
+        interactions = self.interactions
+        if self.mode == "new":
+            interactions = [x for i, x in enumerate(self.interactions) if i in self.used]
+        if not self.added and len(interactions) == len(self.recorded):
             return False
         data = {
             "version": FORMAT_VERSION,
-            "test": self.nodeid,
-            "interactions": self.interactions,
+            "test": scrub_text(self.nodeid),
+            "interactions": interactions,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
@@ -192,12 +228,11 @@ class Cassette:
     def miss_message(self, request: dict[str, Any]) -> str:
         """Says there is no recording, shows the closest one and the difference, names the command."""
         where = self._relative(self.path)
-        quoted = f'"{self.nodeid}"'
         if not self.existed:
             return (
                 f"pytest-textgrad: no cassette for this test ({where} does not exist) and "
                 f"--tg-record-mode {self.mode} does not record.\nRecord it with:\n"
-                f"    pytest --tg-record-mode=once {quoted}"
+                f"    {self.record_command('once')}"
             )
         lines = [
             f"pytest-textgrad: this LLM call has no recording in {where} "
@@ -224,8 +259,14 @@ class Cassette:
             if len(diff) > MAX_DIFF_LINES:
                 diff = [*diff[:MAX_DIFF_LINES], f"... ({len(diff) - MAX_DIFF_LINES} more lines)"]
             lines.extend(diff)
-        lines.append(f"Record it with:\n    pytest --tg-record-mode=new {quoted}")
+        lines.append(f"Record it with:\n    {self.record_command('new')}")
         return "\n".join(lines)
+
+    def record_command(self, mode: str) -> str:
+        """The command that records this test's calls: kept even if the test fails (the recording
+        is what a replay must reproduce), with as many samples as this run asks for."""
+        repeat = f" --tg-repeat {self.repeat}" if self.repeat > 1 else ""
+        return f'pytest --tg-record-mode={mode} --tg-record-failing{repeat} "{self.nodeid}"'
 
     def _closest(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         target = _dump(request)
@@ -248,10 +289,12 @@ class Cassette:
 class CassetteBook:
     """The cassettes of one run: one per test, opened on its first call, closed when it ends."""
 
-    def __init__(self, rootdir: Path, mode: str, keep_failing: bool) -> None:
+    def __init__(self, rootdir: Path, mode: str, keep_failing: bool = True, repeat: int = 1) -> None:
         self.rootdir = rootdir
+        self.repeat = repeat
         self.mode = mode
         self.keep_failing = keep_failing
+        """Save a failing test's recordings too (the default; ``--tg-drop-failing`` turns it off)."""
         self.open: dict[str, Cassette] = {}
         self.held: set[str] = set()
         """Tests whose cassette stays open across runs (repeated samples) until :meth:`finish`."""
@@ -262,7 +305,8 @@ class CassetteBook:
         with self._lock:
             cassette = self.open.get(nodeid)
             if cassette is None:
-                cassette = Cassette(cassette_path(self.rootdir, nodeid), self.mode, nodeid, self.rootdir)
+                path = cassette_path(self.rootdir, nodeid)
+                cassette = Cassette(path, self.mode, nodeid, self.rootdir, self.repeat)
                 self.open[nodeid] = cassette
             return cassette
 
@@ -282,12 +326,30 @@ class CassetteBook:
             self.written.append(cassette.path)
 
 
-def unused_cassettes(rootdir: Path, nodeids: list[str]) -> list[Path]:
-    """Cassette files in the cassette folders of these tests' directories that none of them uses."""
+def unused_cassettes(
+    rootdir: Path, nodeids: list[str], whole_dirs: list[Path] | None = None, partial: set[Path] | None = None
+) -> list[Path]:
+    """Cassettes of these tests' modules that none of them uses.
+
+    Only modules collected in full count: ``nodeids`` are the run's collected tests (deselected
+    ones included); a module named by node id on the command line (``partial``, e.g.
+    ``tests/test_a.py::test_x``) is left alone, and so is every module the run did not collect.
+    A cassette folder whose module file no longer exists is unused when its directory lies in
+    one of ``whole_dirs`` (directories the run collected in full).
+    """
+    partial = partial or set()
     expected = {cassette_path(rootdir, n) for n in nodeids}
-    folders = {path.parent.parent for path in expected}
+    modules = {rootdir / n.partition("::")[0] for n in nodeids}
     found: set[Path] = set()
-    for folder in folders:
+    for module in modules - partial:
+        folder = module.parent / "cassettes" / module.stem
         if folder.is_dir():
-            found.update(p for p in folder.glob("*/*.json") if p.is_file())
+            found.update(p for p in folder.glob("*.json") if p.is_file())
+    for directory in {m.parent for m in modules}:
+        whole = any(directory == d or d in directory.parents for d in whole_dirs or [])
+        if not whole or not (directory / "cassettes").is_dir():
+            continue
+        for folder in (directory / "cassettes").iterdir():
+            if folder.is_dir() and not (directory / f"{folder.name}.py").exists():
+                found.update(p for p in folder.glob("*.json") if p.is_file())
     return sorted(found - expected)

@@ -3,7 +3,15 @@
 Wrapping (not a litellm callback) because litellm runs success callbacks in a background thread
 after the call has returned: a test could end before its call is logged. The wrapper records in the
 caller's thread, before the application gets the reply. Calls our own engines make through litellm
-are skipped: the engine reports them itself, once. Streaming calls are not recorded.
+are skipped (``engines.in_engine_call()``): the engine reports them itself, once.
+
+One record per call: a litellm call that goes over HTTP (every real provider) is recorded, replayed
+and budgeted by the HTTP capture (:mod:`.http_hook`), which sees the provider's own wire format,
+streams included; this hook then only marks the call (``outer_call("litellm")``) and replays a
+recording made at litellm's level by an earlier version. Calls that make no HTTP request —
+``mock_response``, custom providers (``CustomLLM``), our in-process ``local/...`` provider — are
+gated (replay, miss, budget) and recorded here. Streams from in-process providers are not recorded
+(a replay-only test that makes one fails with the miss message).
 
 :class:`LitellmHook` is one run's handler; the gate (replay, budget, cassette recording) is handed
 to it as ``interceptor`` (the same before/after protocol chat engines use). The process-wide wrapping
@@ -20,9 +28,12 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+from ...engines import completion_from_response, reply_params, response_from_completion
 from ...engines.base import CallInterceptor, CallRefused, current_phase
-from ...engines.usage import CallRecord, Completion, Usage
+from ...engines.usage import CallRecord, Completion
 from . import litellm_patch, recording
+from .cassettes import CassetteMiss, make_request
+from .http import OuterCall, outer_call
 
 
 def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -32,27 +43,38 @@ def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, list
 
 
 def _shaping(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if k not in ("model", "messages")}
+    return reply_params({k: v for k, v in kwargs.items() if k not in ("model", "messages")})
 
 
-def completion_of(response: Any) -> Completion | None:
-    """A litellm ``ModelResponse`` as our :class:`Completion` (None for a stream or unknown shape)."""
-    try:
-        text = response.choices[0].message.content or ""
-    except (AttributeError, IndexError, TypeError):
+def in_process(model: str, kwargs: dict[str, Any]) -> bool:
+    """Whether litellm answers this call without an HTTP request (mock reply, custom provider)."""
+    if kwargs.get("mock_response") is not None:
+        return True
+    litellm = sys.modules.get("litellm")
+    providers = {str(p.get("provider")) for p in getattr(litellm, "custom_provider_map", None) or []}
+    return "/" in model and model.split("/", 1)[0] in providers
+
+
+def completion_of(response: Any, model: str = "") -> Completion | None:
+    """A litellm ``ModelResponse`` as our :class:`Completion` (None for a stream or unknown shape),
+    priced by the user's price for ``model`` (``--tg-price``), else litellm's; ``priced`` False if
+    neither knows the model."""
+    model = model or str(getattr(response, "model", "") or "")
+    return completion_from_response(response, model, sys.modules.get("litellm"))
+
+
+def _local_cached(model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> Completion | None:
+    """A refused ``local/...`` call's reply from the local provider's cache (as our engines are
+    served from theirs when refused): a cached call is not a fresh one, whatever the budget."""
+    if not model.startswith("local/"):
         return None
-    usage = getattr(response, "usage", None)
-    hidden = getattr(response, "_hidden_params", None) or {}
-    cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
-    return Completion(
-        text=str(text),
-        usage=Usage(
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        ),
-        cost=float(cost or 0.0),
-        cached=bool(hidden.get("cache_hit")) if isinstance(hidden, dict) else False,
-    )
+    from ...engines.local import provider_cached_reply
+
+    params = {k: v for k, v in _shaping(kwargs).items() if k not in ("mock_response", "stream")}
+    try:
+        return provider_cached_reply(model, messages, params)
+    except Exception:  # the local model's extra missing, a bad parameter: no cached reply then
+        return None
 
 
 class LitellmHook:
@@ -76,14 +98,16 @@ class LitellmHook:
 
     # ----- the handler protocol of litellm_patch --------------------------------------------------
     def wants(self, kwargs: dict[str, Any]) -> bool:
-        return not kwargs.get("stream") and not recording.in_app_litellm_call.get()
+        return not recording.in_app_litellm_call.get()
 
     @contextlib.contextmanager
-    def run_inside(self) -> Iterator[None]:
-        """While the app's call runs, an engine it reaches belongs to that call (recorded once)."""
+    def run_inside(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[OuterCall]:
+        """While the app's call runs, an engine or HTTP request it reaches belongs to that call."""
+        owns = in_process(_arguments(args, kwargs)[0], kwargs)
         token = recording.in_app_litellm_call.set(True)
         try:
-            yield
+            with outer_call("litellm", owns=owns) as call:
+                yield call
         finally:
             recording.in_app_litellm_call.reset(token)
 
@@ -96,63 +120,76 @@ class LitellmHook:
 
     def replay(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """The recorded response for this call (recorded for the test too), or None to call out."""
-        replayed = self._replayed(args, kwargs)
-        if replayed is not None:
-            self._record(*_arguments(args, kwargs), replayed)
-        return replayed
+        model, messages = _arguments(args, kwargs)
+        if kwargs.get("stream"):
+            self._stop_unreplayable_stream(model, messages, kwargs)
+            return None  # an HTTP stream is replayed by the HTTP capture; others are not recorded
+        look_up = self._gated if in_process(model, kwargs) else self._peek
+        completion = look_up(model, messages, kwargs)
+        if completion is None:
+            return None
+        response = response_from_completion(sys.modules["litellm"], completion, model)
+        self._record(model, messages, response)
+        return response
 
-    def keep(self, args: tuple[Any, ...], kwargs: dict[str, Any], response: Any) -> Any:
-        """Hand a fresh response to the gate (cassettes, budgets) and the test's recorder; return it."""
-        completion = completion_of(response) if self.interceptor is not None else None
-        if completion is not None and self.interceptor is not None:
-            model, messages = _arguments(args, kwargs)
+    def keep(self, args: tuple[Any, ...], kwargs: dict[str, Any], response: Any, call: OuterCall) -> Any:
+        """Record a fresh response (unless the HTTP capture did), show it to the gate; return it."""
+        model, messages = _arguments(args, kwargs)
+        if call.reached_http and not call.owns:
+            return response  # recorded, cassetted and budgeted as the HTTP exchange(s) it made
+        completion = completion_of(response, model)
+        if completion is not None and self.interceptor is not None and call.owns:
             self.interceptor.after(model, messages, _shaping(kwargs), completion)
-        self._record(*_arguments(args, kwargs), response)
+        self._record(model, messages, response)
         return response
 
     # ----- helpers ----------------------------------------------------------------------------------
-    def _replayed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """A ``litellm.ModelResponse`` built from the gate's recording of this call, or None to call.
-
-        Built by litellm itself (``mock_response=``) so the application gets the same type and shape
-        as from a real call; usage is the recorded one, cost 0 and ``cache_hit`` set (nothing billed).
-        """
+    def _gated(self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> Completion | None:
+        """The gate's answer for an in-process call: a recording, a miss, a refusal, or None."""
         if self.interceptor is None:
             return None
-        model, messages = _arguments(args, kwargs)
         try:
-            completion = self.interceptor.before(model, messages, _shaping(kwargs))
+            return self.interceptor.before(model, messages, _shaping(kwargs))
         except CallRefused as error:
-            error.refused()
-            raise
-        if completion is None:
+            completion = _local_cached(model, messages, kwargs)
+            if completion is None:
+                error.refused()
+                raise
+            return completion
+
+    def _stop_unreplayable_stream(
+        self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]
+    ) -> None:
+        """A replay-only test cannot run an in-process stream (never recorded): fail it as a miss."""
+        __tracebackhide__ = True
+        book = getattr(self.interceptor, "cassettes", None)
+        recorder = recording.current_recorder()
+        if book is None or recorder is None or not in_process(model, kwargs):
+            return
+        cassette = book.cassette(recorder.nodeid)
+        if not cassette.may_record:
+            request = make_request(model, messages, _shaping(kwargs))
+            raise CassetteMiss(
+                cassette.miss_message(request) + "\n(streams from in-process providers are not recorded)"
+            )
+
+    def _peek(self, model: str, messages: list[dict[str, Any]], kwargs: dict[str, Any]) -> Completion | None:
+        """A litellm-level recording of an HTTP call (older cassettes), or None: HTTP decides."""
+        book = getattr(self.interceptor, "cassettes", None)
+        recorder = recording.current_recorder()
+        if book is None or recorder is None:
             return None
-        response = litellm_patch.original("completion")(
-            model=model, messages=messages, mock_response=completion.text
-        )
-        litellm = sys.modules["litellm"]
-        response.usage = litellm.Usage(
-            prompt_tokens=completion.usage.prompt_tokens,
-            completion_tokens=completion.usage.completion_tokens,
-            total_tokens=completion.usage.total_tokens,
-        )
-        hidden = getattr(response, "_hidden_params", None)
-        if isinstance(hidden, dict):
-            hidden.update(response_cost=0.0, cache_hit=True)
-        return response
+        return book.cassette(recorder.nodeid).replay(make_request(model, messages, _shaping(kwargs)))
 
     @staticmethod
     def _record(model: str, messages: list[dict[str, Any]], response: Any) -> None:
-        completion = completion_of(response)
+        completion = completion_of(response, model)
         if completion is None:
-            return  # a stream or an unknown shape: not recorded
+            return  # an unknown shape: not recorded
         record = CallRecord(
             model=str(getattr(response, "model", None) or model),
             messages=messages,
-            text=completion.text,
-            usage=completion.usage,
-            cost=completion.cost,
-            cached=completion.cached,
             phase=current_phase(),
+            **completion.model_dump(),
         )
         recording.observe(record, "litellm")

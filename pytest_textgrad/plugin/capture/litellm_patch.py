@@ -16,11 +16,12 @@ import importlib.machinery
 import sys
 import threading
 from collections.abc import Callable
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any, Protocol
 
+from ...engines import in_engine_call
+
 _NAMES = ("completion", "acompletion")
-_OUR_ENGINES = "pytest_textgrad.engines"
 
 
 class Handler(Protocol):
@@ -28,8 +29,8 @@ class Handler(Protocol):
 
     def wants(self, kwargs: dict[str, Any]) -> bool: ...
     def replay(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
-    def keep(self, args: tuple[Any, ...], kwargs: dict[str, Any], response: Any) -> Any: ...
-    def run_inside(self) -> Any: ...
+    def keep(self, args: tuple[Any, ...], kwargs: dict[str, Any], response: Any, call: Any) -> Any: ...
+    def run_inside(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
     def provider_ready(self, litellm: ModuleType) -> None: ...
 
 
@@ -45,20 +46,6 @@ def original(name: str) -> Any:
     return _originals[name]
 
 
-def called_by_our_engines(frame: FrameType | None) -> bool:
-    """Whether a call comes from our engines (they report their calls themselves).
-
-    A stack walk, kept until the engines layer offers a ContextVar set around its provider calls.
-    """
-    depth = 0
-    while frame is not None and depth < 60:
-        if str(frame.f_globals.get("__name__", "")).startswith(_OUR_ENGINES):
-            return True
-        frame = frame.f_back
-        depth += 1
-    return False
-
-
 def _active() -> Handler | None:
     return _handlers[-1] if _handlers else None
 
@@ -67,14 +54,14 @@ def _wrap_sync(wrapped: Any) -> Any:
     @functools.wraps(wrapped)
     def completion(*args: Any, **kwargs: Any) -> Any:
         handler = _active()
-        if handler is None or not handler.wants(kwargs) or called_by_our_engines(sys._getframe(1)):
+        if handler is None or in_engine_call() or not handler.wants(kwargs):
             return wrapped(*args, **kwargs)
         replayed = handler.replay(args, kwargs)
         if replayed is not None:
             return replayed
-        with handler.run_inside():
+        with handler.run_inside(args, kwargs) as call:
             response = wrapped(*args, **kwargs)
-        return handler.keep(args, kwargs, response)
+        return handler.keep(args, kwargs, response, call)
 
     completion.__tg_original__ = wrapped  # type: ignore[attr-defined]
     return completion
@@ -84,14 +71,14 @@ def _wrap_async(wrapped: Any) -> Any:
     @functools.wraps(wrapped)
     async def acompletion(*args: Any, **kwargs: Any) -> Any:
         handler = _active()
-        if handler is None or not handler.wants(kwargs) or called_by_our_engines(sys._getframe(1)):
+        if handler is None or in_engine_call() or not handler.wants(kwargs):
             return await wrapped(*args, **kwargs)
         replayed = handler.replay(args, kwargs)
         if replayed is not None:
             return replayed
-        with handler.run_inside():
+        with handler.run_inside(args, kwargs) as call:
             response = await wrapped(*args, **kwargs)
-        return handler.keep(args, kwargs, response)
+        return handler.keep(args, kwargs, response, call)
 
     acompletion.__tg_original__ = wrapped  # type: ignore[attr-defined]
     return acompletion

@@ -4,7 +4,8 @@ The test's :class:`Recorder` lives in a ``ContextVar`` set by the ``tg_*`` fixtu
 the context of the code that scheduled a call when it runs the call in a worker thread, so one
 engine-call listener (``engines.base.add_call_listener``) sees which test a call belongs to, for
 ``tg_llm``, ``tg.BlackboxLLM`` and user engines alike. Calls the application makes through
-``litellm`` directly arrive through :mod:`.litellm_hook`. A call whose messages contain a prompt's
+``litellm`` directly arrive through :mod:`.litellm_hook`, and those it makes through any SDK over
+httpx or aiohttp through :mod:`.http_hook`. A call whose messages contain a prompt's
 current text (or, for a template, all its literal parts in order) is an edge from that prompt.
 """
 
@@ -79,8 +80,9 @@ class Recorder:
 _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("tg_recorder", default=None)
 _capture: contextvars.ContextVar[list[CallLog] | None] = contextvars.ContextVar("tg_capture", default=None)
 in_app_litellm_call: contextvars.ContextVar[bool] = contextvars.ContextVar("tg_in_app_litellm", default=False)
-"""True while the application's own litellm call runs: an engine it reaches (the ``local/...``
-litellm provider runs our local engine) is part of that call, which is recorded once, as the app's."""
+"""True while the application's own litellm call runs, or an HTTP request the local model answers
+in-process: an engine it reaches (the ``local/...`` provider, the local responder) is part of that
+call, which is recorded and gated once, as the app's."""
 
 
 def current_recorder() -> Recorder | None:
@@ -124,6 +126,8 @@ class UsageBook:
     def __init__(self) -> None:
         self.by_phase: dict[str, PhaseTotals] = {}
         self.models: list[str] = []
+        self.calls_by_model: dict[str, int] = {}
+        """Calls (cached ones included) per model that made them: who really answered this run."""
         self._lock = threading.Lock()
 
     def add(self, log: CallLog) -> None:
@@ -131,6 +135,7 @@ class UsageBook:
             totals = self.by_phase.setdefault(log.phase, PhaseTotals())
             if log.model not in self.models:
                 self.models.append(log.model)
+            self.calls_by_model[log.model] = self.calls_by_model.get(log.model, 0) + 1
             if log.cached:
                 totals.cached_calls += 1
                 return
@@ -156,7 +161,7 @@ _books_lock = threading.Lock()
 _listener_installed = False
 
 
-def observe(record: CallRecord, source: Source) -> CallLog:
+def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> CallLog:
     """A finished call: count it in the run's usage and record it against the current test."""
     log = CallLog(
         model=record.model,
@@ -168,6 +173,7 @@ def observe(record: CallRecord, source: Source) -> CallLog:
         completion_tokens=record.usage.completion_tokens,
         cost=record.cost,
         cached=record.cached,
+        streamed=streamed,
     )
     with _books_lock:
         books = list(_books)

@@ -24,6 +24,8 @@ from .feedback import describe_failure, failure_of_report
 from .gate import Gate, set_properties
 from .hooks import GateHooks
 from .repeat import Repeater, gradient_worthy, run_samples
+from .returns import ReturnedFeedback
+from .run_settings import impose
 
 __all__ = [
     "Gate",
@@ -44,6 +46,7 @@ __all__ = [
 _KEY = pytest.StashKey[Gate]()
 _HOOKS = "textgrad-gate"
 _REPEAT = "textgrad-repeat"
+_RETURNS = "textgrad-returned-feedback"
 _RELAY = "textgrad-worker-relay"
 
 
@@ -51,10 +54,13 @@ def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gat
     """Create the run's gate, hand it to the litellm hook, and register its hooks."""
     if settings.baseline is not None and not settings.baseline.is_file():
         raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
+    restore = impose(settings)
     gate = Gate(settings, Path(config.rootpath), capture.registry)
-    capture.litellm.interceptor = gate
+    gate.on_close.append(restore)
+    capture.use_gate(gate)
     hooks = GateHooks(gate)
     config.pluginmanager.register(hooks, _HOOKS)
+    config.pluginmanager.register(ReturnedFeedback(gate), _RETURNS)
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # an xdist worker: the controller keeps the run's records
         if workerinput.get("tg_budget"):
@@ -71,7 +77,7 @@ def deactivate(config: pytest.Config) -> None:
     if gate is None:
         return
     gate.close()
-    for name in (_HOOKS, _REPEAT, _RELAY):
+    for name in (_HOOKS, _REPEAT, _RETURNS, _RELAY):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..capture import Capture, PhaseTotals, unused_cassettes
-from ..record import CallLog, Samples, TestRecord
+from ..record import BlockedCall, CallLog, Samples, TestRecord
 from .budget import Budget
+from .hooks import collected_paths
 
 if TYPE_CHECKING:
     from .gate import Gate
@@ -36,29 +37,42 @@ OUTPUT = "tg"
 BUDGET = "tg_budget"
 """The ``workerinput`` key of the shared budget file's path (set by the controller)."""
 
-_RECORD_FIELDS = (
-    "nodeid", "prompt_test", "holdout", "outcome", "feedback", "prompts", "cassette", "judge_critique",
-)  # fmt: skip
+_LOCAL = ("reports", "backward_engine")
+"""Record fields that stay in the worker (live pytest reports, an engine object)."""
+_NESTED = {"calls": CallLog, "blocked": BlockedCall}
+"""Record fields that are lists of dataclasses."""
 
 
 def encode(record: TestRecord, samples: Samples) -> dict[str, Any]:
-    """A record as plain data (what execnet can send): its verdict, feedback, calls and samples."""
-    data: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
-    data["prompts"] = list(record.prompts)
-    data["calls"] = [asdict(call) for call in record.calls]
-    data["samples"] = asdict(samples)
+    """A record as plain data (what execnet can send): every declared field but the live objects,
+    so a field another wing adds to :class:`TestRecord` travels without a change here."""
+    data: dict[str, Any] = {}
+    for spec in fields(TestRecord):
+        value = getattr(record, spec.name)
+        if spec.name in _LOCAL:
+            continue
+        if spec.name in _NESTED:
+            value = [asdict(item) for item in value]
+        elif spec.name == "samples":
+            value = asdict(samples)
+        elif isinstance(value, list):
+            value = list(value)
+        data[spec.name] = value
     return data
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def decode(data: dict[str, Any]) -> TestRecord:
     """The record :func:`encode` sent (its ``samples`` are the test's samples of the pass)."""
-    known = {f.name for f in fields(CallLog)}
-    record = TestRecord(**{name: data.get(name) for name in _RECORD_FIELDS if name in data})
-    record.prompts = list(data.get("prompts") or [])
-    calls = data.get("calls", [])
-    record.calls = [CallLog(**{k: v for k, v in call.items() if k in known}) for call in calls]
-    record.samples = Samples(**data.get("samples", {}))
-    return record
+    values = dict(data)
+    for name, cls in _NESTED.items():
+        values[name] = [_build(cls, item) for item in values.get(name, [])]
+    values["samples"] = _build(Samples, values.get("samples", {}))
+    return _build(TestRecord, values)
 
 
 def absorb_report(gate: Gate, capture: Capture, report: pytest.TestReport) -> None:
@@ -118,7 +132,9 @@ class WorkerRelay:
             output["written"] = [_relative(p, root) for p in gate.cassettes.written]
         if gate.cassettes is not None or gate.settings.prune_cassettes:
             nodeids = [i.nodeid for i in session.items] + self.deselected
-            output["unused"] = [_relative(p, root) for p in unused_cassettes(root, nodeids)]
+            whole, partial = collected_paths(session.config)
+            unused = unused_cassettes(root, nodeids, whole, partial)
+            output["unused"] = [_relative(p, root) for p in unused]
         session.config.workeroutput[OUTPUT] = output  # type: ignore[attr-defined]
 
 

@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 
+from ...feedback import Feedback
 from ..capture import JudgeFailed
 
 MAX_FEEDBACK = 4000
@@ -45,6 +46,8 @@ def describe_failure(item: pytest.Item, call: pytest.CallInfo[None], report: pyt
         what = (
             f"An LLM judge checked the output against: {verdict.criterion}\nIts critique: {verdict.critique}"
         )
+    elif isinstance(getattr(excinfo.value, "feedback", None), Feedback):  # returns.Critique
+        what = returned_text(excinfo.value.feedback, excinfo.value.pass_score)
     elif isinstance(excinfo.value, AssertionError):
         message = str(excinfo.value).strip()
         what = "Assertion failed: " + (message or excinfo.exconly())
@@ -67,3 +70,43 @@ def failure_of_report(item: pytest.Item, reports: list[pytest.TestReport]) -> st
 def with_pass_rate(feedback: str, line: str) -> str:
     """A repeated test's feedback with how many of its samples passed."""
     return f"{feedback}\n\nThe test {line}."
+
+
+def _score_line(feedback: Feedback, pass_score: float | None) -> str:
+    if feedback.score is None:
+        return ""
+    needed = "" if pass_score is None or feedback.passed is not None else f"; passing needs {pass_score:g}"
+    return f"score {feedback.score:.2f}{needed}"
+
+
+def failure_message(feedback: Feedback, pass_score: float) -> str:
+    """What pytest shows for a test that returned failing feedback: the critique first."""
+    score = _score_line(feedback, pass_score)
+    if feedback.critique:
+        return feedback.critique + (f"\n({score})" if score else "")
+    if score:
+        return f"the test returned {score}"
+    return "the test returned passed=False"
+
+
+def returned_text(feedback: Feedback, pass_score: float | None) -> str:
+    """The optimizer's feedback from a test that returned a critique or a score."""
+    score = _score_line(feedback, pass_score)
+    head = "The test returned this critique" + (f" ({score})" if score else "")
+    if feedback.critique:
+        return f"{head}:\n{feedback.critique}"
+    return f"The test returned a {score} (no critique)."
+
+
+def describe_suggestion(item: pytest.Item, feedback: Feedback) -> str:
+    """A passing test's critique as feedback (``--tg-learn-from-passing``): it passed, but says how
+    the output could be better."""
+    score = f" (score {feedback.score:.2f})" if feedback.score is not None else ""
+    parts = [
+        f"The test {item.nodeid} passed{score}, with this suggestion to improve the output:",
+        _clip(feedback.critique or ""),
+    ]
+    source = _source(item)
+    if source:
+        parts.append(f"Test source:\n{source}")
+    return "\n\n".join(parts)

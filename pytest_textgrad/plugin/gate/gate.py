@@ -24,8 +24,8 @@ from ..capture import (
     make_request,
     scrub_text,
 )
-from ..record import Samples, TestRecord
-from .budget import Budget
+from ..record import BlockedCall, Samples, TestRecord
+from .budget import Budget, BudgetExceeded
 
 if TYPE_CHECKING:
     from ..capture import Recorder
@@ -41,7 +41,9 @@ class Gate:
         self.rootdir = rootdir
         self.registry = registry
         self.cassettes = (
-            CassetteBook(rootdir, settings.record_mode, settings.record_failing)
+            CassetteBook(
+                rootdir, settings.record_mode, keep_failing=not settings.drop_failing, repeat=settings.repeat
+            )
             if settings.record_mode
             else None
         )
@@ -58,12 +60,20 @@ class Gate:
         """Every logged test's outcome (prompt tests or not), for the baseline and the exit status."""
         self.sampling: set[str] = set()
         """Tests whose repeated samples are running (``repeat`` accounts for them itself)."""
+        self.unpriced: set[str] = set()
+        """Models called under ``--tg-max-cost`` with no known price (the budget cannot count them)."""
+        self.blocked: dict[str, list[BlockedCall]] = {}
+        """Tests whose latest pass had blocked calls (replay misses, budget refusals), in run order."""
         self.comparison: Any = None
         """The comparison with ``--tg-baseline`` (``baseline.Comparison``), once made."""
         self._remove = add_call_interceptor(self)
+        self.on_close: list[Any] = []
+        """Called when the run ends (restoring the process-wide cache policy and prices)."""
 
     def close(self) -> None:
         self._remove()
+        while self.on_close:
+            self.on_close.pop()()
 
     # ----- around each call ---------------------------------------------------------------------
     def _cassette_of(self, recorder: Recorder | None) -> Any:
@@ -75,16 +85,31 @@ class Gate:
         __tracebackhide__ = True  # a miss or a spent budget is reported at the test's own line
         if in_app_litellm_call.get():
             return None  # an engine inside the application's litellm call: that call is the one gated
-        cassette = self._cassette_of(current_recorder())
+        recorder = current_recorder()
+        cassette = self._cassette_of(recorder)
         if cassette is not None:
             request = make_request(model, messages, params)
             replayed = cassette.replay(request)
             if replayed is not None:
                 return replayed
             if not cassette.may_record:
-                raise CassetteMiss(cassette.miss_message(request))
+                message = cassette.miss_message(request)
+                block(recorder, "miss", message)
+                raise CassetteMiss(message)
         if self.budget is not None:
-            self.budget.reserve()
+            try:
+                self.budget.reserve()
+            except BudgetExceeded as error:
+                # Counted (and put on the test's record) only if no cached reply serves the call.
+                counted, message = error.on_refused, str(error)
+
+                def refused() -> None:
+                    if counted is not None:
+                        counted()
+                    block(recorder, "refused", message)
+
+                error.on_refused = refused
+                raise
         return None
 
     def after(
@@ -94,6 +119,8 @@ class Gate:
             return
         if self.budget is not None:
             self.budget.settle(completion.cost, billed=not completion.cached)
+            if self.budget.max_cost is not None and not completion.priced and not completion.cached:
+                self.unpriced.add(model)
         cassette = self._cassette_of(current_recorder())
         if cassette is not None and cassette.may_record:
             cassette.add(make_request(model, messages, params), completion)
@@ -105,7 +132,9 @@ class Gate:
 
     def add_sample(self, record: TestRecord | None, nodeid: str, outcome: str) -> Samples:
         samples = self.samples_of(nodeid)
-        samples.add(outcome, record.calls if record is not None else [])  # type: ignore[arg-type]
+        gap = record is not None and bool(record.blocked)
+        calls, score = (record.calls, record.score) if record is not None else ([], None)
+        samples.add(outcome, calls, score, gap=gap)  # type: ignore[arg-type]
         if record is not None:
             record.samples = samples
         return samples
@@ -115,6 +144,10 @@ class Gate:
         if self.cassettes is not None:
             record.cassette = _relative(cassette_path(self.rootdir, record.nodeid), self.rootdir)
         self.records[record.nodeid] = record
+        if record.blocked:
+            self.blocked[record.nodeid] = list(record.blocked)
+        elif not record.samples.gaps:
+            self.blocked.pop(record.nodeid, None)
 
     def properties(self, nodeid: str, record: TestRecord | None) -> list[tuple[str, str]]:
         """What ``--junitxml`` gets for a prompt test: calls, tokens, cost, pass rate, prompt hashes."""
@@ -127,6 +160,8 @@ class Gate:
         ]
         if stats.pass_rate is not None:
             props.append(("tg_pass_rate", f"{stats.pass_rate:.3f}"))
+        if stats.mean_score is not None:
+            props.append(("tg_score", f"{stats.mean_score:.3f}"))
         if record is not None:
             for key in record.prompts:
                 if key in self.registry:
@@ -134,6 +169,12 @@ class Gate:
                     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
                     props.append((f"tg_prompt_sha256[{key}]", digest))
         return props
+
+
+def block(recorder: Recorder | None, kind: str, message: str) -> None:
+    """Put a blocked call on the current test's record (it then fails, whatever the app caught)."""
+    if recorder is not None:
+        recorder.record.blocked.append(BlockedCall(kind, message))  # type: ignore[arg-type]
 
 
 def set_properties(target: list[tuple[str, object]], props: list[tuple[str, str]]) -> None:

@@ -6,6 +6,7 @@ Registered only when the plugin is used, so runs that do not use it pay nothing 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from ..capture import Recorder, scrub_text, unused_cassettes
 from ..record import RECORD
 from . import baseline
+from .blocked import fail_for_blocked_calls, summary_of_blocked
 from .feedback import describe_failure
 from .gate import Gate, _relative, set_properties
 
@@ -31,6 +33,18 @@ def _scrub_report(report: pytest.TestReport) -> None:
         (name, scrub_text(value) if isinstance(value, str) else value)
         for name, value in report.user_properties
     ]
+def collected_paths(config: pytest.Config) -> tuple[list[Path], set[Path]]:
+    """The directories this run collected in full, and the modules it named by node id."""
+    whole: list[Path] = []
+    partial: set[Path] = set()
+    for arg in config.args:
+        path, _, rest = str(arg).partition("::")
+        absolute = Path(os.path.abspath(Path(config.invocation_params.dir, path)))
+        if rest:
+            partial.add(absolute)
+        elif absolute.is_dir():
+            whole.append(absolute)
+    return whole, partial
 
 
 class GateHooks:
@@ -57,6 +71,7 @@ class GateHooks:
         report = yield
         if record is not None:
             _scrub_report(report)
+            fail_for_blocked_calls(record, report)
             record.reports.append(report)
             record.update_outcome()
             if report.failed and record.feedback is None:
@@ -85,7 +100,7 @@ class GateHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        baseline.finish(self.gate, session)
+        baseline.finish(self.gate, session, self.deselected)
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
@@ -93,7 +108,8 @@ class GateHooks:
                 self.unused = [self.gate.rootdir / p for p in self.remote_unused or []]
             else:
                 nodeids = [i.nodeid for i in session.items] + self.deselected
-                self.unused = unused_cassettes(self.gate.rootdir, nodeids)
+                whole, partial = collected_paths(session.config)
+                self.unused = unused_cassettes(self.gate.rootdir, nodeids, whole, partial)
             if settings.prune_cassettes:
                 for path in self.unused:
                     path.unlink(missing_ok=True)
@@ -109,7 +125,15 @@ class GateHooks:
                     f"(pass rate {rate:.2f}, required {gate.settings.pass_rate:g})",
                     yellow=True,
                 )
+        summary_of_blocked(gate, write)
         baseline.summary(gate, write)
+        if gate.unpriced:
+            models = ", ".join(sorted(gate.unpriced))
+            write(
+                f"textgrad budget: --tg-max-cost cannot count calls to unpriced models: {models} "
+                "(their cost is unknown; give a price with --tg-price MODEL=IN,OUT per million tokens)",
+                yellow=True,
+            )
         if gate.budget is not None and gate.budget.exhausted:
             write(
                 f"textgrad budget: {gate.budget.exhausted}; {gate.budget.refused} call(s) refused",

@@ -1,8 +1,11 @@
 """``--tg-repeat N`` / ``--tg-pass-rate R``: judge a prompt test by the pass rate of N samples.
 
 A model is not deterministic, so one run of a prompt test is one sample of a rate. Each sample runs
-the test's whole protocol (fresh function-scoped fixtures) inside ``engines.cache.sample(i)``, so it
-gets its own response-cache key and its own cassette entries (never the first sample's reply again);
+the test's whole protocol (fresh function-scoped fixtures) inside ``engines.cache_scope(sample=i)``,
+so it gets its own response-cache key and its own cassette entries (never the first sample's reply
+again; across runs the response cache gives each sample its same reply back, so ``--tg-no-cache``
+draws fresh samples); a sample with a blocked call (a replay gap: more samples than were recorded)
+is not measured, is left out of the rate, and fails the test as a replay gap;
 pytest then sees one test, whose reports are those of a passing sample when the rate reaches R and
 of a failing one (with the rate added) otherwise. Tests some of whose samples failed and others
 passed are flaky; the terminal summary lists them with their rate.
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 from _pytest.runner import runtestprotocol
 
-from ...engines.cache import sample
+from ...engines import cache_scope
 from ..record import RECORD, Samples, TestRecord, outcome_of
 from .feedback import with_pass_rate
 from .gate import set_properties
@@ -55,7 +58,7 @@ def run_samples(
             # Between samples tear down only the test's own fixtures (its parent stays set up).
             after = nextitem if last else item.parent
             item.stash[RECORD] = None
-            with sample(index):
+            with cache_scope(sample=index or None):
                 reports = runtestprotocol(item, log=False, nextitem=after)  # type: ignore[arg-type]
             outcome = outcome_of(reports)
             record = item.stash.get(RECORD, None)
@@ -64,9 +67,12 @@ def run_samples(
     finally:
         gate.sampling.discard(nodeid)
     stats = gate.stats[nodeid]
-    passed = _passes(stats, settings.pass_rate)
+    passed = _passes(stats, settings.pass_rate) and not stats.gaps
     wanted = "passed" if passed else "failed"
-    if stats.counted == 0:
+    gaps = [s for s in samples if s[2] is not None and s[2].blocked]
+    if gaps:
+        chosen = gaps[0]  # the verdict's reports say why the test was not measured
+    elif stats.counted == 0:
         chosen = samples[-1]
     else:
         chosen = next((s for s in reversed(samples) if s[0] == wanted), samples[-1])
@@ -77,8 +83,15 @@ def run_samples(
         f"passed {stats.passes} of {stats.counted} samples (pass rate {rate:.2f}, "
         f"required {settings.pass_rate:g})"
     )
+    if stats.gaps:
+        line += (
+            f"; {stats.gaps} of {stats.samples} samples not measured (replay gaps: "
+            "blocked calls, not model failures)"
+        )
     if record is not None:
         gate.finished(record)
+        if gaps:
+            gate.blocked[nodeid] = [b for s in gaps for b in s[2].blocked]  # type: ignore[union-attr]
         if not passed and record.feedback:
             record.feedback = with_pass_rate(record.feedback, line)
     props = gate.properties(nodeid, record)

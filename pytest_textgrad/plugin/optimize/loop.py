@@ -20,6 +20,7 @@ process leaves a journal that the next run uses (see ``prompts.journal``).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,7 +31,7 @@ from ..gate import Gate, gradient_worthy
 from ..prompts import Journal, Prompt, PromptFileError, placeholders
 from ..record import TestRecord
 from .records import CandidateRecord, StepRecord
-from .review import CandidateReview, ask_hook, compare, rule_verdict
+from .review import CandidateReview, ask_hook, compare, compare_scores, rule_verdict
 from .runner import Runner, sigterm_as_interrupt
 from .update import Updater
 
@@ -78,12 +79,21 @@ class OptimizeRun:
 
     # ----- the loop ----------------------------------------------------------------------------------
     def failing(self) -> list[TestRecord]:
-        """Failing tests whose feedback can reach a prompt (holdout tests excluded)."""
-        return [
+        """Failing tests whose feedback can reach a prompt (holdout tests excluded); with
+        ``--tg-learn-from-passing``, then passing tests that returned a critique, as suggestions."""
+        records = sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+        learners = [
             r
-            for r in sorted(self.current.values(), key=lambda r: self.order[r.nodeid])
+            for r in records
             if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout and gradient_worthy(r)
         ]
+        if self.settings.learn_from_passing:
+            learners += [
+                replace(r, feedback=r.suggestion)
+                for r in records
+                if r.outcome == "passed" and r.suggestion and r.prompts and not r.holdout
+            ]
+        return learners
 
     def failing_count(self) -> int:
         return sum(r.outcome == "failed" for r in self.current.values())
@@ -254,9 +264,18 @@ class OptimizeRun:
             review.fixed, review.broken, review.still_failing = compare(
                 users, before_outcomes, after_outcomes
             )
+            review.raised, review.lowered = compare_scores(
+                users,
+                before_outcomes,
+                after_outcomes,
+                {n: self.current[n].mean_score for n in users if n in self.current},
+                {n: after[n].mean_score for n in users if n in after},
+            )
             review.evaluated = users
             review.stage = "evaluated"
-            review.accepted, review.reason = rule_verdict(review.fixed, review.broken, self.settings.accept)
+            review.accepted, review.reason = rule_verdict(
+                review.fixed, review.broken, self.settings.accept, review.raised, review.lowered
+            )
             verdict, why = ask_hook(self.config, review)
             accepted = review.accepted if verdict is None else verdict
             reason = review.reason if verdict is None else f"{why} ({review.reason})"
@@ -275,6 +294,8 @@ class OptimizeRun:
                     fixed=review.fixed,
                     broken=review.broken,
                     still_failing=review.still_failing,
+                    raised=review.raised,
+                    lowered=review.lowered,
                 )
             )
         return records

@@ -24,6 +24,9 @@ class CandidateRecord(BaseModel):
     fixed: list[str] = Field(default_factory=list)
     broken: list[str] = Field(default_factory=list)
     still_failing: list[str] = Field(default_factory=list)
+    raised: list[str] = Field(default_factory=list)
+    """Tests whose outcome stayed but whose returned score rose with this candidate."""
+    lowered: list[str] = Field(default_factory=list)
     vetoed_by: str | None = None
     """The review hook implementation (plugin name) that refused the candidate, when one did."""
 

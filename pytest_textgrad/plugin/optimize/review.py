@@ -31,6 +31,9 @@ class CandidateReview:
     fixed: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     still_failing: list[str] = field(default_factory=list)
+    raised: list[str] = field(default_factory=list)
+    """Tests whose outcome stayed but whose returned score rose (``tg.Feedback``)."""
+    lowered: list[str] = field(default_factory=list)
     evaluated: list[str] = field(default_factory=list)
     accepted: bool | None = None
     """The built-in verdict (``evaluated`` stage only)."""
@@ -53,21 +56,59 @@ def compare(
     return fixed, broken, still
 
 
+def compare_scores(
+    nodeids: Iterable[str],
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    scores_before: Mapping[str, float | None],
+    scores_after: Mapping[str, float | None],
+) -> tuple[list[str], list[str]]:
+    """``(raised, lowered)``: tests whose outcome did not change but whose returned score did."""
+    raised, lowered = [], []
+    for nodeid in nodeids:
+        if before.get(nodeid) != after.get(nodeid):
+            continue
+        was, now = scores_before.get(nodeid), scores_after.get(nodeid)
+        if was is None or now is None:
+            continue
+        if now > was + SCORE_EPSILON:
+            raised.append(nodeid)
+        elif now < was - SCORE_EPSILON:
+            lowered.append(nodeid)
+    return raised, lowered
+
+
+SCORE_EPSILON = 1e-9
+
+
 def _names(nodeids: list[str], limit: int = 3) -> str:
     shown = ", ".join(n.rsplit("::", 1)[-1] for n in nodeids[:limit])
     return shown + (f" and {len(nodeids) - limit} more" if len(nodeids) > limit else "")
 
 
-def rule_verdict(fixed: list[str], broken: list[str], rule: str) -> tuple[bool, str]:
-    """The built-in verdict and a one-line reason."""
+def rule_verdict(
+    fixed: list[str],
+    broken: list[str],
+    rule: str,
+    raised: list[str] | None = None,
+    lowered: list[str] | None = None,
+) -> tuple[bool, str]:
+    """The built-in verdict and a one-line reason. A raised score is progress and a lowered one a
+    regression, as in ``optim.search.verdict``: ``improve`` also keeps a candidate that fixes and
+    breaks nothing but raises a score and lowers none."""
+    raised, lowered = raised or [], lowered or []
     counts = f"fixed {len(fixed)}, broke {len(broken)}"
+    if raised or lowered:
+        counts += f", raised {len(raised)} score(s), lowered {len(lowered)}"
     if rule == "improve":
-        if len(fixed) > len(broken):
+        if len(fixed) > len(broken) or (not fixed and not broken and raised and not lowered):
             return True, counts
         return False, f"{counts}: no net gain" + (f" (broke {_names(broken)})" if broken else "")
     if broken:
         return False, f"{counts}: broke {_names(broken)}"
-    if not fixed:
+    if lowered:
+        return False, f"{counts}: lowered the score of {_names(lowered)}"
+    if not fixed and not raised:
         return False, f"{counts}: fixed nothing"
     return True, counts
 

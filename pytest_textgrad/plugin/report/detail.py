@@ -58,6 +58,7 @@ def build_detail(config: pytest.Config, exit_status: int | None) -> ReportDetail
             regressions=list(comparison.regressions),
             improvements=list(comparison.improvements),
             exit_changed=comparison.exit_changed,
+            score_drops=list(getattr(comparison, "score_drops", [])),
         )
     return report
 

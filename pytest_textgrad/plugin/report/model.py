@@ -36,6 +36,13 @@ class TestRow(BaseModel):
     """Runs of the test in its final pass (``--tg-repeat``)."""
     pass_rate: float | None = None
     """Share of those runs that passed (None when every run was skipped)."""
+    score_before: float | None = None
+    score_after: float | None = None
+    """The mean score the test returned (``tg.Feedback``); None when it returned none."""
+    critique_after: str | None = None
+    """The critique the test returned in its final run (failing or, as a suggestion, passing)."""
+    blocked: list[str] = Field(default_factory=list)
+    """LLM calls the gate blocked (replay misses, budget refusals): the test was not measured."""
 
 
 class PromptRow(BaseModel):
@@ -102,6 +109,11 @@ def _sampling(gate: Gate, nodeid: str) -> dict[str, object]:
     return {"samples": stats.samples, "pass_rate": None if rate is None else round(rate, 4)}
 
 
+def _score(record: TestRecord | None) -> float | None:
+    score = record.mean_score if record is not None else None
+    return None if score is None else round(score, 4)
+
+
 def _wall_times(capture: Capture, wall_time: dict[str, float] | None) -> dict[str, float]:
     times = dict(wall_time or {})
     times["total"] = round(time.perf_counter() - capture.started, 3)
@@ -138,6 +150,10 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 feedback_before=b.feedback if b and b.outcome == "failed" else None,
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
                 calls=len(shown.calls),
+                score_before=_score(b),
+                score_after=_score(a),
+                critique_after=a.critique if a else None,
+                blocked=[f"{b.label}: {b.message.splitlines()[0]}" for b in gate.blocked.get(nodeid, [])],
                 **_sampling(gate, nodeid),
             )
         )

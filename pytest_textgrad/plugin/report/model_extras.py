@@ -55,6 +55,8 @@ class BaselineComparison(BaseModel):
     """(nodeid, outcome in the baseline or ``"new"``)"""
     improvements: list[str] = Field(default_factory=list)
     exit_changed: bool = False
+    score_drops: list[tuple[str, float, float]] = Field(default_factory=list)
+    """(nodeid, score in the baseline, score now): drops beyond ``--tg-score-tolerance``."""
 
 
 class CandidateDetail(CandidateRecord):

@@ -59,6 +59,12 @@ class StepPrinter:
                 )
 
 
+def _score(before: float | None, after: float | None, optimizing: bool) -> str:
+    """A test's returned score: ``0.80``, or ``0.40 → 0.80`` across an optimize run."""
+    shown = [f"{v:.2f}" if v is not None else "–" for v in ((before, after) if optimizing else (after,))]
+    return "" if all(v == "–" for v in shown) else " → ".join(shown)
+
+
 def _uncommitted(config: pytest.Config) -> list[str]:
     """Prompt files this run may rewrite that hold uncommitted git changes (none in a dry run)."""
     from ..capture import capture_of
@@ -125,10 +131,15 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             table.add_column("after (proposed, not written)" if report.mode == "dry-run" else "after")
         else:
             table.add_column("outcome")
+        scored = any(r.score_before is not None or r.score_after is not None for r in report.tests)
+        if scored:
+            table.add_column("score", justify="right")
         table.add_column("calls", justify="right")
         for row in report.tests:
             cells = [Text(row.nodeid), Text(", ".join(row.prompts))]
             cells += [_outcome(row.before), _outcome(row.after)] if optimizing else [_outcome(row.after)]
+            if scored:
+                cells.append(_score(row.score_before, row.score_after, optimizing))
             table.add_row(*cells, str(row.calls))
         console.print(table)
     for prompt in report.prompts:

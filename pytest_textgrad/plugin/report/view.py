@@ -96,7 +96,11 @@ def usd(amount: float) -> str:
 
 
 def _cell(
-    outcome: str | None, pass_rate: float | None = None, samples: int = 1, ran: bool = True
+    outcome: str | None,
+    pass_rate: float | None = None,
+    samples: int = 1,
+    ran: bool = True,
+    score: float | None = None,
 ) -> MatrixCell:
     if outcome is None:
         return MatrixCell(None, "–", ran, "not run")
@@ -107,6 +111,9 @@ def _cell(
     if samples > 1 and pass_rate is not None:
         text += f" {pass_rate:.0%}"
         title += f", pass rate {pass_rate:.2f} over {samples} samples"
+    if score is not None:
+        text += f" {score:.2f}"
+        title += f", score {score:.2f}"
     return MatrixCell(outcome, text, ran, title)
 
 
@@ -143,7 +150,7 @@ def matrix(report: ReportDetail, optimizing: bool) -> tuple[list[str], list[Matr
     rows: list[MatrixRow] = []
     if not optimizing:
         for test in report.tests:
-            cell = _cell(test.after, test.pass_rate, test.samples)
+            cell = _cell(test.after, test.pass_rate, test.samples, score=test.score_after)
             rows.append(MatrixRow(test.nodeid, test.prompts, _status(test, False), [cell]))
         return ["outcome"], rows
     steps = report.steps
@@ -167,7 +174,7 @@ def matrix(report: ReportDetail, optimizing: bool) -> tuple[list[str], list[Matr
         for n in nodeids:
             grid[n].append(_cell(current[n], ran=n in ran))
     for test in report.tests:
-        grid[test.nodeid].append(_cell(test.after, test.pass_rate, test.samples))
+        grid[test.nodeid].append(_cell(test.after, test.pass_rate, test.samples, score=test.score_after))
         rows.append(MatrixRow(test.nodeid, test.prompts, _status(test, True), grid[test.nodeid]))
     return columns, rows
 
@@ -254,7 +261,8 @@ def _cards(report: ReportDetail, rows: list[MatrixRow], optimizing: bool) -> lis
         cards.append(("failed", str(sum(t.after == "failed" for t in tests))))
         cards.append(("flaky", str(sum(r.status == "flaky" for r in rows))))
         if report.baseline is not None:
-            cards.append(("regressions", str(len(report.baseline.regressions))))
+            drops = len(report.baseline.score_drops)
+            cards.append(("regressions", str(len(report.baseline.regressions) + drops)))
     cards.append(("LLM calls", f"{total.calls} ({total.cached_calls} cached)"))
     cards.append(("cost", usd(total.cost)))
     if "total" in report.wall_time:

@@ -19,6 +19,7 @@ import time
 import uuid
 from typing import Any
 
+from ....engines.cache import CacheSetting
 from ....engines.errors import EngineError
 from ....engines.local import LocalLlamaEngine
 from ....engines.local_model import LOCAL_MODELS
@@ -49,13 +50,15 @@ class LocalModelResponder:
 
     Any ``model`` the application names is accepted; ``local/<name>`` or ``<name>`` picks a local
     model, anything else gets ``local/smollm2`` (so an app configured for ``gpt-4o-mini`` runs
-    unchanged). Replies go through the engine's response cache, so a repeated call is instant.
+    unchanged). With ``cache`` (the engines' cache setting), a repeated call is served from the
+    response cache, instantly.
     """
 
     name = "local"
 
-    def __init__(self, base_url: str = LOCAL_BASE_URL) -> None:
+    def __init__(self, base_url: str = LOCAL_BASE_URL, *, cache: CacheSetting = False) -> None:
         self.base_url = base_url.rstrip("/")
+        self.cache = cache
         self._engines: dict[str, LocalLlamaEngine] = {}
         self._lock = threading.Lock()
 
@@ -63,7 +66,7 @@ class LocalModelResponder:
         name = _local_name(model)
         with self._lock:
             if name not in self._engines:
-                self._engines[name] = LocalLlamaEngine(f"local/{name}")
+                self._engines[name] = LocalLlamaEngine(f"local/{name}", cache=self.cache)
             return self._engines[name]
 
     def __call__(self, request: RecordedRequest) -> RecordedResponse | None:
@@ -80,9 +83,11 @@ class LocalModelResponder:
             messages = chat_messages(body) if path == "/chat/completions" else responses_messages(body)
             engine = self._engine(str(body.get("model") or "local/smollm2"))
             try:
-                # _complete, not complete: the HTTP exchange is this call's record; complete()
-                # would also report it to the engine listeners, a second record of the same call.
-                completion = engine._complete(messages, **_params(body))
+                # With a cache, complete() serves a repeated request from it; it also reports the
+                # call to the engine listeners, so whoever records the HTTP exchange as the call
+                # must mark this as part of it (the plugin does). Without one, _complete: no report.
+                complete = engine.complete if self.cache else engine._complete
+                completion = complete(messages, **_params(body))
             except EngineError as exc:
                 return _error(400, str(exc))
             reply = _chat_reply if path == "/chat/completions" else _responses_reply
