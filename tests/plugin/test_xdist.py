@@ -198,3 +198,22 @@ def test_optimize_with_workers_is_refused_with_a_usage_error(pytester: pytest.Py
     result = run(pytester, 2, "--tg-optimize")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--tg-optimize*cannot run with -n*"])
+
+
+def test_shared_budget_is_one_counter_across_budget_objects(tmp_path: Path) -> None:
+    from pytest_textgrad.plugin.gate.budget import BudgetExceeded
+    from pytest_textgrad.plugin.gate.distributed import SharedBudget
+
+    path = tmp_path / "budget.json"
+    first, second = SharedBudget(path, 2, None), SharedBudget(path, 2, None)  # two workers
+    first.reserve()
+    second.reserve()
+    with pytest.raises(BudgetExceeded, match="--tg-max-calls 2 reached") as refused:
+        first.reserve()
+    second.settle(0.0, billed=False)  # a cache hit gives its reservation back, for every worker
+    first.reserve()
+    assert read_json(path)["calls"] == 2
+    assert SharedBudget(path, 2, None).exhausted is None  # nothing refused yet
+    refused.value.refused()  # no cached reply served the refused call: it counts, for everyone
+    assert second.exhausted == "--tg-max-calls 2 reached (2 LLM calls made)"
+    assert read_json(path)["refused"] == 1
