@@ -74,7 +74,10 @@ def project(pytester: pytest.Pytester) -> None:
 def run(pytester: pytest.Pytester, workers: int, *args: str) -> pytest.RunResult:
     for made in pytester.path.glob("made-*.txt"):
         made.unlink()
-    return pytester.runpytest_subprocess("-n", str(workers), "-p", "no:cacheprovider", *args)
+    # -p no:randomly: both runs list the tests in collection order (pytest-randomly is a dev dependency)
+    return pytester.runpytest_subprocess(
+        "-n", str(workers), "-p", "no:cacheprovider", "-p", "no:randomly", *args
+    )
 
 
 def textgrad_lines(result: pytest.RunResult) -> list[str]:
