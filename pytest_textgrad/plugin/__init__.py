@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from .fixtures import (
     tg_judge_engine,
     tg_llm,
     tg_loss,
+    tg_output,
     tg_prompt,
 )
 from .options import OPTIONS, add_options
@@ -47,10 +49,13 @@ __all__ = [
     "tg_judge_engine",
     "tg_llm",
     "tg_loss",
+    "tg_output",
     "tg_prompt",
 ]
 
-PROMPT_FIXTURES = frozenset({"tg_prompt", "tg_llm", "tg_judge", "tg_loss", "tg_calls", "_tg_recorder"})
+PROMPT_FIXTURES = frozenset(
+    {"tg_prompt", "tg_llm", "tg_judge", "tg_loss", "tg_calls", "tg_output", "_tg_recorder"}
+)
 """A test that uses one of these is a prompt test (marked ``textgrad``)."""
 
 MARKERS = (
@@ -75,14 +80,6 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
-    if any(arg in _PATH_FLAGS for arg in args):  # a path option in the space form (see .rootdir)
-        from .rootdir import repair
-
-        repair(early_config, args)
-
-
 def _flag(config: pytest.Config, name: str) -> bool:
     if config.getoption(f"tg_{name}", None):
         return True
@@ -92,9 +89,30 @@ def _flag(config: pytest.Config, name: str) -> bool:
         raise pytest.UsageError(f"ini tg_{name}: {error} (use true or false)") from None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """Before the conftests load: put pytest's rootdir back when a ``--tg-*`` path option came in the
+    space form (see :mod:`.rootdir`), and, in an optimize run, start watching file reads (an
+    application a conftest imports may read, and keep, its prompts then)."""
+    if any(arg in _PATH_FLAGS for arg in args):
+        from .rootdir import repair
+
+        repair(early_config, args)
+    optimize = getattr(early_config.known_args_namespace, "tg_optimize", False)
+    with contextlib.suppress(ValueError, KeyError, pytest.UsageError):  # a bad value: _flag names it later
+        optimize = optimize or bool(early_config.getini("tg_optimize"))
+    if optimize:
+        from .capture import watch_early
+
+        watch_early()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    # litellm fetches its price table from the network when first imported, also by application code
+    # a test module imports (7 s of retries offline): the table it ships is used unless the user chose
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     optimize = _flag(config, "optimize")
     if optimize and not hasattr(config, "workerinput"):
         _take_run_lock(config)
@@ -157,48 +175,29 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 # ----- collection -------------------------------------------------------------------------------------
-def _fixture_sources(config: pytest.Config, item: pytest.Item) -> dict[str, str]:
-    """Engine fixtures a conftest.py (or another plugin) overrides, and where."""
+def _fixture_sources(config: pytest.Config, items: list[pytest.Item]) -> dict[str, list[str | None]]:
+    """For each engine fixture, every distinct definition the prompt tests get: where a conftest.py
+    (or another plugin) overrides it, or None for the plugin's own."""
     from .capture import FIXTURES
     from .fixtures import __name__ as ours
 
-    info = getattr(item, "_fixtureinfo", None)
-    sources: dict[str, str] = {}
-    for name in FIXTURES.values():
-        definitions = info.name2fixturedefs.get(name) if info is not None else None
-        if not definitions:
-            continue
-        function = definitions[-1].func
-        if getattr(function, "__module__", None) == ours:
-            continue
-        where = inspect.getsourcefile(function) or getattr(function, "__module__", "?")
-        with contextlib.suppress(ValueError):
-            where = Path(where).relative_to(config.rootpath).as_posix()
-        sources[name] = f"fixture overridden in {where}"
-    return sources
-
-
-def _overrides(config: pytest.Config, items: list[pytest.Item]) -> dict[str, str]:
-    """Engine fixture overrides among all prompt tests (not only the first one: it may use none),
-    with how many of the tests using the fixture get the override."""
-    using: dict[str, int] = {}
-    found: dict[str, dict[str, int]] = {}
+    sources: dict[str, list[str | None]] = {}
+    manager = items[0].session._fixturemanager
     for item in items:
-        closure = set(getattr(item, "fixturenames", ()))
-        sources = _fixture_sources(config, item)
-        for name in closure:
-            using[name] = using.get(name, 0) + 1
-        for name, where in sources.items():
-            found.setdefault(name, {})
-            found[name][where] = found[name].get(where, 0) + 1
-    out: dict[str, str] = {}
-    for name, wheres in found.items():
-        parts = []
-        for where, count in wheres.items():
-            share = "" if count == using.get(name, count) else f" for {count} of {using[name]} tests using it"
-            parts.append(where + share)
-        out[name] = "; ".join(parts)
-    return out
+        for name in FIXTURES.values():  # asked for by name (getfixturevalue) too: look each one up
+            definitions = manager.getfixturedefs(name, item)
+            where: str | None = None
+            if definitions:
+                function = definitions[-1].func
+                if getattr(function, "__module__", None) != ours:
+                    found = inspect.getsourcefile(function) or getattr(function, "__module__", "?")
+                    with contextlib.suppress(ValueError):
+                        found = Path(found).relative_to(config.rootpath).as_posix()
+                    where = f"fixture overridden in {found}"
+            known = sources.setdefault(name, [])
+            if where not in known:
+                known.append(where)
+    return sources
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -212,7 +211,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     activate(config)
     from .capture import capture_of
 
-    capture_of(config).fixture_sources.update(_overrides(config, prompt_tests))
+    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests))
 
 
 @pytest.hookimpl(trylast=True)

@@ -63,11 +63,18 @@ def _tg_recorder(request: pytest.FixtureRequest) -> Generator[Recorder, None, No
 
     capture = _capture(request.config)
     holdout = request.node.get_closest_marker("tg_holdout") is not None
-    record = TestRecord(request.node.nodeid, holdout=holdout)
+    record = request.node.stash.get(RECORD, None)
+    if record is None or record.prompt_test or record.reports:  # not the plain record of this setup
+        record = TestRecord(request.node.nodeid)
+    record.prompt_test, record.holdout = True, holdout
     request.node.stash[RECORD] = record
     if run_of(request.config) is not None:
         record.backward_engine = request.getfixturevalue("tg_backward_engine")
-    recorder = Recorder(record, capture.registry)
+    recorder = (
+        capture.observer.attach(record)
+        if capture.observer is not None
+        else Recorder(record, capture.registry)
+    )
     # A cache scope per test run: identical calls at temperature > 0 inside the test are distinct
     # samples (never one cached reply collapsed onto all of them), the same ones run after run.
     with recording_into(recorder), cache_scope():
@@ -84,6 +91,8 @@ def tg_prompt(request: pytest.FixtureRequest, _tg_recorder: Recorder) -> Callabl
     def load(path: str | Path, role: str | None = None, *, constraints: Iterable[str] = ()) -> Variable:
         __tracebackhide__ = True
         prompt = registry.get(path, role, list(constraints))
+        if prompt.key not in _tg_recorder.record.declared:
+            _tg_recorder.record.declared.append(prompt.key)
         _tg_recorder.declare(prompt.key)
         return prompt.variable
 
@@ -127,3 +136,19 @@ def tg_loss(tg_judge_engine: EngineLM, _tg_recorder: Recorder) -> Callable[..., 
 def tg_calls(_tg_recorder: Recorder) -> list[CallLog]:
     """The LLM calls the current test has made so far (live list), app-code litellm calls included."""
     return _tg_recorder.calls
+
+
+@pytest.fixture
+def tg_output(_tg_recorder: Recorder) -> Callable[[object], object]:
+    """``tg_output(value) -> value``: name the output this test judges (a ``Variable`` or text).
+
+    A failing test's feedback goes to the recorded calls whose replies reached this value, and from
+    them backward through the pipeline; without it, to the calls no later call consumed (the sinks).
+    """
+
+    def judged(value: object) -> object:
+        text = getattr(value, "value", value)
+        _tg_recorder.record.outputs.append(text if isinstance(text, str) else str(text))
+        return value
+
+    return judged

@@ -131,7 +131,12 @@ OPTIONS: tuple[Option, ...] = (
         False,
         "Drop a failing test's new recordings (kept by default, so a replay reproduces the failure).",
     ),
-    Option("record_failing", "flag", False, "Deprecated, no effect: failing tests' recordings are kept now."),
+    Option(
+        "record_failing",
+        "flag",
+        False,
+        "Keep failing tests' recordings even where tg_drop_failing is set (they are kept by default).",
+    ),
     Option("prune_cassettes", "flag", False, "Delete cassettes that no collected test uses."),
     Option(
         "repeat",

@@ -36,6 +36,9 @@ class CallLog:
     cached: bool = False
     prompts: list[str] = field(default_factory=list)
     role: str = "response from the language model"
+    inputs_from: list[int] = field(default_factory=list)
+    """Indexes (in the test's ``calls``) of the earlier calls whose replies this call's messages carry:
+    the pipeline's data-flow edges (``capture.dataflow`` states the rule)."""
     streamed: bool = False
     """The application asked for a stream (``stream=True``); ``reply`` is the chunks joined."""
 
@@ -119,7 +122,11 @@ class TestRecord:
     """Why the test failed, in words the optimizer can use (built by ``gate.feedback``)."""
     calls: list[CallLog] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
-    """Prompt keys the test declared or whose text its calls carried."""
+    """Prompt keys the test declared, read, or whose text its calls carried (re-linked after a pass)."""
+    declared: list[str] = field(default_factory=list)
+    """Prompt keys the test asked for itself (``tg_prompt``)."""
+    reads: list[str] = field(default_factory=list)
+    """Files under the rootdir the test (or a thread it started) opened for reading, rootdir-relative."""
     reports: list[pytest.TestReport] = field(default_factory=list)
     backward_engine: Any = None
     """The engine the test's ``tg_backward_engine`` fixture gave (optimize runs)."""
@@ -127,6 +134,9 @@ class TestRecord:
     """Shared by every sample of one pass; the pass rate and flakiness come from here."""
     cassette: str | None = None
     """The cassette file the test replayed or recorded, relative to the rootdir."""
+    outputs: list[str] = field(default_factory=list)
+    """Outputs the test named as the ones it judges (``tg_output``): their producing calls get its
+    feedback; without any, the calls no later call consumed (the sinks) do."""
     score: float | None = None
     """The score in [0, 1] this run of the test returned (``tg.Feedback``), None if it gave none."""
     critique: str | None = None

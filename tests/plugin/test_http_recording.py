@@ -128,7 +128,7 @@ def test_replay_only_without_a_recording_stops_the_request_with_the_miss_message
     result.stdout.fnmatch_lines(
         [
             "*HttpCassetteMiss: pytest-textgrad: no cassette for this test*test_three_ways.json does not exist*",
-            '*pytest --tg-record-mode=once "test_app.py::test_three_ways"*',
+            '*pytest --tg-record-mode=once --tg-record-failing "test_app.py::test_three_ways"*',
         ]
     )
     assert server.received == [] and "Connection error" not in result.stdout.str()

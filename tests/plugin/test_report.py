@@ -20,7 +20,8 @@ def test_optimize_report_validates_and_describes_the_run(pytester: pytest.Pytest
     assert candidate.accepted and candidate.prompt == "prompts/support.txt" and candidate.text == GOOD
     assert report.steps[1].batch == ["test_support.py::test_window", "test_support.py::test_window_again"]
     (prompt,) = report.prompts
-    assert prompt.changed and prompt.written and prompt.original == ORIGINAL and prompt.final == GOOD
+    # final is the text as the file holds it (its trailing newline kept, like original): issue 16
+    assert prompt.changed and prompt.written and prompt.original == ORIGINAL and prompt.final == GOOD + "\n"
     assert prompt.diff.startswith("--- a/prompts/support.txt\n+++ b/prompts/support.txt\n")
     assert set(report.usage) == {"forward", "backward", "update"}
     assert report.usage["update"].calls == 1 and report.usage_total.calls > 1

@@ -104,7 +104,9 @@ def test_dry_run_patch_applies_with_git(pytester: pytest.Pytester, original: str
     assert patch.startswith("diff --git a/prompts/support.txt b/prompts/support.txt\n")
     _git(pytester.path, "apply", "--check", "p.diff")
     _git(pytester.path, "apply", "p.diff")
-    assert (pytester.path / "prompts/support.txt").read_text(encoding="utf-8") == GOOD
+    # the patch writes what the run would write: the original's trailing-newline convention kept (issue 16)
+    expected = GOOD + "\n" if original.endswith("\n") else GOOD
+    assert (pytester.path / "prompts/support.txt").read_text(encoding="utf-8") == expected
 
 
 def test_patch_is_empty_when_nothing_was_accepted(pytester: pytest.Pytester) -> None:

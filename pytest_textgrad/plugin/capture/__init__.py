@@ -3,7 +3,8 @@
 Public API (other wings import only these names): :func:`activate` / :func:`capture_of` (the run's
 :class:`Capture` under its ``config.stash`` key), :class:`Recorder` and :func:`recording_into` (a test's
 recorder, current in a ContextVar), :func:`current_recorder`, :func:`in_app_call`, the
-``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, :class:`JudgeFailed`, cassettes, redaction and engine roles.
+``tg_llm`` / ``tg_judge`` / ``tg_loss`` makers, the data-flow edges among a test's calls
+(``dataflow``), :class:`JudgeFailed`, cassettes, redaction and engine roles.
 Internals: ``recording`` (listener, usage book, prompt linking), ``litellm_hook`` / ``litellm_patch``
 (application litellm calls), ``http_hook`` (every SDK's HTTP requests, through ``http``), ``calls``,
 ``judge``, ``scoring`` (tg_loss), ``cassettes``, ``redact``, ``roles``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +25,12 @@ from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
 from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .dataflow import MIN_SPAN, feeds, judged_calls, link_call, sink_calls, upstream_calls
 from .http_hook import HttpBudgetExceeded, HttpCassetteMiss, HttpHook, RequestStopped
 from .judge import JudgeFailed, Verdict
+from .linking import prompts_in, relink
 from .litellm_hook import LitellmHook
+from .observe import Observer, watch_early
 from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
@@ -36,6 +41,7 @@ from .scoring import make_loss
 __all__ = [
     "FALLBACK",
     "FIXTURES",
+    "MIN_SPAN",
     "ROLES",
     "Capture",
     "CassetteBook",
@@ -45,6 +51,7 @@ __all__ = [
     "HttpCassetteMiss",
     "HttpHook",
     "JudgeFailed",
+    "Observer",
     "PhaseTotals",
     "Recorder",
     "RequestStopped",
@@ -55,17 +62,25 @@ __all__ = [
     "cassette_path",
     "current_recorder",
     "env_secrets",
+    "feeds",
     "holds_secret",
     "in_app_litellm_call",
+    "judged_calls",
+    "link_call",
     "make_judge",
     "make_llm",
     "make_loss",
     "make_request",
+    "prompts_in",
     "recording_into",
+    "relink",
     "scrub",
     "scrub_text",
     "scrub_values",
+    "sink_calls",
     "unused_cassettes",
+    "upstream_calls",
+    "watch_early",
 ]
 
 
@@ -78,14 +93,19 @@ class Capture:
     litellm: LitellmHook
     http: HttpHook = field(default_factory=HttpHook)
     book: UsageBook = field(default_factory=UsageBook)
-    fixture_sources: dict[str, str] = field(default_factory=dict)
-    """Engine fixtures a conftest.py overrides, and where (for the run header and the report)."""
+    fixture_sources: dict[str, list[str | None]] = field(default_factory=dict)
+    """Per engine fixture, each distinct definition the prompt tests get: where a conftest.py
+    overrides it, None for the plugin's own (for the run header and the report)."""
     started: float = field(default_factory=time.perf_counter)
+    observer: Observer | None = None
+    """Files each test reads and the running test's recorder (see :mod:`.observe`)."""
 
     restore_cache_filter: Callable[[], None] | None = None
     """Undoes the run's process-wide cache filter and policy (at :meth:`close`)."""
 
     def close(self) -> None:
+        if self.observer is not None:
+            self.observer.stop()
         stop_counting(self.book)
         self.litellm.uninstall()
         self.http.uninstall()
@@ -99,26 +119,34 @@ class Capture:
         self.http.gate = gate
 
     def engine_rows(self) -> list[dict[str, str]]:
-        """Each role's engine and where it comes from (a fallback follows an overridden fixture),
-        then, once calls were made, each model that made them (role ``called``): what really
-        answered, whatever fixture, hook or default provided it."""
-        rows: dict[str, dict[str, str]] = {}
+        """Each distinct engine of each role and where it comes from (a fallback follows an
+        overridden fixture; one row per conftest.py that overrides a role's fixture), then, once
+        calls were made, each model that made them (role ``called``): what really answered,
+        whatever fixture, hook or default provided it."""
+        rows: dict[str, list[dict[str, str]]] = {}
         for role in ROLES:
-            fixture = self.fixture_sources.get(FIXTURES[role])
-            if fixture is not None:
-                rows[role] = {"role": role, "engine": f"fixture {FIXTURES[role]}", "source": fixture}
-            elif role in FALLBACK and not self.engines.configured(role):
-                base = FALLBACK[role]
-                source = f"same as the {base} engine"
-                rows[role] = {"role": role, "engine": rows[base]["engine"], "source": source}
-            else:
-                choice = self.engines.choice(role)
-                rows[role] = {"role": role, "engine": choice.label, "source": choice.source}
+            fixture = FIXTURES[role]
+            sources = self.fixture_sources.get(fixture) or [None]
+            rows[role] = []
+            for source in sources:
+                if source is not None:
+                    rows[role].append({"role": role, "engine": f"fixture {fixture}", "source": source})
+                elif role in FALLBACK and not self.engines.configured(role):
+                    base = FALLBACK[role]
+                    for row in rows[base]:
+                        rows[role].append(
+                            {"role": role, "engine": row["engine"], "source": f"same as the {base} engine"}
+                        )
+                else:
+                    choice = self.engines.choice(role)
+                    rows[role].append({"role": role, "engine": choice.label, "source": choice.source})
+            unique = {tuple(r.items()): r for r in rows[role]}
+            rows[role] = list(unique.values())
         called = [
             {"role": "called", "engine": model, "source": f"{n} call{'' if n == 1 else 's'} in this run"}
             for model, n in self.book.calls_by_model.items()
         ]
-        return list(rows.values()) + called
+        return [row for role in ROLES for row in rows[role]] + called
 
 
 _KEY = pytest.StashKey[Capture]()
@@ -148,6 +176,9 @@ def activate(config: pytest.Config, settings: Settings, registry: PromptRegistry
     except BaseException:
         state.close()
         raise
+    state.observer = Observer(Path(config.rootpath), registry, every_test=settings.optimize)
+    state.observer.start()
+    config.pluginmanager.register(state.observer, "textgrad-observer")
     config.stash[_KEY] = state
     return state
 

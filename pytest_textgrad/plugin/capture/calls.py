@@ -74,6 +74,7 @@ def make_judge(default_engine: EngineLM, recorder: Recorder) -> Callable[..., Ve
                 "that follows the format (--tg-judge-engine or the tg_judge_engine fixture)."
             ) from None
         if not verdict.passed:
+            recorder.record.outputs.append(text)  # the judged output: the test's feedback enters there
             recorder.record.judge_critique = verdict.critique
             raise JudgeFailed(verdict)
         return verdict

@@ -1,20 +1,18 @@
 """Every LLM call a test makes, recorded against that test.
 
 The test's :class:`Recorder` lives in a ``ContextVar`` set by the ``tg_*`` fixtures; the core keeps
-the context of the code that scheduled a call when it runs the call in a worker thread, so one
+the context of the code that scheduled a call when it runs the call in a worker thread (threads the
+application starts fall back to the test running now: :func:`set_running`), so one
 engine-call listener (``engines.base.add_call_listener``) sees which test a call belongs to, for
 ``tg_llm``, ``tg.BlackboxLLM`` and user engines alike. Calls the application makes through
 ``litellm`` directly arrive through :mod:`.litellm_hook`, and those it makes through any SDK over
-httpx or aiohttp through :mod:`.http_hook`. A call whose messages contain a prompt's
-current text (or, for a template, all its literal parts in order) is an edge from that prompt.
+httpx or aiohttp through :mod:`.http_hook`. Which prompts a call used is decided in :mod:`.linking`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...engines.base import add_call_listener
 from ...engines.usage import CallRecord
-from ..prompts import placeholders
 from ..record import CallLog, Source, TestRecord
+from .dataflow import link_call
+from .linking import prompts_in, relink
 
 if TYPE_CHECKING:
     from ...core import Variable
@@ -59,6 +58,7 @@ class Recorder:
         if log.phase == "forward":
             log.prompts = prompts_in(log.text, {p.key: p.variable.text() for p in self.registry.all()})
         with self._lock:
+            link_call(self.record.calls, log)
             self.record.calls.append(log)
             for key in log.prompts:
                 if key not in self.record.prompts:
@@ -69,12 +69,8 @@ class Recorder:
 
     def link(self) -> None:
         """Find each forward call's prompts among all prompts known now (their texts are current)."""
-        prompts = {p.key: p.variable.text() for p in self.registry.all()}
-        for call in self.forward_calls():
-            found = prompts_in(call.text, prompts)
-            call.prompts = list(dict.fromkeys([*call.prompts, *found]))
-            for key in call.prompts:
-                self.declare(key)
+        with self._lock:
+            relink(self.record, self.registry)
 
 
 _current: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar("tg_recorder", default=None)
@@ -85,8 +81,20 @@ in-process: an engine it reaches (the ``local/...`` provider, the local responde
 call, which is recorded and gated once, as the app's."""
 
 
+_running: Recorder | None = None
+"""The recorder of the test running now in this process (pytest runs one test at a time), for calls
+made from threads the test started: they do not inherit the test's context."""
+
+
 def current_recorder() -> Recorder | None:
-    return _current.get()
+    """The recorder of the test this call belongs to: the context's, else the running test's."""
+    return _current.get() or _running
+
+
+def set_running(recorder: Recorder | None) -> None:
+    """The test now running (None between tests); see :data:`_running`."""
+    global _running
+    _running = recorder
 
 
 @contextlib.contextmanager
@@ -179,7 +187,7 @@ def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> Ca
         books = list(_books)
     for book in books:
         book.add(log)
-    recorder = _current.get()
+    recorder = current_recorder()
     if recorder is not None:
         recorder.add(log)
     captured = _capture.get()
@@ -206,39 +214,6 @@ def activate(book: UsageBook) -> None:
 def deactivate(book: UsageBook) -> None:
     with _books_lock, contextlib.suppress(ValueError):
         _books.remove(book)
-
-
-# ----- which prompts a call used ----------------------------------------------------------------
-_MIN_LITERAL = 12
-
-
-@functools.lru_cache(maxsize=256)
-def _template_pattern(prompt: str) -> re.Pattern[str] | None:
-    """A pattern matching a filled-in template: its literal parts in order, anything in the fields."""
-    fields = placeholders(prompt)
-    if not fields:
-        return None
-    pieces = re.split("|".join(re.escape(f) for f in fields), prompt)
-    literals = [p.replace("{{", "{").replace("}}", "}").strip() for p in pieces]
-    if sum(len(p) for p in literals) < _MIN_LITERAL:
-        return None
-    return re.compile(".*?".join(re.escape(p) for p in literals if p), re.DOTALL)
-
-
-def prompts_in(text: str, prompts: dict[str, str]) -> list[str]:
-    """Keys of the prompts whose text appears in ``text`` (templates: all literal parts, in order)."""
-    found = []
-    for key, prompt in prompts.items():
-        body = prompt.strip()
-        if not body:
-            continue
-        if body in text:
-            found.append(key)
-            continue
-        pattern = _template_pattern(body)
-        if pattern is not None and pattern.search(text):
-            found.append(key)
-    return found
 
 
 def explicit_parameters(values: Sequence[Any]) -> list[Variable]:

@@ -42,7 +42,10 @@ class Gate:
         self.registry = registry
         self.cassettes = (
             CassetteBook(
-                rootdir, settings.record_mode, keep_failing=not settings.drop_failing, repeat=settings.repeat
+                rootdir,
+                settings.record_mode,
+                keep_failing=settings.record_failing or not settings.drop_failing,
+                repeat=settings.repeat,
             )
             if settings.record_mode
             else None

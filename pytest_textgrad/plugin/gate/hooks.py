@@ -63,7 +63,8 @@ class GateHooks:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         gate = self.gate
         record = item.stash.get(RECORD, None)
-        if record is not None and call.when == "teardown" and item.nodeid not in gate.sampling:
+        prompt_test = record is not None and record.prompt_test
+        if prompt_test and call.when == "teardown" and item.nodeid not in gate.sampling:
             # Before the teardown report exists, so that it carries the properties.
             gate.stats.pop(item.nodeid, None)
             gate.add_sample(record, item.nodeid, record.update_outcome())
@@ -78,6 +79,7 @@ class GateHooks:
                 record.feedback = describe_failure(item, call, report)
             if report.when == "teardown":
                 Recorder(record, gate.registry).link()
+            if report.when == "teardown" and prompt_test:
                 gate.finished(record)
                 if gate.cassettes is not None:
                     gate.cassettes.test_ended(item.nodeid, record.outcome == "failed")

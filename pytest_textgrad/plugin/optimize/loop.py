@@ -19,9 +19,9 @@ process leaves a journal that the next run uses (see ``prompts.journal``).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,13 +30,11 @@ from ..capture import Capture
 from ..gate import Gate, gradient_worthy
 from ..prompts import Journal, Prompt, PromptFileError, placeholders
 from ..record import TestRecord
+from .guards import engine_groups, guards_of, unreachable, users_of
 from .records import CandidateRecord, StepRecord
 from .review import CandidateReview, ask_hook, compare, compare_scores, rule_verdict
 from .runner import Runner, sigterm_as_interrupt
 from .update import Updater
-
-if TYPE_CHECKING:
-    from ...engines.base import EngineLM
 
 
 class OptimizeRun:
@@ -47,7 +45,10 @@ class OptimizeRun:
         self.capture = capture
         self.settings = gate.settings
         self.registry = capture.registry
-        self.runner = Runner(session, gate, self.settings.repeat)
+        self.runner = Runner(session, gate, self.settings.repeat, capture.registry)
+        self.selected = {item.nodeid for item in self.runner.items}
+        self.unreachable: dict[str, str] = {}
+        """Prompts a rewrite cannot reach (read only at import), and why: never optimized."""
         self.order = self.runner.order
         self.baseline: dict[str, TestRecord] = {}
         self.current: dict[str, TestRecord] = {}
@@ -58,17 +59,17 @@ class OptimizeRun:
         self.wall_time: dict[str, float] = {"tests": 0.0, "backward": 0.0, "update": 0.0}
         self.updater = Updater(self.registry, self.wall_time)
         self.interrupted = False
+        self.outside_guards: list[str] = []
+        """Tests outside the user's selection that read or used an optimized prompt."""
         self.cursor = 0
         self.journal = Journal(self.registry.rootdir)
 
     # ----- running tests ---------------------------------------------------------------------------
     def _run_silently(self, nodeids: list[str]) -> dict[str, TestRecord]:
         """Run tests silently; every prompt a test used learns it as one of its users."""
-        records = self.runner.silently(nodeids)
+        records = self.runner.silently(sorted(nodeids, key=self.order.get))
         self.wall_time["tests"] = self.runner.seconds
-        for nodeid, record in records.items():
-            for key in record.prompts:
-                self.users.setdefault(key, set()).add(nodeid)
+        users_of(records.values(), self.users)
         return records
 
     def _run_logged(self) -> None:
@@ -85,18 +86,28 @@ class OptimizeRun:
         learners = [
             r
             for r in records
-            if r.outcome == "failed" and r.prompts and r.feedback and not r.holdout and gradient_worthy(r)
+            if r.outcome == "failed"
+            and r.nodeid in self.selected
+            and any(k not in self.unreachable for k in r.prompts)
+            and r.feedback
+            and not r.holdout
+            and gradient_worthy(r)
         ]
         if self.settings.learn_from_passing:
             learners += [
                 replace(r, feedback=r.suggestion)
                 for r in records
-                if r.outcome == "passed" and r.suggestion and r.prompts and not r.holdout
+                if r.outcome == "passed"
+                and r.nodeid in self.selected
+                and r.suggestion
+                and any(k not in self.unreachable for k in r.prompts)
+                and not r.holdout
             ]
         return learners
 
     def failing_count(self) -> int:
-        return sum(r.outcome == "failed" for r in self.current.values())
+        """Failing tests of the selection (guards outside it are not counted)."""
+        return sum(r.outcome == "failed" for n, r in self.current.items() if n in self.selected)
 
     def run(self) -> None:
         """The whole run; pytest reports the final logged run afterwards."""
@@ -107,8 +118,11 @@ class OptimizeRun:
         completed = False
         try:
             with sigterm_as_interrupt():
+                outside = self.runner.add_project_tests()
+                self.order = self.runner.order
                 self.baseline = self._run_silently(list(self.runner.by_id))
                 self.current = dict(self.baseline)
+                self._report_guards(outside)
                 failing = self.failing_count()
                 self._emit(StepRecord(number=0, failing_before=failing, failing_after=failing))
                 for number in range(1, self.settings.steps + 1):
@@ -133,6 +147,25 @@ class OptimizeRun:
                 self._write_line(notice)
         self._run_logged()
 
+    def _report_guards(self, outside: list[str]) -> None:
+        """Say once which prompts are not optimized, and which tests outside the selection guard."""
+        for prompt in self.registry.all():
+            why = unreachable(prompt.key, self.capture.observer)
+            if why is not None:
+                self.unreachable[prompt.key] = why
+                self._write_line(f"textgrad: {why}")
+        learned = {k for n in self.selected if n in self.baseline for k in self.baseline[n].prompts}
+        guarding = [n for n in outside if n in self.baseline and learned & set(self.baseline[n].prompts)]
+        self.outside_guards = guarding
+        if guarding:
+            self._write_line(
+                f"textgrad guards outside the selection: {len(guarding)} test"
+                f"{'' if len(guarding) == 1 else 's'} (run silently; a candidate that breaks one is rejected)"
+            )
+            for nodeid in guarding:
+                shared = [k for k in self.baseline[nodeid].prompts if k in learned]
+                self._write_line(f"  {nodeid} guards {', '.join(shared)}")
+
     def _emit(self, record: StepRecord) -> None:
         self.steps.append(record)
         self.config.hook.pytest_textgrad_step(config=self.config, step=record)
@@ -149,12 +182,6 @@ class OptimizeRun:
         self.cursor += size
         return [failing[(start + i) % len(failing)] for i in range(size)]
 
-    def _backward_engine(self, batch: list[TestRecord]) -> EngineLM:
-        for record in batch:
-            if record.backward_engine is not None:
-                return record.backward_engine
-        return self.capture.engines.engine("optimizer")
-
     def _step(self, number: int) -> StepRecord:
         started = time.perf_counter()
         batch = self._batch()
@@ -166,9 +193,12 @@ class OptimizeRun:
             failing_after=failing_before,
         )
         try:
-            engine = self._backward_engine(batch)
-            prompts = self.updater.backward(batch, engine)
-            proposals = self.updater.propose(prompts, engine)
+            proposals: list[tuple[Prompt, UpdateResult]] = []
+            default = functools.partial(self.capture.engines.engine, "optimizer")  # made only if needed
+            for engine, group in engine_groups(batch, default):  # each test's own conftest engine
+                prompts = [p for p in self.updater.backward(group, engine) if p.key not in self.unreachable]
+                done = {p.key for p, _ in proposals}
+                proposals += self.updater.propose([p for p in prompts if p.key not in done], engine)
         except Exception as error:
             record.error = f"{type(error).__name__}: {error}"
             record.wall_time = round(time.perf_counter() - started, 3)
@@ -258,7 +288,7 @@ class OptimizeRun:
             raise
         records = refused
         for prompt, review in wave:
-            users = sorted(self.users.get(prompt.key, set()), key=self.order.get)
+            users = guards_of(prompt.key, self.users, self.order)
             before_outcomes = {n: self.current[n].outcome for n in users if n in self.current}
             after_outcomes = {n: after[n].outcome for n in users if n in after}
             review.fixed, review.broken, review.still_failing = compare(

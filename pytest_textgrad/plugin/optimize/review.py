@@ -49,7 +49,7 @@ def compare(
         was, now = before.get(nodeid), after.get(nodeid)
         if was == "failed" and now == "passed":
             fixed.append(nodeid)
-        elif was == "passed" and now == "failed":
+        elif was in ("passed", "skipped") and now == "failed":  # XPASS(strict) included
             broken.append(nodeid)
         elif now == "failed":
             still.append(nodeid)

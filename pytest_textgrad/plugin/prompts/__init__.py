@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .files import PromptFileError, encode_like, resolve_prompt_path, write_atomic
+from .files import PromptFileError, encode_like, normalize, reading_prompt, resolve_prompt_path, write_atomic
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .lock import LockBusy, RunLock
 from .registry import Prompt, PromptRegistry, placeholders
@@ -30,7 +30,9 @@ __all__ = [
     "encode_like",
     "ensure_no_live_run",
     "journal_path",
+    "normalize",
     "placeholders",
+    "reading_prompt",
     "registry_of",
     "resolve_prompt_path",
     "restore_interrupted",

@@ -8,10 +8,38 @@ at any instant - sees either the previous complete text or the new complete text
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+_BOM = "\ufeff"
+_reading: contextvars.ContextVar[bool] = contextvars.ContextVar("tg_reading_prompt", default=False)
+
+
+def reading_prompt() -> bool:
+    """True while the registry itself reads a prompt file (that read is not the app's)."""
+    return _reading.get()
+
+
+@contextlib.contextmanager
+def _registry_read() -> Iterator[None]:
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def normalize(text: str) -> str:
+    """Text as an application reading the file in text mode sees it: no BOM, ``\n`` line endings.
+
+    Prompt texts and call texts are compared in this form, and a prompt's variable holds it, so a
+    CRLF or BOM file links to its calls and its diffs show only real changes.
+    """
+    return text.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n")
 
 
 class PromptFileError(ValueError):
@@ -42,14 +70,16 @@ def resolve_prompt_path(path: str | os.PathLike[str], rootdir: Path) -> tuple[Pa
 
 
 def read_prompt(absolute: Path, key: str) -> tuple[str, bytes]:
-    """The text and raw bytes of a prompt file; refuses missing, binary and non-UTF-8 files, and
-    text that :func:`~pytest_textgrad.optim.validation.problem_with` refuses (empty, control
+    """The text (normalized: no BOM, ``\n`` line endings; :func:`encode_like` puts the file's
+    conventions back) and raw bytes of a prompt file; refuses missing, binary and non-UTF-8 files,
+    and text that :func:`~pytest_textgrad.optim.validation.problem_with` refuses (empty, control
     characters...): the same check every candidate passes before it is written."""
     if not absolute.exists():
         raise PromptFileError(f"prompt file {key!r} does not exist (looked for {absolute})")
     if not absolute.is_file():
         raise PromptFileError(f"prompt file {key!r} is not a regular file ({absolute})")
-    data = absolute.read_bytes()
+    with _registry_read():
+        data = absolute.read_bytes()
     if b"\x00" in data:
         raise PromptFileError(f"prompt file {key!r} looks binary (it contains NUL bytes): {absolute}")
     try:
@@ -61,6 +91,7 @@ def read_prompt(absolute: Path, key: str) -> tuple[str, bytes]:
         ) from None
     from ...optim.validation import problem_with
 
+    text = normalize(text)
     problem = problem_with(text)
     if problem is not None:
         raise PromptFileError(f"prompt file {key!r} cannot be used as a prompt: {problem} ({absolute})")
@@ -107,8 +138,16 @@ def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None) ->
     _fsync_dir(folder)
 
 
-def encode_like(original: str, new_text: str) -> bytes:
-    """``new_text`` as file bytes, keeping the original's trailing-newline convention."""
-    if original.endswith("\n") and not new_text.endswith("\n"):
-        new_text += "\n"
-    return new_text.encode("utf-8")
+def encode_like(original: str | bytes, new_text: str) -> bytes:
+    """``new_text`` as file bytes in the original's conventions: its trailing newline (added when the
+    original ended with one), and, given the original bytes, its BOM and line endings (CRLF, CR)."""
+    data = original if isinstance(original, bytes) else original.encode("utf-8")
+    text = normalize(new_text)
+    if data.endswith((b"\n", b"\r")) and not text.endswith("\n"):
+        text += "\n"
+    newline = "\r\n" if b"\r\n" in data else "\r" if b"\r" in data else "\n"
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    if data.startswith(_BOM.encode("utf-8")):
+        text = _BOM + text
+    return text.encode("utf-8")

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...core import Variable
-from .files import PromptFileError, encode_like, is_read_only, read_prompt, resolve_prompt_path, write_atomic
+from .files import (
+    PromptFileError,
+    encode_like,
+    is_read_only,
+    normalize,
+    read_prompt,
+    resolve_prompt_path,
+    write_atomic,
+)
 from .journal import Journal
 
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}|\{[A-Za-z_][A-Za-z0-9_.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")
@@ -138,10 +146,10 @@ class PromptRegistry:
     def _write(self, prompt: Prompt, text: str) -> None:
         from ...optim.validation import problem_with
 
-        problem = problem_with(text)
+        problem = problem_with(normalize(text))
         if problem is not None:
             raise PromptFileError(f"a candidate for {prompt.key} cannot be written: {problem}")
-        data = encode_like(prompt.original, text)
+        data = encode_like(prompt.original_bytes, text)
         if self.journal is not None and not prompt.frozen:
             self.journal.protect(prompt.key, prompt.path, prompt.original_bytes)
             self.journal.will_write(prompt.key, data)
@@ -159,7 +167,9 @@ class PromptRegistry:
         prompt.variable.set_value(prompt.accepted)
 
     def accept(self, prompt: Prompt, text: str) -> None:
-        prompt.accepted = text
+        """Keep ``text``, as the file will hold it (its trailing newline included), so diffs show only
+        real changes."""
+        prompt.accepted = normalize(encode_like(prompt.original_bytes, text).decode("utf-8"))
 
     def _write_original_or(self, prompt: Prompt, text: str) -> None:
         """Put ``text`` in place (the original bytes and times when it is the original); a frozen or

@@ -13,13 +13,43 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from ..capture import Capture, capture_of
+from ..capture import Capture, capture_of, judged_calls
 from ..gate import Gate, gate_of
 from ..optimize import StepRecord, run_of
 from ..record import TestRecord
 
 SCHEMA_VERSION = 1
 Outcome = Literal["passed", "failed", "skipped"]
+
+
+class CallRow(BaseModel):
+    """One call a test recorded, with its place in the pipeline: the calls whose replies it read
+    (``inputs_from``, indexes in this list), the prompts it used, and whether the test judged it."""
+
+    index: int
+    phase: str
+    source: str
+    model: str
+    prompts: list[str] = Field(default_factory=list)
+    inputs_from: list[int] = Field(default_factory=list)
+    judged: bool = False
+
+
+def call_graph(record: TestRecord) -> list[CallRow]:
+    """A test's calls with their data-flow edges (``--tg-report``: ``tests[].graph``)."""
+    judged = set(judged_calls(record.calls, record.outputs))
+    return [
+        CallRow(
+            index=i,
+            phase=c.phase,
+            source=c.source,
+            model=c.model,
+            prompts=list(c.prompts),
+            inputs_from=list(c.inputs_from),
+            judged=i in judged,
+        )
+        for i, c in enumerate(record.calls)
+    ]
 
 
 class TestRow(BaseModel):
@@ -36,6 +66,8 @@ class TestRow(BaseModel):
     """Runs of the test in its final pass (``--tg-repeat``)."""
     pass_rate: float | None = None
     """Share of those runs that passed (None when every run was skipped)."""
+    graph: list[CallRow] = Field(default_factory=list)
+    """The calls of the run shown (the first failing run's, else the last), with their edges."""
     score_before: float | None = None
     score_after: float | None = None
     """The mean score the test returned (``tg.Feedback``); None when it returned none."""
@@ -150,6 +182,7 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 feedback_before=b.feedback if b and b.outcome == "failed" else None,
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
                 calls=len(shown.calls),
+                graph=call_graph(b if b is not None and b.outcome == "failed" else shown),
                 score_before=_score(b),
                 score_after=_score(a),
                 critique_after=a.critique if a else None,

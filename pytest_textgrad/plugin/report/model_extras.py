@@ -45,6 +45,8 @@ class CallEntry(BaseModel):
     completion_tokens: int = 0
     cost: float = 0.0
     cached: bool = False
+    inputs_from: list[int] = Field(default_factory=list)
+    """Indexes (in this call log) of the earlier calls whose replies this call read."""
 
 
 class BaselineComparison(BaseModel):

@@ -65,6 +65,8 @@ class CallView:
     cost: float
     cached: bool
     prompts: list[str]
+    inputs_from: list[int] = field(default_factory=list)
+    """Indexes of the earlier calls whose replies this call read (the pipeline's edges)."""
 
 
 @dataclass
@@ -239,6 +241,7 @@ def failing_tests(report: ReportDetail, optimizing: bool) -> list[TestView]:
                 c.cost,
                 c.cached,
                 c.prompts,
+                c.inputs_from,
             )
             for c in test.call_log
         ]

@@ -1,0 +1,162 @@
+"""pytest's own machinery with its reporting held back: silent test runs and a second collection.
+
+Silent passes run each item through ``item.ihook.pytest_runtest_protocol``, so every protocol plugin
+(rerunfailures, flaky, timeout, repeat, ``--tg-repeat``) behaves as in the user's run; only the
+reporting hooks (log start/report/finish, exception interaction) are routed to one collector instead
+of the terminal, JUnit, the last-failed cache and the rest. Nodes ask ``session.gethookproxy`` for
+their hooks, so swapping that method for the duration is enough, and pytest's per-directory conftest
+handling is kept (it is asked first).
+
+The second collection gathers the project's configured test paths (``testpaths``, else the rootdir)
+the same way, without printing, deselecting or last-failed skipping: the tests a selection (``-k``,
+``-m``, ``--lf``, ``--deselect``, a path) left out can still guard a prompt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest.runner import collect_one_node
+
+REPORTING = frozenset(
+    {
+        "pytest_runtest_logstart",
+        "pytest_runtest_logreport",
+        "pytest_runtest_logfinish",
+        "pytest_exception_interact",
+        "pytest_report_teststatus",
+        "pytest_warning_recorded",
+    }
+)
+COLLECTION_REPORTING = frozenset(
+    {"pytest_collectstart", "pytest_collectreport", "pytest_itemcollected", "pytest_deselected"}
+)
+_COLLECTION_HELD = (
+    "terminalreporter",
+    "lfplugin",
+    "nfplugin",
+    "lfplugin-collskip",
+    "lfplugin-collwrapper",
+    "stepwiseplugin",
+)
+"""Plugins whose collection hooks print, reorder or skip files (--lf, --sw)."""
+_DESELECTING = ("mark", "main")
+"""Plugins whose ``pytest_collection_modifyitems`` deselects (-k, -m, --deselect)."""
+
+
+class Reports:
+    """Collects the reports a silent run produces, per test."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, list[pytest.TestReport]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.reports.setdefault(report.nodeid, []).append(report)
+
+    def take(self, nodeid: str) -> list[pytest.TestReport]:
+        """The final attempt's reports (rerun attempts, reported as ``rerun``, left out)."""
+        reports = self.reports.pop(nodeid, [])
+        return [r for r in reports if r.outcome != "rerun"]
+
+
+class _Proxy:
+    def __init__(self, pm: Any, base: Any, rules: dict[str, set[object]], default: set[object]) -> None:
+        self._pm, self._base, self._rules, self._default = pm, base, rules, default
+
+    def __getattr__(self, name: str) -> Any:
+        remove = set(getattr(self._base, "remove_mods", ())) | self._rules.get(name, self._default)
+        caller = (
+            self._pm.subset_hook_caller(name, remove_plugins=remove) if remove else getattr(self._base, name)
+        )
+        self.__dict__[name] = caller
+        return caller
+
+
+@contextlib.contextmanager
+def _routed(session: pytest.Session, rules: dict[str, set[object]], default: set[object]) -> Iterator[None]:
+    pm = session.config.pluginmanager
+    original = session.gethookproxy
+
+    def gethookproxy(fspath: Any) -> Any:
+        return _Proxy(pm, original(fspath), rules, default)
+
+    session.gethookproxy = gethookproxy  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del session.gethookproxy
+
+
+@contextlib.contextmanager
+def held_reporting(session: pytest.Session) -> Iterator[Reports]:
+    """While inside, test runs report to the yielded collector only."""
+    pm = session.config.pluginmanager
+    collector = Reports()
+    pm.register(collector, "textgrad-silent-reports")
+    try:
+        others = {p for p in pm.get_plugins() if p is not collector}
+        with _routed(session, dict.fromkeys(REPORTING, others), set()):
+            yield collector
+    finally:
+        pm.unregister(collector)
+
+
+def _testpaths(config: pytest.Config) -> list[str]:
+    root = Path(config.rootpath)
+    found: list[str] = []
+    for pattern in config.getini("testpaths") or []:
+        found.extend(sorted(glob.glob(str(root / pattern), recursive=True)))
+    return found or [str(root)]
+
+
+def collect_project(session: pytest.Session) -> list[pytest.Item]:
+    """The items of the project's configured test paths, collected quietly (no modification hooks
+    that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply)."""
+    pm = session.config.pluginmanager
+    held = {p for name in _COLLECTION_HELD if (p := pm.get_plugin(name)) is not None}
+    deselecting = {p for name in _DESELECTING if (p := pm.get_plugin(name)) is not None}
+    everyone = set(pm.get_plugins())
+    rules = dict.fromkeys(COLLECTION_REPORTING, everyone)
+    saved = {
+        name: getattr(session, name, None)
+        for name in (
+            "_initialpaths",
+            "_initialpaths_with_parents",
+            "_initial_parts",
+            "_collection_cache",
+            "_notfound",
+        )
+    }
+    items: list[pytest.Item] = []
+    try:
+        with _routed(session, rules, held):
+            from _pytest.main import resolve_collection_argument
+
+            parts = [
+                resolve_collection_argument(session.config.invocation_params.dir, arg, i)
+                for i, arg in enumerate(_testpaths(session.config))
+            ]
+            session._initial_parts = parts
+            session._initialpaths = frozenset(p.path for p in parts)
+            session._initialpaths_with_parents = frozenset(
+                q for p in parts for q in (p.path, *p.path.parents)
+            )
+            session._collection_cache = {}
+            session._notfound = []
+            report = collect_one_node(session)
+            if report.passed:
+                for node in report.result:
+                    items.extend(session.genitems(node))
+            modify = pm.subset_hook_caller("pytest_collection_modifyitems", remove_plugins=held | deselecting)
+            modify(session=session, config=session.config, items=items)
+    except Exception:  # a second look must never break the user's run: fall back to the selection
+        return []
+    finally:
+        for name, value in saved.items():
+            setattr(session, name, value)
+    return items
