@@ -129,6 +129,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .prompts import ensure_no_live_run
 
         ensure_no_live_run(Path(config.rootpath))
+    if config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput"):
+        from .distributed import register as register_controller  # the controller of an xdist run
+
+        register_controller(config)
     files = ("tg_report", "tg_html", "tg_patch")
     if optimize or any(config.getoption(name, None) or config.getini(name) for name in files):
         activate(config)

@@ -1,5 +1,6 @@
 """TextGrad's ``textgrad.tasks``: ``load_task`` (BIG-Bench Hard, GSM8K), ``load_instance_task``
-(MMLU), ``Dataset`` and ``DataLoader``. Data is fetched on first use (see :mod:`.data`)."""
+(MMLU, GPQA, LeetCode Hard), ``Dataset`` and ``DataLoader``. Data is fetched on first use (see
+:mod:`.data`)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,25 @@ from ..core.string_ops import StringBasedFunction
 from ..core.variable import Variable
 from .base import DataLoader, Dataset
 from .data import DatasetUnavailable
+from .leetcode import LeetCodeHardEval
 
 __all__ = [
     "AVAILABLE_DATASETS",
     "DataLoader",
     "Dataset",
     "DatasetUnavailable",
+    "LeetCodeHardEval",
     "load_instance_task",
     "load_task",
 ]
 
 AVAILABLE_DATASETS = ["BBH_object_counting", "BBH_word_sorting", "GSM8K_DSPy"]
-AVAILABLE_INSTANCE_DATASETS = ["MMLU_machine_learning", "MMLU_college_physics"]
+AVAILABLE_INSTANCE_DATASETS = [
+    "MMLU_machine_learning",
+    "MMLU_college_physics",
+    "GPQA_diamond",
+    "LeetCodeHardEval",
+]
 
 FN_PURPOSE = "The runtime of string-based function that checks if the prediction is correct."
 BBH_EVALUATION = (
@@ -70,11 +78,17 @@ def load_task(
 
 
 def load_instance_task(task_name: str, evaluation_api: Any, *args: Any, **kwargs: Any) -> Dataset:
-    """A dataset of instances with their own objectives (MMLU subsets)."""
+    """A dataset of instances with their own objectives (MMLU subsets, GPQA), or LeetCode Hard."""
     if task_name.startswith("MMLU_"):
         from .mmlu import MMLUInstanceDataset
 
         return MMLUInstanceDataset(
             evaluation_api, task_name[5:], *args, split=kwargs.pop("split", "test"), **kwargs
         )
-    raise ValueError(f"Instance task {task_name} not found (GPQA and LeetCode are not provided here).")
+    if "GPQA" in task_name:
+        from .gpqa import GPQAInstanceDataset
+
+        return GPQAInstanceDataset(evaluation_api, task_name.lower(), *args, **kwargs)
+    if task_name == "LeetCodeHardEval":
+        return LeetCodeHardEval(*args, **kwargs)
+    raise ValueError(f"Instance task {task_name} not found.")

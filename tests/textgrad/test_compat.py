@@ -26,6 +26,12 @@ TEXTGRAD_NAMES = {
     "autograd.llm_ops": "LLMCall FormattedLLMCall LLMCall_with_in_context_examples",
     "autograd.multimodal_ops": "MultimodalLLMCall OrderedFieldsMultimodalLLMCall",
     "autograd.string_based_ops": "StringBasedFunction",
+    "autograd.llm_backward_prompts": "GLOSSARY_TEXT_BACKWARD BACKWARD_SYSTEM_PROMPT CONVERSATION_TEMPLATE "
+    "CONVERSATION_START_INSTRUCTION_CHAIN OBJECTIVE_INSTRUCTION_CHAIN CONVERSATION_START_INSTRUCTION_BASE "
+    "OBJECTIVE_INSTRUCTION_BASE EVALUATE_VARIABLE_INSTRUCTION SEARCH_QUERY_BACKWARD_INSTRUCTION "
+    "GRADIENT_OF_RESULTS_INSTRUCTION IN_CONTEXT_EXAMPLE_PROMPT_ADDITION",
+    "autograd.multimodal_backward_prompts": "MULTIMODAL_CONVERSATION_TEMPLATE",
+    "autograd.reduce_prompts": "REDUCE_MEAN_SYSTEM_PROMPT construct_reduce_prompt",
     "config": "SingletonBackwardEngine set_backward_engine validate_engine_or_get_default",
     "defaults": "SYSTEM_PROMPT_DEFAULT_ROLE VARIABLE_INPUT_DEFAULT_ROLE VARIABLE_OUTPUT_DEFAULT_ROLE",
     "engine": "EngineLM CachedEngine get_engine validate_multimodal_engine",
@@ -51,10 +57,18 @@ TEXTGRAD_NAMES = {
     "optimizer": "TextualGradientDescent TGD Optimizer TextualGradientDescentwithMomentum",
     "optimizer.optimizer": "TextualGradientDescent Optimizer TextualGradientDescentwithMomentum "
     "get_gradient_and_context_text",
+    "optimizer.guidance_optimizer": "GuidedTextualGradientDescent",
     "optimizer.optimizer_prompts": "OPTIMIZER_SYSTEM_PROMPT GRADIENT_TEMPLATE GRADIENT_MULTIPART_TEMPLATE "
     "construct_tgd_prompt",
     "prompts": "GRADIENT_TEMPLATE",
-    "tasks": "load_task load_instance_task DataLoader Dataset",
+    "tasks": "load_task load_instance_task DataLoader Dataset LeetCodeHardEval",
+    "tasks.gpqa": "GPQA GPQAInstanceDataset QUERY_TEMPLATE_MULTICHOICE eval_string_based",
+    "tasks.leetcode": "LeetCodeHardEval",
+    "tasks.multimodal": "load_multimodal_instance_task",
+    "tasks.multimodal.mathvista": "MathVistaDataset compress_image verify_extraction create_test_prompt "
+    "extract_answer get_most_similar normalize_extracted_answer safe_equal",
+    "tasks.multimodal.scienceqa": "ScienceQADataset compress_image preprocess_text find_most_similar_choice "
+    "extract_answer normalize_extracted_answer safe_equal",
     "tasks.base": "DataLoader Dataset",
     "tasks.big_bench_hard": "BigBenchHard string_based_equality_fn",
     "tasks.gsm8k": "GSM8K GSM8K_DSPy",

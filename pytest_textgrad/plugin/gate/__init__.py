@@ -4,8 +4,10 @@ cassette replay, JUnit properties.
 Public API: :func:`activate` / :func:`gate_of` (the run's :class:`Gate` under its ``config.stash``
 key), :func:`deactivate`, :func:`run_samples` and :func:`gradient_worthy` (repeats, used by the
 optimize loop), :func:`record_of` (a test's record after a run, plain tests included),
-:func:`set_properties`. Internals: ``gate`` (interceptor and records), ``hooks`` (the one makereport
-wrapper), ``feedback`` (the one place feedback text is built), ``repeat``, ``baseline``, ``budget``.
+:func:`set_properties`; under pytest-xdist :func:`absorb_report`, :func:`absorb_worker` and
+:func:`share_budget` (the controller's side of ``distributed``). Internals: ``gate`` (interceptor
+and records), ``hooks`` (the one makereport wrapper), ``feedback`` (the one place feedback text is
+built), ``repeat``, ``baseline``, ``budget``, ``distributed`` (records and budget across workers).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from ..capture import Capture
 from ..record import RECORD, TestRecord, outcome_of
 from ..settings import Settings
+from .distributed import WorkerRelay, absorb_report, absorb_worker, share_budget
 from .feedback import describe_failure, failure_of_report
 from .gate import Gate, set_properties
 from .hooks import GateHooks
@@ -27,6 +30,8 @@ from .run_settings import impose
 __all__ = [
     "Gate",
     "GateHooks",
+    "absorb_report",
+    "absorb_worker",
     "activate",
     "deactivate",
     "describe_failure",
@@ -35,12 +40,14 @@ __all__ = [
     "record_of",
     "run_samples",
     "set_properties",
+    "share_budget",
 ]
 
 _KEY = pytest.StashKey[Gate]()
 _HOOKS = "textgrad-gate"
 _REPEAT = "textgrad-repeat"
 _RETURNS = "textgrad-returned-feedback"
+_RELAY = "textgrad-worker-relay"
 
 
 def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gate:
@@ -51,8 +58,14 @@ def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gat
     gate = Gate(settings, Path(config.rootpath), capture.registry)
     gate.on_close.append(restore)
     capture.use_gate(gate)
-    config.pluginmanager.register(GateHooks(gate), _HOOKS)
+    hooks = GateHooks(gate)
+    config.pluginmanager.register(hooks, _HOOKS)
     config.pluginmanager.register(ReturnedFeedback(gate), _RETURNS)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker: the controller keeps the run's records
+        if workerinput.get("tg_budget"):
+            share_budget(gate, workerinput["tg_budget"])
+        config.pluginmanager.register(WorkerRelay(gate, capture, hooks.deselected), _RELAY)
     if settings.repeat > 1:
         config.pluginmanager.register(Repeater(gate), _REPEAT)
     config.stash[_KEY] = gate
@@ -64,7 +77,7 @@ def deactivate(config: pytest.Config) -> None:
     if gate is None:
         return
     gate.close()
-    for name in (_HOOKS, _REPEAT, _RETURNS):
+    for name in (_HOOKS, _REPEAT, _RETURNS, _RELAY):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)

@@ -54,6 +54,8 @@ class GateHooks:
         self.gate = gate
         self.deselected: list[str] = []
         self.unused: list[Path] = []
+        self.remote_unused: list[str] | None = None
+        """Under xdist, on the controller: the unused cassettes a worker found (it collected the tests)."""
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -104,9 +106,12 @@ class GateHooks:
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
-            nodeids = [i.nodeid for i in session.items] + self.deselected
-            whole, partial = collected_paths(session.config)
-            self.unused = unused_cassettes(self.gate.rootdir, nodeids, whole, partial)
+            if session.config.getoption("dist", "no") != "no":  # xdist: the workers collected
+                self.unused = [self.gate.rootdir / p for p in self.remote_unused or []]
+            else:
+                nodeids = [i.nodeid for i in session.items] + self.deselected
+                whole, partial = collected_paths(session.config)
+                self.unused = unused_cassettes(self.gate.rootdir, nodeids, whole, partial)
             if settings.prune_cassettes:
                 for path in self.unused:
                     path.unlink(missing_ok=True)

@@ -1,0 +1,122 @@
+"""The controller of a pytest-xdist run (``-n N``): where the workers' prompt-test records land.
+
+Why a light plugin of its own: the controller collects and runs no test, so nothing brings the
+wings up there. This plugin, registered at configure time only when xdist distributes the run,
+imports nothing heavy; it brings the wings up on the first report that carries a prompt test's
+record (a run without prompt tests never does), then hands each record and each worker's totals to
+the gate (``gate.absorb_report`` / ``gate.absorb_worker``), so that the summary, the baseline, the
+flaky list, cassette pruning and the report files see the whole run as a sequential run would.
+It also names the one budget file every worker shares (``workerinput["tg_budget"]``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from .wiring import activate, active
+
+NAME = "textgrad-xdist-controller"
+
+
+def distributing(config: pytest.Config) -> bool:
+    """Whether this process is the controller of an xdist run."""
+    return config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput")
+
+
+class Controller:
+    """Controller hooks of an xdist run (see the module docstring)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = time.perf_counter()
+        self.budget = Path(tempfile.gettempdir()) / f"pytest-textgrad-budget-{uuid.uuid4().hex}.json"
+        self.ready = False
+        self.order: list[str] = []
+        """The collected tests in collection order (as a worker collected them)."""
+        self.waiting: list[SimpleNamespace] = []
+        """Outcomes of reports logged before the wings came up (they count for the baseline)."""
+
+    def _wings(self) -> tuple[Any, Any]:
+        from . import capture, gate
+
+        config = self.config
+        if not self.ready:  # the wings may be up already (--tg-report brings them up at configure)
+            if not active(config):
+                activate(config)
+                capture.capture_of(config).started = self.started
+            self.ready = True
+            gate.share_budget(gate.gate_of(config), self.budget)
+            hooks = config.pluginmanager.get_plugin("textgrad-gate")
+            for report in self.waiting:
+                hooks.pytest_runtest_logreport(report)
+            self.waiting.clear()
+        return gate, capture
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["tg_budget"] = str(self.budget)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self.order:
+            self.order = list(ids)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        # Records arrive in completion order; a sequential run lists them in collection order.
+        if not active(self.config):
+            return
+        from . import gate
+
+        state = gate.gate_of(self.config)
+        rank = {nodeid: index for index, nodeid in enumerate(self.order)}
+        for table in (state.records, state.stats):
+            ordered = sorted(table.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+            table.clear()
+            table.update(ordered)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if getattr(report, "tg_record", None):
+            waiting = not active(self.config)
+            if waiting:
+                self.waiting.append(_outcome(report))  # the gate's own hook is not called for it
+            gate, capture = self._wings()
+            gate.absorb_report(gate.gate_of(self.config), capture.capture_of(self.config), report)
+        elif not active(self.config):
+            self.waiting.append(_outcome(report))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        output = getattr(node, "workeroutput", {}).get("tg")
+        if not output:
+            return
+        gate, capture = self._wings()
+        unused = gate.absorb_worker(gate.gate_of(self.config), capture.capture_of(self.config), output)
+        hooks = self.config.pluginmanager.get_plugin("textgrad-gate")
+        if unused is not None and hooks.remote_unused is None:
+            hooks.remote_unused = unused
+
+    def pytest_unconfigure(self) -> None:
+        for path in (self.budget, Path(str(self.budget) + ".lock")):
+            path.unlink(missing_ok=True)
+
+
+def _outcome(report: pytest.TestReport) -> SimpleNamespace:
+    """What the gate reads of a logged report (its outcome), without the report's text."""
+    return SimpleNamespace(
+        nodeid=report.nodeid, when=report.when, failed=report.failed, skipped=report.skipped
+    )
+
+
+def register(config: pytest.Config) -> None:
+    """Register the controller's hooks when this process distributes the run to xdist workers."""
+    if distributing(config):
+        config.pluginmanager.register(Controller(config), NAME)
