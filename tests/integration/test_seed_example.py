@@ -69,7 +69,10 @@ def test_seed_example_on_the_embedded_model():
     # no response cache: the call count below must not depend on replies other runs left on disk
     engine = tg.get_engine("local/smollm2", max_tokens=48, cache=False)
     check(*run_seed_example(engine))
-    assert engine.usage.report().total.calls == 4
+    # forward, loss, backward, update; at most one repair of an unusable update reply (the 135M model's
+    # reply depends on the update prompt, which the suite's earlier tests may lengthen via momentum)
+    assert engine.usage.report().total.calls in (4, 5)
+    assert engine.usage.report().by_phase["update"].calls == engine.usage.report().total.calls - 3
 
 
 def test_seed_example_on_the_llama_cpp_server(llama_server):
