@@ -24,7 +24,8 @@ from ...engines.cache import set_cache_filter
 from ..prompts import PromptRegistry
 from ..settings import Settings
 from .calls import make_judge, make_llm
-from .cassettes import CassetteBook, CassetteMiss, cassette_path, make_request, unused_cassettes
+from .cassette_files import cassette_path, unused_cassettes
+from .cassettes import CassetteBook, CassetteMiss, make_request
 from .dataflow import MIN_SPAN, feeds, judged_calls, link_call, sink_calls, upstream_calls
 from .http_hook import HttpBudgetExceeded, HttpCassetteMiss, HttpHook, RequestStopped
 from .judge import JudgeFailed, Verdict

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import json
 import os
-import re
 import tempfile
 import threading
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any
 
 from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
+from .cassette_files import cassette_path
 from .redact import scrub, scrub_text
 
 FORMAT_VERSION = 1
@@ -83,19 +82,6 @@ def load_interactions(path: Path, shown: str) -> list[dict[str, Any]]:
             "(--tg-record-mode=all, or once after deleting it)"
         )
     return list(interactions)
-
-
-def cassette_path(rootdir: Path, nodeid: str) -> Path:
-    """``tests/test_a.py::TestX::test_y[p]`` -> ``<root>/tests/cassettes/test_a/TestX.test_y[p].json``."""
-    file, _, rest = nodeid.partition("::")
-    module = rootdir / file
-    plain = rest.replace("::", ".")
-    # A token used as a parametrize id must not land in a file name: scrubbed by pattern (not by
-    # environment values, which differ between a laptop and CI), then hashed apart.
-    name = re.sub(r"[^\w.\-\[\]]+", "_", scrub_text(plain, [])) or "module"
-    if name != plain:  # characters replaced: keep two ids that differ only there apart
-        name += "-" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
-    return module.parent / "cassettes" / module.stem / f"{name}.json"
 
 
 def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
@@ -324,32 +310,3 @@ class CassetteBook:
             return
         if cassette.save():
             self.written.append(cassette.path)
-
-
-def unused_cassettes(
-    rootdir: Path, nodeids: list[str], whole_dirs: list[Path] | None = None, partial: set[Path] | None = None
-) -> list[Path]:
-    """Cassettes of these tests' modules that none of them uses.
-
-    Only modules collected in full count: ``nodeids`` are the run's collected tests (deselected
-    ones included); a module named by node id on the command line (``partial``, e.g.
-    ``tests/test_a.py::test_x``) is left alone, and so is every module the run did not collect.
-    A cassette folder whose module file no longer exists is unused when its directory lies in
-    one of ``whole_dirs`` (directories the run collected in full).
-    """
-    partial = partial or set()
-    expected = {cassette_path(rootdir, n) for n in nodeids}
-    modules = {rootdir / n.partition("::")[0] for n in nodeids}
-    found: set[Path] = set()
-    for module in modules - partial:
-        folder = module.parent / "cassettes" / module.stem
-        if folder.is_dir():
-            found.update(p for p in folder.glob("*.json") if p.is_file())
-    for directory in {m.parent for m in modules}:
-        whole = any(directory == d or d in directory.parents for d in whole_dirs or [])
-        if not whole or not (directory / "cassettes").is_dir():
-            continue
-        for folder in (directory / "cassettes").iterdir():
-            if folder.is_dir() and not (directory / f"{folder.name}.py").exists():
-                found.update(p for p in folder.glob("*.json") if p.is_file())
-    return sorted(found - expected)
