@@ -53,3 +53,30 @@ def test_time_objective(evaluation_instruction: str, engine: Any, question: str,
         return eval_fn(question=var_question, image=var_image, response=instance)
 
     return objective
+
+
+class ImageInstances:
+    """What MathVista and ScienceQA share: an instance is (image, query, answer, question data,
+    test-time objective, evaluation function), as TextGrad's multimodal datasets return it.
+    Subclasses hold ``data``, ``evaluation_instruction``, ``evaluation_api`` and
+    ``_get_instance_eval_fn``."""
+
+    data: Any
+    evaluation_instruction: str
+    evaluation_api: Any
+
+    def _instance(self, image: bytes, query: str, answer: Any, ques_data: dict) -> tuple:
+        return (
+            image,
+            query,
+            answer,
+            ques_data,
+            self._get_instance_test_time_objective(query, image),
+            self._get_instance_eval_fn(query, answer, ques_data),  # type: ignore[attr-defined]
+        )
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def _get_instance_test_time_objective(self, question: str, image: bytes) -> Callable:
+        return test_time_objective(self.evaluation_instruction, self.evaluation_api, question, image)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..base import Dataset
 from ..data import data_root, hf_dataset
-from .images import compress_image, image_bytes, test_time_objective
+from .images import ImageInstances, compress_image, image_bytes
 
 __all__ = [
     "MathVistaDataset",
@@ -105,7 +105,7 @@ def safe_equal(prediction: Any, answer: Any) -> bool:
         return False
 
 
-class MathVistaDataset(Dataset):
+class MathVistaDataset(ImageInstances, Dataset):
     """Items are ``(image_bytes, query, answer, ques_data, test_time_objective, instance_eval_fn)``."""
 
     def __init__(
@@ -138,20 +138,7 @@ class MathVistaDataset(Dataset):
         image = image_bytes(row["decoded_image"], self.evaluation_api)
         keys = ("pid", "choices", "unit", "precision", "answer", "question_type", "answer_type", "metadata")
         ques_data = {"query": query, **{key: row.get(key) for key in keys}}
-        return (
-            image,
-            query,
-            row["answer"],
-            ques_data,
-            self._get_instance_test_time_objective(query, image),
-            self._get_instance_eval_fn(query, row["answer"], ques_data),
-        )
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def _get_instance_test_time_objective(self, question: str, image: bytes) -> Callable:
-        return test_time_objective(self.evaluation_instruction, self.evaluation_api, question, image)
+        return self._instance(image, query, row["answer"], ques_data)
 
     def eval_extraction_and_matching(
         self, response_text: str, correct_answer: Any, question_data: dict

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..base import Dataset
 from ..data import data_root, hf_dataset
-from .images import compress_image, image_bytes, test_time_objective
+from .images import ImageInstances, compress_image, image_bytes
 
 __all__ = [
     "ScienceQADataset",
@@ -70,7 +70,7 @@ def safe_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
-class ScienceQADataset(Dataset):
+class ScienceQADataset(ImageInstances, Dataset):
     """Items are ``(image_bytes, query, answer, ques_data, test_time_objective, instance_eval_fn)``."""
 
     def __init__(
@@ -116,20 +116,7 @@ class ScienceQADataset(Dataset):
             )
         image = image_bytes(row["image"], self.evaluation_api)
         ques_data = {key: row.get(key) for key in ("pid", "question", "choices", "hint")}
-        return (
-            image,
-            query,
-            row["answer"],
-            ques_data,
-            self._get_instance_test_time_objective(query, image),
-            self._get_instance_eval_fn(query, row["answer"], ques_data),
-        )
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def _get_instance_test_time_objective(self, question: str, image: bytes) -> Callable:
-        return test_time_objective(self.evaluation_instruction, self.evaluation_api, question, image)
+        return self._instance(image, query, row["answer"], ques_data)
 
     def eval_extraction_and_matching(
         self, response_text: str, correct_answer: Any, question_data: dict
