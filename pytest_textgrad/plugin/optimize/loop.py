@@ -20,29 +20,27 @@ for ``--tg-resume`` (:mod:`.resume`).
 
 from __future__ import annotations
 
-import functools
 import time
-from typing import Any
 
 import pytest
 
-from ...optim.search import Search, SearchConfig, SearchState
+from ...optim.search import Search, SearchState
 from ..capture import Capture
-from ..gate import Gate, gradient_worthy
+from ..gate import Gate
 from ..prompts import Journal
 from ..record import TestRecord
 from .evaluator import RegistryEvaluator, outcome_of
-from .guards import engine_groups, outside_guards, unreachable, users_of
-from .proposer import PromptProposer, small_model
+from .guards import outside_guards, unreachable, users_of
 from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
+from .searches import SearchSetup
 from .summary import TriedSummary, candidate_record, closing_line, projection_line, step_lines
 from .update import Updater
 from .vetting import Guards
 
 
-class OptimizeRun:
+class OptimizeRun(SearchSetup):
     """One ``--tg-optimize`` run over the session's selected items."""
 
     def __init__(self, session: pytest.Session, capture: Capture, gate: Gate) -> None:
@@ -142,93 +140,6 @@ class OptimizeRun:
         self.outside_guards, lines = outside_guards(outside, self.selected, self.baseline)
         for line in lines:
             self._write_line(line)
-
-    def _start_search(self, key: str, saved: SearchState | None) -> None:
-        prompt = self.registry[key]
-        users = sorted(self.users[key], key=self.order.__getitem__)
-        records = {n: self.baseline[n] for n in users}
-        train = [n for n in users if n in self.selected and self._teaches(records[n])]
-        holdout = [n for n in users if n not in train]  # an xfail guards too (XPASS strict breaks it)
-        learners = [n for n in train if self._learner(records[n])]
-        if not any(records[n].outcome == "failed" for n in train) and not learners and saved is None:
-            return
-        small = small_model(self._engine_for([records[n] for n in train]))  # the first group's engine
-        config = SearchConfig(
-            k=self.settings.candidates,
-            batch=self.settings.batch,
-            accept=self.settings.accept,
-            kinds=self._kinds(small),
-            shown_rejections=2 if small else 5,
-        )
-        self.evaluator.seed(key, prompt.accepted, records)
-        state = None
-        if saved is not None:
-            if saved.original != prompt.original:
-                self._write_line(f"pytest-textgrad: --tg-resume: {key} changed since; starting afresh")
-            else:
-                state = saved.model_copy(update={"train": train, "holdout": holdout})
-        if state is None:
-            state = SearchState(key=key, role=prompt.role, original=prompt.original, accepted=prompt.accepted,
-                                train=train, holdout=holdout)  # fmt: skip
-            state.current = {
-                n: outcome_of(records[n], self.settings.learn_from_passing) for n in train + holdout
-            }
-            state.baseline_done = True
-        else:
-            self._refresh(key, state)
-        state.learners = learners
-        guards = self.guards[key] = Guards(self.config, prompt, state)
-        records_of, book = self._records_of(key), self.capture.book
-        proposer = PromptProposer(prompt, self.updater, records_of, self._engines, book)
-        self.searches[key] = Search(
-            self.evaluator, proposer, config=config, state=state, guard=guards.guard, review=guards.review
-        )
-        self.summary.head.append(f"{key}: {len(train)} train test(s), {len(holdout)} held-out")
-
-    def _refresh(self, key: str, state: SearchState) -> None:
-        """A resumed search: its accepted text goes on disk and runs once on the train tests."""
-        prompt = self.registry[key]
-        if state.accepted != prompt.original:
-            self.registry.accept(prompt, state.accepted)
-            self.registry.revert(prompt)
-        outcomes = self.evaluator.evaluate({key: state.accepted}, state.train + state.holdout)
-        state.current = {o.test: o for o in outcomes}
-        state.stale = []
-        state.baseline_done = True
-        self._write_line(
-            f"pytest-textgrad: --tg-resume: {key} resumes after {len(state.steps)} step(s), "
-            f"{len(state.seen)} candidate(s) already tried"
-        )
-
-    def _learner(self, record: TestRecord) -> bool:
-        """A passing test whose returned critique teaches (``--tg-learn-from-passing``)."""
-        return bool(self.settings.learn_from_passing and record.outcome == "passed" and record.suggestion)
-
-    def _teaches(self, record: TestRecord) -> bool:
-        """A train test: its failures can teach (a prompt test; flaky noise and skips excluded)."""
-        if record.holdout or not record.prompt_test or record.outcome == "skipped":
-            return False
-        return record.outcome == "passed" or bool(record.feedback and gradient_worthy(record))
-
-    def _kinds(self, small: bool) -> list:
-        if self.settings.edits != "auto":
-            return self.settings.edits.split(",")
-        return ["add", "delete"] if small else ["rewrite", "add", "replace"]
-
-    def _records_of(self, key: str):
-        def records(text: str, nodeid: str) -> TestRecord | None:
-            return self.evaluator.record(key, text, nodeid) or self.current.get(nodeid)
-
-        return records
-
-    def _engines(self, batch: list[TestRecord]) -> list[tuple[Any, list[TestRecord]]]:
-        """The batch grouped by the backward engine each test's conftest gives it (the optimizer
-        engine, made only if needed, for the others)."""
-        return engine_groups(batch, functools.partial(self.capture.engines.engine, "optimizer"))
-
-    def _engine_for(self, batch: list[TestRecord]) -> Any:
-        groups = self._engines(batch)
-        return groups[0][0] if groups else self.capture.engines.engine("optimizer")
 
     # ----- one step ----------------------------------------------------------------------------------
     def _step(self, number: int) -> StepRecord:
