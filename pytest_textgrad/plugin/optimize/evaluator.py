@@ -10,7 +10,7 @@ outcomes of the accepted text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ...optim.search import StopRule, TestOutcome
 from ..prompts import PromptFileError, PromptRegistry
@@ -49,6 +49,8 @@ class RegistryEvaluator:
         """(prompt key, text) -> nodeid -> the latest record of that test with that text."""
         self.runs = 0
         self.notices: list[str] = []
+        self.watchers: list[Callable[[dict[str, TestRecord]], None]] = []
+        """Called with every pass's records (new users of a prompt become its guards: ``newguards``)."""
 
     def seed(self, key: str, text: str, records: Mapping[str, TestRecord]) -> None:
         """Records of a run made outside the search (the baseline) with ``key`` holding ``text``."""
@@ -85,4 +87,6 @@ class RegistryEvaluator:
         self.runs += 1
         for key, text in texts.items():
             self.records.setdefault((key, text), {}).update(records)
+        for watch in self.watchers:
+            watch(records)
         return outcomes

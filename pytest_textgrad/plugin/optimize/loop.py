@@ -31,6 +31,7 @@ from ..prompts import Journal
 from ..record import TestRecord
 from .evaluator import RegistryEvaluator, outcome_of
 from .guards import outside_guards, unreachable, users_of
+from .newguards import NewGuards
 from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
@@ -71,6 +72,8 @@ class OptimizeRun(SearchSetup):
         self.store = SearchStore(self.registry.rootdir)
         self.summary = TriedSummary()
         self.config.pluginmanager.register(self.summary, "textgrad-search-summary")
+        self.new_guards = NewGuards(self.users, self.searches, self._guard_joined)
+        self.evaluator.watchers.append(self.new_guards.observe)
 
     # ----- the run -----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -223,6 +226,11 @@ class OptimizeRun(SearchSetup):
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(text)
+
+    def _guard_joined(self, line: str) -> None:
+        """A test started reading a searched prompt: said now, and again in the closing lines."""
+        self._write_line(line)
+        self.summary.lines.append(f"  step {len(self.steps)}: " + line.removeprefix("textgrad: "))
 
     def _project(self) -> None:
         """Before the first step: the calls (and cost, where priced) the configured steps may take."""
