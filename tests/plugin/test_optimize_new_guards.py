@@ -62,7 +62,7 @@ def closing_line():
     return ENGINE("Write the closing line.", system_prompt=read("signature.txt"))
 '''
 
-CONFTEST = f'''
+CONFTEST = f"""
 from app import task
 
 EDITS = {{"reply.txt": ["Sign every reply."], "signature.txt": [{LONG!r}, {SHORT!r}]}}
@@ -87,7 +87,7 @@ def tg_engine():
 def pytest_sessionfinish(session):
     import app
     dump_calls(app.ENGINE, "app_calls.json")
-'''
+"""
 
 TESTS = """
 from app import closing_line, reply
