@@ -13,6 +13,8 @@ prompt, beside the judged call they speak of (``raw_feedback``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ...core import GradientContext, Variable, feedback_loss, recorded_call, render_messages
 from ..capture import judged_calls, upstream_calls
 from ..prompts import PromptRegistry
@@ -48,16 +50,16 @@ def judged_nodes(result: TestRecord, nodes: dict[int, Variable]) -> list[Variabl
     return [node for node in nodes.values() if node not in consumed]
 
 
-def loss_of_test(result: TestRecord, registry: PromptRegistry) -> Variable:
+def loss_of_test(result: TestRecord, registry: PromptRegistry | Mapping[str, Variable]) -> Variable:
     """The test's feedback as a loss over the calls it judged, connected to the prompts through the
-    pipeline's edges.
+    pipeline's edges (the registry's prompt variables, or ``{key: variable}`` given instead).
 
     A test that declared prompts (``tg_prompt``) but made no call showing their text gets its last
     calls linked to the declared prompts; a test with no call at all sends its feedback straight to
     them.
     """
     assert result.feedback is not None
-    variables = {p.key: p.variable for p in registry.all()}
+    variables = dict(registry) if isinstance(registry, Mapping) else {p.key: p.variable for p in registry.all()}
     outputs = judged_nodes(result, call_nodes(result, variables))
     if not outputs:
         declared = [variables[k] for k in result.prompts if k in variables]

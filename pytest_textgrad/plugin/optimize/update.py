@@ -1,7 +1,7 @@
 """Backward of one optimize step, and the TGD optimizer each prompt keeps across steps.
 
-A minibatch's losses are back-propagated at once (their gradient calls run concurrently); each
-failing test's own feedback also reaches the prompt, beside the call it judged, so an update reads
+A minibatch's losses are back-propagated at once (their gradient calls run concurrently), each
+record once however many prompts learn from it (:mod:`.gradient_memo`); each failing test's own feedback also reaches the prompt, beside the call it judged, so an update reads
 the test's words and not only the critic's summary of them. The optimizer of a prompt keeps its
 momentum (accepted texts and the feedback they answered) for the TGD rewrites.
 """
@@ -12,11 +12,11 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ...core import schedule_backward, wait_for_gradients
 from ...optim import TextualGradientDescent
 from ..prompts import Prompt, PromptRegistry, placeholders
 from ..record import TestRecord
-from .losses import loss_of_test, raw_feedback
+from .gradient_memo import GradientMemo
+from .losses import raw_feedback
 
 if TYPE_CHECKING:
     from ...engines.base import EngineLM
@@ -31,6 +31,7 @@ class Updater:
         self.registry = registry
         self.wall_time = wall_time
         self.optimizers: dict[str, TextualGradientDescent] = {}
+        self.memo = GradientMemo()
 
     def backward(
         self,
@@ -48,9 +49,9 @@ class Updater:
         if reset:
             for prompt in self.registry.all():
                 prompt.variable.reset_gradients()
-        losses = [loss_of_test(r, self.registry) for r in batch]
+        variables = {p.key: p.variable for p in self.registry.all()}
         try:
-            wait_for_gradients(schedule_backward(losses, engine))
+            self.memo.backward(batch, variables, engine)
         finally:
             self.wall_time["backward"] += time.perf_counter() - started
         for result in batch:
