@@ -24,9 +24,13 @@ def test_a_test_using_two_searched_prompts_is_back_propagated_once_per_edge(
         "--tg-optimize", "--tg-no-cache", "--tg-steps", steps, "--tg-edits", "rewrite", "--tg-candidates", "1"
     )  # fmt: skip
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["prompts/answer.txt: 1 train test(s)*", "prompts/extract.txt: 1 train test(s)*"])
+    result.stdout.fnmatch_lines(
+        ["prompts/answer.txt: 1 train test(s)*", "prompts/extract.txt: 1 train test(s)*"]
+    )
     updates = engine_calls(pytester, "The text to improve is")
     assert {"<CURRENT_TEXT>\nExtract" in u for u in updates} == {True, False}  # both prompts were updated...
-    assert all("[prompt text in the file" in u or "lacked the refund window" in u for u in updates)  # ...from gradients
+    assert all(
+        "[prompt text in the file" in u or "lacked the refund window" in u for u in updates
+    )  # ...from gradients
     gradients = engine_calls(pytester, "Give feedback on the")
     assert len(gradients) == len(set(gradients)) == 3  # ...that were asked for once per edge

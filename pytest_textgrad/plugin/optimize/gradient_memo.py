@@ -26,9 +26,7 @@ Gradients = dict[str, list[Variable]]
 
 def memo_key(record: TestRecord, variables: Mapping[str, Variable], engine: Any) -> str:
     """What a record's gradients depend on, as a digest."""
-    calls = [
-        [c.messages, c.reply, c.phase, c.prompts, c.inputs_from, c.role] for c in record.calls
-    ]
+    calls = [[c.messages, c.reply, c.phase, c.prompts, c.inputs_from, c.role] for c in record.calls]
     prompts = [
         [k, variables[k].value, variables[k].role_description] for k in record.prompts if k in variables
     ]

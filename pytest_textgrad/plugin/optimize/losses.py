@@ -59,7 +59,10 @@ def loss_of_test(result: TestRecord, registry: PromptRegistry | Mapping[str, Var
     them.
     """
     assert result.feedback is not None
-    variables = dict(registry) if isinstance(registry, Mapping) else {p.key: p.variable for p in registry.all()}
+    if isinstance(registry, Mapping):
+        variables = dict(registry)
+    else:
+        variables = {p.key: p.variable for p in registry.all()}
     outputs = judged_nodes(result, call_nodes(result, variables))
     if not outputs:
         declared = [variables[k] for k in result.prompts if k in variables]

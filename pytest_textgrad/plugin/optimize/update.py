@@ -1,9 +1,10 @@
 """Backward of one optimize step, and the TGD optimizer each prompt keeps across steps.
 
 A minibatch's losses are back-propagated at once (their gradient calls run concurrently), each
-record once however many prompts learn from it (:mod:`.gradient_memo`); each failing test's own feedback also reaches the prompt, beside the call it judged, so an update reads
-the test's words and not only the critic's summary of them. The optimizer of a prompt keeps its
-momentum (accepted texts and the feedback they answered) for the TGD rewrites.
+record once however many prompts learn from it (:mod:`.gradient_memo`); each failing test's own
+feedback also reaches the prompt, beside the call it judged, so an update reads the test's words
+and not only the critic's summary of them. The optimizer of a prompt keeps its momentum (accepted
+texts and the feedback they answered) for the TGD rewrites.
 """
 
 from __future__ import annotations
