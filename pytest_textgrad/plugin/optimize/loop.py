@@ -197,7 +197,7 @@ class OptimizeRun(SearchSetup):
         """After a step: the file and the registry hold the accepted text; the records it ran with
         become current (for this search, and for the others' shared tests)."""
         state, prompt = search.state, self.registry[key]
-        if state.accepted != prompt.accepted:
+        if self.registry.as_written(prompt, state.accepted) != prompt.accepted:  # not once per step
             old = prompt.accepted
             self.registry.accept(prompt, state.accepted)
             answered = [o.feedback for o in state.current.values() if o.feedback]

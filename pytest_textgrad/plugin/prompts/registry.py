@@ -156,9 +156,12 @@ class PromptRegistry:
         self._put(prompt, data)
 
     def try_candidate(self, prompt: Prompt, text: str) -> None:
-        """Put a candidate in place (file and variable) for evaluation."""
+        """Put a candidate in place (file and variable) for evaluation. The variable holds the text as
+        the file does (its trailing newline included), as it will once the candidate is accepted: a
+        test that sends the variable's text sends the same bytes while the candidate is judged and
+        in the final run."""
         self._write(prompt, text)
-        prompt.variable.set_value(text)
+        prompt.variable.set_value(self.as_written(prompt, text))
 
     def revert(self, prompt: Prompt) -> None:
         """Back to the accepted text after a rejected candidate."""
@@ -166,10 +169,15 @@ class PromptRegistry:
             self._write_original_or(prompt, prompt.accepted)
         prompt.variable.set_value(prompt.accepted)
 
+    @staticmethod
+    def as_written(prompt: Prompt, text: str) -> str:
+        """``text`` as the prompt's file holds it once written, read back in text mode."""
+        return normalize(encode_like(prompt.original_bytes, text).decode("utf-8"))
+
     def accept(self, prompt: Prompt, text: str) -> None:
         """Keep ``text``, as the file will hold it (its trailing newline included), so diffs show only
         real changes."""
-        prompt.accepted = normalize(encode_like(prompt.original_bytes, text).decode("utf-8"))
+        prompt.accepted = self.as_written(prompt, text)
 
     def _write_original_or(self, prompt: Prompt, text: str) -> None:
         """Put ``text`` in place (the original bytes and times when it is the original); a frozen or
