@@ -11,11 +11,13 @@ identically again (nor answered from the response cache).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ...engines import cache_scope
 from ...engines.base import EngineLM, run_generate
 from ..parsing import json_objects
 from .protocols import EditKind, Proposal, ProposalRequest, Proposals
@@ -92,21 +94,34 @@ def parse_change(reply: str, kind: EditKind) -> Proposal:
 class LLMProposer:
     """Proposes candidates with ``engine``; ``params`` (e.g. ``max_tokens``) reach every call."""
 
-    def __init__(self, engine: EngineLM, *, base_temperature: float = 0.7, **params: Any) -> None:
+    def __init__(
+        self, engine: EngineLM, *, base_temperature: float = 0.7, shared_prefix: bool = False, **params: Any
+    ) -> None:
+        """``shared_prefix``: the samples of a request send one system prompt and one text up to the
+        kind's question at its end; the sample and the attempt join the response cache's key
+        (``cache_scope``) instead of the system prompt, so a local model's KV cache reuses the common
+        prefix (on the embedded 135M model an update prompt's prefill is paid once per request, not
+        once per sample) and a provider's prompt cache can too."""
         self.engine = engine
         self.base_temperature = base_temperature
+        self.shared_prefix = shared_prefix
         self.params = params
 
     def _one(self, request: ProposalRequest, kind: EditKind, sample: int) -> tuple[Proposal | None, str]:
         temperature = min(1.5, self.base_temperature + 0.3 * request.attempt)
-        reply = run_generate(
-            self.engine,
-            request_prompt(request, kind, sample),
-            f"{SYSTEM} (Proposal {sample + 1} of {request.k}, attempt {request.attempt + 1}.)",
-            json_schema=edit_schema(kind, sentences(request.text)),
-            temperature=temperature,
-            **self.params,
-        )
+        marker = f" (Proposal {sample + 1} of {request.k}, attempt {request.attempt + 1}.)"
+        scope = contextlib.nullcontext()
+        if self.shared_prefix:
+            marker, scope = "", cache_scope(proposal=sample + 1, attempt=request.attempt + 1)
+        with scope:
+            reply = run_generate(
+                self.engine,
+                request_prompt(request, kind, sample),
+                SYSTEM + marker,
+                json_schema=edit_schema(kind, sentences(request.text)),
+                temperature=temperature,
+                **self.params,
+            )
         try:
             return parse_change(reply, kind), ""
         except ValueError as error:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from ...engines.base import phase
 from ...optim import TextualGradientDescent
-from ...optim.search import Proposal, ProposalRequest, Proposals, TestFeedback
+from ...optim.search import EditError, Proposal, ProposalRequest, Proposals, TestFeedback, sentences, without
 from ...optim.search.llm_proposer import LLMProposer
 from ..capture import UsageBook
 from ..prompts import Prompt
@@ -64,14 +64,17 @@ class PromptProposer:
         records: Callable[[str, str], TestRecord | None],
         engines: Callable[[list[TestRecord]], list[tuple[EngineLM, list[TestRecord]]]],
         book: UsageBook,
+        tried: Callable[[str], bool] | None = None,
     ) -> None:
         """``records(text, nodeid)`` is the latest record of a test run with ``text``;
-        ``engines(records)`` groups records by the backward engine their conftest gives them."""
+        ``engines(records)`` groups records by the backward engine their conftest gives them;
+        ``tried(text)``: whether the search already has that text (evaluated, refused or accepted)."""
         self.prompt = prompt
         self.updater = updater
         self.records = records
         self.engines = engines
         self.book = book
+        self.tried = tried or (lambda text: False)
 
     def propose(self, request: ProposalRequest) -> Proposals:
         before = self.book.total()
@@ -149,7 +152,35 @@ class PromptProposer:
             return []
         return [Proposal(kind="rewrite", text=result.new_value)]
 
+    def deletions(self, text: str) -> list[str]:
+        """The sentences whose deletion gives a text the search does not have yet (none in a
+        one-sentence prompt: deleting it would leave the prompt empty)."""
+        fresh = []
+        for sentence in dict.fromkeys(sentences(text)):
+            try:
+                shorter = without(text, sentence)
+            except EditError:
+                continue
+            if not self.tried(shorter):
+                fresh.append(sentence)
+        return fresh
+
     def _edits(self, request: ProposalRequest, engine: EngineLM, kinds: list) -> Proposals:
+        """One-sentence edits. A ``delete`` sample costs a call only when the model has a choice: with
+        no sentence left whose deletion is new it is dropped, and with as many such sentences as
+        delete samples (or fewer), each is proposed as it is."""
+        asked = kinds.count("delete")
+        direct: list[Proposal] = []
+        if asked:
+            left = self.deletions(request.text)
+            if len(left) <= asked:
+                direct = [Proposal(kind="delete", target=sentence) for sentence in left]
+                kinds = [kind for kind in kinds if kind != "delete"]
+        answer = self._ask(request, engine, kinds) if kinds else Proposals()
+        answer.proposals = direct + answer.proposals
+        return answer
+
+    def _ask(self, request: ProposalRequest, engine: EngineLM, kinds: list) -> Proposals:
         small = small_model(engine)
         critic = [
             g.text().strip() for g in self.prompt.variable.gradients if g.role_description != FEEDBACK_ROLE
@@ -166,4 +197,4 @@ class PromptProposer:
         edit_request = request.model_copy(
             update={"feedback": feedback, "rejected": rejected, "k": len(kinds), "kinds": kinds}
         )
-        return LLMProposer(engine, max_tokens=EDIT_MAX_TOKENS).propose(edit_request)
+        return LLMProposer(engine, max_tokens=EDIT_MAX_TOKENS, shared_prefix=True).propose(edit_request)

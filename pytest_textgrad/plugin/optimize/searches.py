@@ -10,6 +10,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from ...optim.search import Search, SearchConfig, SearchState
+from ...optim.search.sentences import fingerprint
 from ..gate import gradient_worthy
 from ..record import TestRecord
 from .evaluator import outcome_of
@@ -19,6 +20,16 @@ from .vetting import Guards
 
 if TYPE_CHECKING:
     from .loop import OptimizeRun
+
+
+def state_has(state: SearchState):
+    """Whether ``state`` already has a text (its accepted text, or one it evaluated or refused)."""
+
+    def has(text: str) -> bool:
+        key = fingerprint(text)
+        return key == fingerprint(state.accepted) or key in state.seen
+
+    return has
 
 
 class SearchSetup:
@@ -60,7 +71,8 @@ class SearchSetup:
         state.learners = learners
         guards = self.guards[key] = Guards(self.config, prompt, state)
         records_of, book = self._records_of(key), self.capture.book
-        proposer = PromptProposer(prompt, self.updater, records_of, self._engines, book)
+        tried = state_has(state)
+        proposer = PromptProposer(prompt, self.updater, records_of, self._engines, book, tried=tried)
         self.searches[key] = Search(
             self.evaluator, proposer, config=config, state=state, guard=guards.guard, review=guards.review
         )
