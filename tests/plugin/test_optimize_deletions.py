@@ -36,3 +36,16 @@ def test_a_delete_sample_is_asked_only_when_there_is_a_choice(
     prompts = edit_prompts(pytester)
     assert sum("copy it exactly" in p for p in prompts) == asked
     assert sum("Write ONE new sentence" in p for p in prompts) == 1
+
+
+def test_the_last_fresh_deletion_is_proposed_without_a_call() -> None:
+    from pytest_textgrad import ScriptedEngine
+    from pytest_textgrad.optim.search import ProposalRequest
+    from pytest_textgrad.plugin.optimize.proposer import PromptProposer
+
+    engine = ScriptedEngine()  # no rule, no default: any call raises
+    proposer = PromptProposer(None, None, None, None, None, tried=lambda text: text == "Be brief.")  # type: ignore[arg-type]
+    request = ProposalRequest(key="p", text="Be rude. Be brief.", feedback=[], k=1, kinds=["delete"])
+    answer = proposer._edits(request, engine, ["delete"])  # deleting "Be rude." was tried already
+    assert [(p.kind, p.target) for p in answer.proposals] == [("delete", "Be brief.")] and not engine.calls
+    assert proposer.deletions("Be brief.") == []  # deleting the only sentence leaves nothing
