@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,6 +40,50 @@ N_CTX = 8192
 """SmolLM2's training context; costs ~90 MB more than 4096 and avoids truncating long prompts."""
 
 N_THREADS = 2
+"""Threads of the embedded model on an idle machine (more do not help a 135M model on 2 cores)."""
+
+THREADS_ENV = "TG_LOCAL_THREADS"
+
+
+def busy_cores(window: float = 0.25) -> float:
+    """Cores other processes keep busy now: the machine's non-idle CPU time over ``window`` seconds
+    (``/proc/stat``; the calling thread sleeps meanwhile), 0.0 where that cannot be read."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as handle:
+            values = [int(v) for v in handle.readline().split()[1:]]
+        return values[3] + (values[4] if len(values) > 4 else 0), sum(values)  # idle + iowait, total
+
+    try:
+        idle, total = sample()
+        time.sleep(window)
+        idle2, total2 = sample()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    if total2 <= total:
+        return 0.0
+    return (os.cpu_count() or 1) * (1.0 - (idle2 - idle) / (total2 - total))
+
+
+def local_threads() -> int:
+    """Threads for the embedded model: :data:`N_THREADS` on an idle machine, fewer on a busy one.
+
+    llama.cpp's threads wait for each other at every step of a token; when another process holds
+    a core, one of them waits for the scheduler and the call slows down many times over (measured
+    on this 2-core machine with other jobs running: 60 tokens took 4.6-13 s with 2 threads and
+    1.4 s with 1; idle, 2 threads are ~1.5x faster than 1). So the cores other processes keep busy
+    when the model loads are left to them. ``TG_LOCAL_THREADS`` sets the number instead.
+    """
+    given = os.environ.get(THREADS_ENV, "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(N_THREADS, cores - round(busy_cores())))
+
+
 DEFAULT_MAX_TOKENS = 384
 """A 135M model rambles until the context is full. Our gradient prompts ask for < 150 words and the
 prompts it rewrites are short, so 384 tokens (~5 s here) loses nothing; at 1024 one optimize step
@@ -111,8 +157,9 @@ def load_model(name: str = "smollm2") -> Any:
         if name not in _models:
             path = model_path(name)
             llama_cpp = import_llama_cpp()
+            threads = local_threads()
             _models[name] = llama_cpp.Llama(
-                model_path=str(path), n_ctx=N_CTX, n_threads=N_THREADS, verbose=False
+                model_path=str(path), n_ctx=N_CTX, n_threads=threads, n_threads_batch=threads, verbose=False
             )
         return _models[name]
 
