@@ -216,11 +216,17 @@ def run_chat(
 ) -> Completion:
     """One chat completion on the local model ``name`` (loaded on first use), calls serialized.
 
-    Parameters ``create_chat_completion`` does not take (litellm-only ones) are dropped.
+    Parameters ``create_chat_completion`` does not take (litellm-only ones) are dropped; no
+    temperature means 0 (greedy, reproducible).
     """
     model = load_model(name)
     accepted = _accepted_params(model)
     kwargs = {k: v for k, v in params.items() if k in accepted}
+    if kwargs.get("temperature") is None:
+        # A call that names no temperature is greedy: llama-cpp-python's own default (0.2) samples,
+        # so a test's tg_llm reply or tg_judge verdict changed from run to run (the response cache
+        # already counts such a request as deterministic: see params.samples_randomly).
+        kwargs["temperature"] = 0.0
     with _call_lock:
         try:
             response = model.create_chat_completion(messages=messages, **kwargs)

@@ -1,0 +1,50 @@
+"""How the embedded model runs: its threads (two on an idle 2-core machine, one when another job
+holds a core) and its default temperature (greedy: a run is reproducible)."""
+
+import os
+
+import pytest
+
+from pytest_textgrad.engines import local_model
+
+
+@pytest.mark.parametrize(("busy", "threads"), [(0.0, 2), (0.4, 2), (0.8, 1), (1.0, 1), (3.0, 1)])
+def test_cores_other_processes_keep_busy_are_left_to_them(
+    monkeypatch: pytest.MonkeyPatch, busy: float, threads: int
+) -> None:
+    monkeypatch.delenv(local_model.THREADS_ENV, raising=False)
+    monkeypatch.setattr(local_model.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(local_model, "busy_cores", lambda: busy)
+    assert local_model.local_threads() == threads
+
+
+def test_the_environment_sets_the_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(local_model.THREADS_ENV, "3")
+    assert local_model.local_threads() == 3
+
+
+def test_busy_cores_reads_the_machine() -> None:
+    busy = local_model.busy_cores(0.05)
+    assert 0.0 <= busy <= (os.cpu_count() or 1) + 1e-9
+
+
+class FakeLlama:
+    """Stands in for ``llama_cpp.Llama``: records what a call asked for."""
+
+    def __init__(self) -> None:
+        self.kwargs: list[dict] = []
+
+    def create_chat_completion(self, messages, temperature=0.2, max_tokens=None):
+        self.kwargs.append({"temperature": temperature, "max_tokens": max_tokens})
+        return {"choices": [{"message": {"content": "ok"}}], "usage": {}}
+
+
+def test_a_call_without_a_temperature_is_greedy(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeLlama()
+    monkeypatch.setattr(local_model, "load_model", lambda name: fake)
+    monkeypatch.setattr(local_model, "_accepted", None)
+    messages = [{"role": "user", "content": "hi"}]
+    local_model.run_chat("smollm2", "local/smollm2", messages, {"max_tokens": 5})
+    local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": None})
+    local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": 0.7})
+    assert [k["temperature"] for k in fake.kwargs] == [0.0, 0.0, 0.7]
