@@ -45,43 +45,87 @@ N_THREADS = 2
 THREADS_ENV = "TG_LOCAL_THREADS"
 
 
+def _machine_busy() -> tuple[float, float]:
+    """(CPU seconds every process on the machine has spent, this process's own) so far."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    times = os.times()
+    return (sum(values) - idle) / os.sysconf("SC_CLK_TCK"), times.user + times.system
+
+
 def busy_cores(window: float = 0.25) -> float:
-    """Cores other processes keep busy now: the machine's non-idle CPU time over ``window`` seconds
-    (``/proc/stat``; the calling thread sleeps meanwhile), 0.0 where that cannot be read."""
-
-    def sample() -> tuple[int, int]:
-        with open("/proc/stat", encoding="ascii") as handle:
-            values = [int(v) for v in handle.readline().split()[1:]]
-        return values[3] + (values[4] if len(values) > 4 else 0), sum(values)  # idle + iowait, total
-
+    """Cores other processes keep busy now: the machine's CPU time less this process's over
+    ``window`` seconds (``/proc/stat``), 0.0 where that cannot be read."""
     try:
-        idle, total = sample()
+        before = _machine_busy()
         time.sleep(window)
-        idle2, total2 = sample()
+        after = _machine_busy()
     except (OSError, ValueError, IndexError):
         return 0.0
-    if total2 <= total:
-        return 0.0
-    return (os.cpu_count() or 1) * (1.0 - (idle2 - idle) / (total2 - total))
+    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / window
 
 
-def local_threads() -> int:
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def local_threads(busy: float | None = None) -> int:
     """Threads for the embedded model: :data:`N_THREADS` on an idle machine, fewer on a busy one.
 
     llama.cpp's threads wait for each other at every step of a token; when another process holds
     a core, one of them waits for the scheduler and the call slows down many times over (measured
     on this 2-core machine with other jobs running: 60 tokens took 4.6-13 s with 2 threads and
     1.4 s with 1; idle, 2 threads are ~1.5x faster than 1). So the cores other processes keep busy
-    when the model loads are left to them. ``TG_LOCAL_THREADS`` sets the number instead.
+    (``busy``, measured now when not given) are left to them. ``TG_LOCAL_THREADS`` sets the number.
     """
     given = os.environ.get(THREADS_ENV, "").strip()
     if given.isdigit() and int(given) > 0:
         return int(given)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(N_THREADS, cores - round(busy_cores())))
+    busy = busy_cores() if busy is None else busy
+    return max(1, min(N_THREADS, _cores() - round(busy)))
+
+
+class ThreadChooser:
+    """Chooses the threads of each call from what other processes used since the previous call,
+    so a machine that becomes busy (or idle) mid-run is followed (no waiting: the interval between
+    two calls is the measurement)."""
+
+    MIN_INTERVAL = 0.2
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._last: tuple[float, float, float] | None = None
+
+    def choose(self) -> int:
+        try:
+            machine, own = _machine_busy()
+        except (OSError, ValueError, IndexError):
+            return self.threads
+        now = time.monotonic()
+        if self._last is not None and now - self._last[2] >= self.MIN_INTERVAL:
+            others = max(0.0, (machine - self._last[0]) - (own - self._last[1])) / (now - self._last[2])
+            self.threads = local_threads(others)
+        if self._last is None or now - self._last[2] >= self.MIN_INTERVAL:
+            self._last = (machine, own, now)
+        return self.threads
+
+
+_chooser: ThreadChooser | None = None
+
+
+def _set_threads(model: Any) -> None:
+    """Before a call: the threads :class:`ThreadChooser` picks (llama.cpp takes them per context)."""
+    context = getattr(model, "_ctx", None)
+    if _chooser is None or context is None or not hasattr(context, "set_n_threads"):
+        return
+    threads = _chooser.choose()
+    if threads != getattr(model, "_tg_threads", None):
+        context.set_n_threads(threads, threads)
+        model._tg_threads = threads
 
 
 DEFAULT_MAX_TOKENS = 384
@@ -157,7 +201,9 @@ def load_model(name: str = "smollm2") -> Any:
         if name not in _models:
             path = model_path(name)
             llama_cpp = import_llama_cpp()
+            global _chooser
             threads = local_threads()
+            _chooser = _chooser or ThreadChooser(threads)
             _models[name] = llama_cpp.Llama(
                 model_path=str(path), n_ctx=N_CTX, n_threads=threads, n_threads_batch=threads, verbose=False
             )
@@ -229,6 +275,7 @@ def run_chat(
         kwargs["temperature"] = 0.0
     with _call_lock:
         try:
+            _set_threads(model)
             response = model.create_chat_completion(messages=messages, **kwargs)
         except Exception as exc:
             raise EngineError(f"{model_string}: {type(exc).__name__}: {exc}", model=model_string) from exc

@@ -18,6 +18,24 @@ def test_cores_other_processes_keep_busy_are_left_to_them(
     assert local_model.local_threads() == threads
 
 
+def test_each_call_follows_what_other_processes_used_since_the_previous_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(local_model.THREADS_ENV, raising=False)
+    monkeypatch.setattr(local_model.os, "sched_getaffinity", lambda pid: {0, 1})
+    # (machine CPU seconds, own CPU seconds) at each call, one second apart
+    samples = iter([(0.0, 0.0), (2.0, 1.9), (4.9, 2.9), (6.9, 4.8), (7.0, 4.9)])
+    clock = iter([0.0, 1.0, 2.0, 3.0, 3.05])
+    monkeypatch.setattr(local_model, "_machine_busy", lambda: next(samples))
+    monkeypatch.setattr(local_model.time, "monotonic", lambda: next(clock))
+    chooser = local_model.ThreadChooser(2)
+    assert chooser.choose() == 2  # nothing measured yet
+    assert chooser.choose() == 2  # others used 0.1 of a core
+    assert chooser.choose() == 1  # others used 1.9 cores
+    assert chooser.choose() == 2  # idle again
+    assert chooser.choose() == 2  # too short an interval to measure: kept
+
+
 def test_the_environment_sets_the_number(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(local_model.THREADS_ENV, "3")
     assert local_model.local_threads() == 3
