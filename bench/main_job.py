@@ -55,6 +55,16 @@ def one_run(threads: int | None) -> dict:
             "load": (load_before, os.getloadavg()[0]),
             "before": sum(t["before"] == "failed" for t in report["tests"]),
             "after": sum(t["after"] == "failed" for t in report["tests"]),
+            "fixed": [
+                t["nodeid"].rsplit("::", 1)[-1]
+                for t in report["tests"]
+                if (t["before"], t["after"]) == ("failed", "passed")
+            ],
+            "broken": [
+                t["nodeid"].rsplit("::", 1)[-1]
+                for t in report["tests"]
+                if (t["before"], t["after"]) == ("passed", "failed")
+            ],
             "calls": report["usage_total"]["calls"] - report["usage_total"].get("cached_calls", 0),
             "phases": phases,
             "faq": (project / "prompts/faq.txt").read_text().strip(),
@@ -66,14 +76,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
-    print("| run | wall (s) | CPU (s) | load before/after | failing before -> after | calls | by phase |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| run | wall (s) | CPU (s) | load before/after | failing before -> after | fixed | broken | calls | by phase |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for number in range(1, args.runs + 1):
         r = one_run(args.threads)
         phases = ", ".join(f"{k} {v}" for k, v in sorted(r["phases"].items()))
         print(
             f"| {number} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['load'][0]:.2f} / {r['load'][1]:.2f} | "
-            f"{r['before']} -> {r['after']} | {r['calls']} | {phases} |"
+            f"{r['before']} -> {r['after']} | {', '.join(r['fixed'])} | {', '.join(r['broken']) or '-'} | "
+            f"{r['calls']} | {phases} |"
         )
     print(f"\nprompts/faq.txt at the end of the last run: {r['faq']!r}")
 
