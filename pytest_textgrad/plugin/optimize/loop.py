@@ -43,13 +43,17 @@ from .vetting import Guards
 class OptimizeRun(SearchSetup):
     """One ``--tg-optimize`` run over the session's selected items."""
 
-    def __init__(self, session: pytest.Session, capture: Capture, gate: Gate) -> None:
+    def __init__(
+        self, session: pytest.Session, capture: Capture, gate: Gate, runner: Runner | None = None
+    ) -> None:
+        """``runner`` runs the passes (default: in this process; :class:`.dist_runner.DistRunner`:
+        on xdist workers)."""
         self.config = session.config
         self.capture = capture
         self.gate = gate
         self.settings = gate.settings
         self.registry = capture.registry
-        self.runner = Runner(session, gate, self.settings.repeat, capture.registry)
+        self.runner = runner or Runner(session, gate, self.settings.repeat, capture.registry)
         self.selected = {item.nodeid for item in self.runner.items}
         self.unreachable: dict[str, str] = {}
         """Prompts a rewrite cannot reach (read only at import), and why: never searched."""

@@ -1,0 +1,265 @@
+"""The optimize loop's passes on live pytest-xdist workers (``pytest --tg-optimize -n N``).
+
+:class:`DistRunner` has the interface of :class:`.runner.Runner` (``silently``, ``with_texts``,
+``logged``, ``add_project_tests``, ``items`` / ``order`` / ``by_id`` / ``seconds``), so the loop, its
+one journal and every decision stay on the controller; only the passes go to the workers. It drives
+xdist's own :class:`~xdist.dsession.DSession` from our ``pytest_runtestloop``: the scheduler comes
+from ``pytest_xdist_make_scheduler`` (ours in an optimize run, :class:`.dist_sched.PassScheduler`) and
+``dsession.loop_once()`` is pumped until a pass is over. Worker start-up, crashes and restarts
+(``--max-worker-restart``), reports and Ctrl-C stay xdist's; a KeyboardInterrupt raised while pumping
+unwinds through the loop's ``finally``, which restores the original prompt files.
+
+Silent passes (the baseline, candidates) reach no reporter: while one runs, DSession's event handlers
+for reports, log lines, warnings and crash items are instance attributes routed to the pass. The final
+pass is reported as a plain ``-n`` run. Results do not depend on the number of workers: each test's
+record is taken in the pass's order, and a stop rule (cheap rejection) sees them in that order; the
+records of tests that ran after the first stopping one (speculatively, on other workers) are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ..capture import capture_of, relink
+from ..gate import ATTRIBUTE, decode
+from ..record import TestRecord, outcome_of
+from .dist_engines import BackwardEngines
+from .dist_sched import PassScheduler
+from .runner import Runner
+
+if TYPE_CHECKING:
+    from ..gate import Gate
+    from ..prompts import PromptRegistry
+
+SILENCED = ("worker_testreport", "worker_logstart", "worker_logfinish", "worker_collectreport",
+            "worker_warning_recorded", "handle_crashitem")  # fmt: skip
+"""DSession's handlers a silent pass replaces (on the instance, removed after)."""
+
+
+class _Pass:
+    """One pass: the tests in order, their reports and records, and where a stop rule cut it."""
+
+    def __init__(self, nodeids: list[str], stop: Callable[[TestRecord], bool] | None) -> None:
+        self.nodeids = nodeids
+        self.stop = stop
+        self.reports: dict[str, list[pytest.TestReport]] = {}
+        self.records: dict[str, TestRecord] = {}
+        self.taken = 0
+        """Records handed to the stop rule so far (a prefix of ``nodeids``)."""
+        self.stopped = False
+
+    def result(self) -> dict[str, TestRecord]:
+        kept = self.nodeids[: self.taken] if self.stopped else self.nodeids
+        return {n: self.records[n] for n in kept if n in self.records}
+
+
+class DistRunner(Runner):
+    """Runs the loop's passes on the workers of xdist's DSession (see the module docstring)."""
+
+    def __init__(
+        self, session: pytest.Session, gate: Gate, repeat: int, registry: PromptRegistry | None = None
+    ) -> None:
+        super().__init__(session, gate, repeat, registry)
+        self.dsession: Any = session.config.pluginmanager.get_plugin("dsession")
+        self.sched: PassScheduler | None = None
+        self.collection: list[str] = []
+        self.index: dict[str, int] = {}
+        self.guards: list[str] = []
+        self.prompt_tests = 0
+        self.workers: list[dict[str, Any]] = []
+        """What each worker wrote about its collection (one file per worker started)."""
+        self.current: _Pass | None = None
+        self.engines = BackwardEngines(session)
+        self.startup = 0.0
+        """Seconds until every worker had collected (start-up, reported apart from the passes)."""
+
+    # ----- start and end -----------------------------------------------------------------------------
+    def start(self, folder: Path) -> None:
+        """Bring the workers up (xdist) and learn their collection: the selection, then the guards."""
+        config, dsession = self.session.config, self.dsession
+        started = time.perf_counter()
+        self.sched = config.hook.pytest_xdist_make_scheduler(config=config, log=dsession.log)
+        if not isinstance(self.sched, PassScheduler):
+            raise pytest.UsageError("--tg-optimize -n: another plugin replaced xdist's scheduler")
+        dsession.sched = self.sched
+        dsession.shouldstop = False
+        self.sched.on_done, self.sched.on_lost = self._done, self._lost
+        while self.sched.collection is None:
+            dsession.loop_once()
+        self.startup = time.perf_counter() - started
+        self.collection = list(self.sched.collection)
+        self.index = {nodeid: i for i, nodeid in enumerate(self.collection)}
+        self.workers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+        info = self.workers[0] if self.workers else {"selected": len(self.collection), "guards": []}
+        self.prompt_tests = int(info.get("prompt_tests", 0))
+        selected = self.collection[: int(info["selected"])]
+        self.guards = [n for n in info.get("guards", []) if n in self.index]
+        self.items = [SimpleNamespace(nodeid=n) for n in selected]  # type: ignore[misc]
+        self.order = {n: i for i, n in enumerate(selected)}
+        self.by_id = {item.nodeid: item for item in self.items}  # type: ignore[misc]
+        observer = capture_of(config).observer if self.prompt_tests else None
+        if observer is not None:
+            observer.before_tests.update(info.get("before_tests", []))
+
+    def close(self) -> None:
+        """Let the workers finish (their totals arrive in ``workeroutput``) and pump until they did."""
+        if self.sched is None:
+            return
+        self.sched.closing = True
+        self.dsession.triggershutdown()
+        while not self.dsession.session_finished:
+            self.dsession.loop_once()
+
+    def add_project_tests(self) -> list[str]:
+        """The guards the workers collected after the selection (see :mod:`.dist_worker`)."""
+        for nodeid in self.guards:
+            if nodeid not in self.by_id:
+                self.order[nodeid] = len(self.order)
+                item = SimpleNamespace(nodeid=nodeid)
+                self.by_id[nodeid] = item  # type: ignore[assignment]
+                self.guards_only.append(item)  # type: ignore[arg-type]
+        return [item.nodeid for item in self.guards_only]
+
+    # ----- passes ------------------------------------------------------------------------------------
+    def silently(
+        self, nodeids: Iterable[str], stop: Callable[[TestRecord], bool] | None = None
+    ) -> dict[str, TestRecord]:
+        ids = list(dict.fromkeys(nodeids))
+        self.session.config.hook.pytest_textgrad_pass_start(config=self.session.config, nodeids=ids)
+        saved = {name: self.dsession.__dict__.get(name) for name in SILENCED}
+        self.dsession.__dict__.update(
+            worker_testreport=self._report, worker_logstart=_ignore, worker_logfinish=_ignore,
+            worker_collectreport=_ignore, worker_warning_recorded=_ignore, handle_crashitem=_ignore,
+        )  # fmt: skip
+        try:
+            records = self._run(ids, stop)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    self.dsession.__dict__.pop(name, None)
+                else:
+                    self.dsession.__dict__[name] = value
+        if self.registry is not None:
+            for record in records.values():
+                relink(record, self.registry)
+        return records
+
+    def logged(self, final: dict[str, TestRecord]) -> None:
+        """The final pass, reported by xdist as a plain ``-n`` run; then the workers end."""
+        session = self.session
+        if self.registry is not None:
+            for prompt in self.registry.all():
+                prompt.variable.reset_gradients()
+        collector = _Reports()
+        session.config.pluginmanager.register(collector, "textgrad-final-outcomes")
+        try:
+            ids = [item.nodeid for item in self.items]
+            final.update(self._run(ids, None, collector.reports, watch=True))
+        finally:
+            session.config.pluginmanager.unregister(collector)
+        self.close()
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+
+    def _run(
+        self,
+        ids: list[str],
+        stop: Callable[[TestRecord], bool] | None,
+        reports: dict[str, list[pytest.TestReport]] | None = None,
+        watch: bool = False,
+    ) -> dict[str, TestRecord]:
+        assert self.sched is not None
+        current = self.current = _Pass(ids, stop)
+        if reports is not None:
+            current.reports = reports
+        started = time.perf_counter()
+        try:
+            self.sched.start_pass([self.index[n] for n in ids])
+            while self.sched.has_pending:
+                self.dsession.loop_once()
+                if watch and not self.sched.stopped and (self.session.shouldfail or self.session.shouldstop
+                                                         or self.dsession.shouldstop):  # fmt: skip
+                    self.sched.stop()
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.current = None
+        return current.result()
+
+    # ----- events ------------------------------------------------------------------------------------
+    def _report(self, node: Any, rep: pytest.TestReport) -> None:
+        if self.current is not None:
+            self.current.reports.setdefault(rep.nodeid, []).append(rep)
+
+    def _done(self, index: int) -> None:
+        current = self.current
+        if current is None:
+            return
+        nodeid = self.collection[index]
+        reports = [r for r in current.reports.get(nodeid, []) if r.outcome != "rerun"]
+        carried = [getattr(r, ATTRIBUTE, None) for r in reports if getattr(r, ATTRIBUTE, None)]
+        if carried:
+            record = decode(carried[-1])
+        else:
+            record = TestRecord(nodeid, prompt_test=False, outcome=outcome_of(reports))
+        record.reports = reports
+        self._adopt(record)
+        self._arrived(record)
+
+    def _lost(self, index: int, nodeid: str) -> None:
+        """The test a crashed worker was running: a failed record (it would crash again)."""
+        if self.current is None or nodeid not in self.current.nodeids:
+            return
+        why = f"the xdist worker running {nodeid} crashed (the test ended its process)"
+        self._arrived(TestRecord(nodeid, prompt_test=False, outcome="failed", feedback=why))
+
+    def _adopt(self, record: TestRecord) -> None:
+        """The controller learns what the worker's run registered and read, and the test's engine."""
+        config = self.session.config
+        if self.registry is not None:
+            for key, (role, constraints) in record.registrations.items():
+                try:
+                    self.registry.get(key, role, list(constraints))
+                except Exception:  # unreadable here: the test's record still counts
+                    continue
+        observer = capture_of(config).observer
+        if observer is not None:
+            observer.read_in_tests.update(record.reads)
+        if record.prompt_test:
+            record.backward_engine = self.engines(record.nodeid)
+
+    def _arrived(self, record: TestRecord) -> None:
+        """File the record; hand the pass's records to the stop rule in order, as far as they go."""
+        current = self.current
+        assert current is not None and self.sched is not None
+        current.records[record.nodeid] = record
+        while not current.stopped and current.taken < len(current.nodeids):
+            nodeid = current.nodeids[current.taken]
+            if nodeid not in current.records:
+                break
+            current.taken += 1
+            if current.stop is not None and current.stop(current.records[nodeid]):
+                current.stopped = True
+                self.sched.stop()
+
+
+class _Reports:
+    """The final pass's logged reports, per test (a plugin registered for that pass only)."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, list[pytest.TestReport]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.reports.setdefault(report.nodeid, []).append(report)
+
+
+def _ignore(*args: Any, **kwargs: Any) -> None:
+    """A silent pass's handler for what it does not keep (log lines, warnings, crash reports)."""
