@@ -120,6 +120,10 @@ class Controller:
         output = getattr(node, "workeroutput", {}).get("tg")
         if not output:
             return
+        if self.optimize_dir is not None:  # an optimize run took the usage test by test
+            from .optimize import USAGE_KEYS
+
+            output = {k: v for k, v in output.items() if k not in USAGE_KEYS}
         gate, capture = self._wings()
         unused = gate.absorb_worker(gate.gate_of(self.config), capture.capture_of(self.config), output)
         hooks = self.config.pluginmanager.get_plugin("textgrad-gate")

@@ -16,6 +16,7 @@ import pytest
 from ..capture import Capture
 from ..gate import Gate
 from .dist_sched import PassScheduler
+from .dist_usage import KEYS as USAGE_KEYS
 from .dist_worker import DIRECTORY
 from .dist_worker import register as register_worker
 from .loop import OptimizeRun
@@ -30,6 +31,7 @@ __all__ = [
     "OptimizeRun",
     "PassScheduler",
     "StepRecord",
+    "USAGE_KEYS",
     "register_worker",
     "run",
     "run_distributed",

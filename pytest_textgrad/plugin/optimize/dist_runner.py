@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..capture import capture_of, relink
-from ..gate import ATTRIBUTE, decode
+from ..gate import ATTRIBUTE, absorb_worker, decode
 from ..record import TestRecord, outcome_of
 from .dist_engines import BackwardEngines
 from .dist_sched import PassScheduler
+from .dist_usage import USAGE
 from .runner import Runner
 
 if TYPE_CHECKING:
@@ -211,6 +212,10 @@ class DistRunner(Runner):
         else:
             record = TestRecord(nodeid, prompt_test=False, outcome=outcome_of(reports))
         record.reports = reports
+        for report in reports:  # every call made, those of tests a stop rule drops included
+            spent = getattr(report, USAGE, None)
+            if spent:
+                absorb_worker(self.gate, capture_of(self.session.config), spent)
         self._adopt(record)
         self._arrived(record)
 
@@ -233,8 +238,10 @@ class DistRunner(Runner):
         observer = capture_of(config).observer
         if observer is not None:
             observer.read_in_tests.update(record.reads)
-        if record.prompt_test:
+        if record.prompt_test:  # filed as the gate files every run of a prompt test, silent or not
             record.backward_engine = self.engines(record.nodeid)
+            self.gate.stats[record.nodeid] = record.samples
+            self.gate.finished(record)
 
     def _arrived(self, record: TestRecord) -> None:
         """File the record; hand the pass's records to the stop rule in order, as far as they go."""
