@@ -159,13 +159,13 @@ def test_workers_start_once_for_the_whole_run(pytester: pytest.Pytester) -> None
 CRASHING = """
 
 @pytest.fixture(autouse=True)
-def _crash_on_the_third_run_of_b_brief(request):
-    # A worker dies (os._exit) the third time test_b.py::test_brief runs: a candidate's pass.
+def _crash_on_the_second_run_of_b_brief(request):
+    # A worker dies (os._exit) the second time test_b.py::test_brief runs: a candidate's pass.
     if request.node.nodeid.endswith("test_b.py::test_brief"):
         runs = ROOT / "brief-runs.txt"
         count = len(runs.read_text().split()) + 1 if runs.exists() else 1
         runs.write_text("x " * count)
-        if count == 3:
+        if count == 2:
             os._exit(3)
     yield
 """
@@ -179,14 +179,11 @@ def test_a_worker_crash_mid_pass_is_a_failed_record_and_leaves_files_original_or
     text = result.stdout.str()
     assert "replacing crashed worker" in text, text
     assert not (pytester.path / ".tg_journal").exists()
-    for name, shop in (("a", "A"), ("b", "B")):
-        assert (pytester.path / f"prompts/{name}.txt").read_text() in (
-            f"You help shop {shop}. Be brief.\n",
-            GOOD.format(shop=shop) + "\n",
-        )
-    # the crashed run broke test_brief of b: its candidate was refused, and a later step accepted it
-    result.stdout.fnmatch_lines(["*prompts/b.txt rejected*broke test_brief*", "*prompts/b.txt accepted*"])
-    assert result.ret == 0, text
+    # the crashed run is a failed record: it broke test_brief of b, so b's candidate was refused
+    result.stdout.fnmatch_lines(["textgrad step 1: *prompts/a.txt accepted*prompts/b.txt rejected*broke test_brief*"])
+    assert (pytester.path / "prompts/a.txt").read_text() == GOOD.format(shop="A") + "\n"
+    assert "Mention" not in (pytester.path / "prompts/b.txt").read_text()  # the refused candidate is gone
+    result.assert_outcomes(passed=6, failed=2)  # the final pass ran on the workers left
     assert len((pytester.path / "starts.txt").read_text().split()) == 3  # two workers and one restart
 
 
