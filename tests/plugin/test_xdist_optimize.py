@@ -87,7 +87,10 @@ def project(pytester: pytest.Pytester, a: list[str], b: list[str], conftest_extr
             "tests/test_b": SHOP_TESTS.format(name="b", shop="B"),
             "tests/test_guard": GUARD_TESTS,
         },
-        prompts={"prompts/a.txt": "You help shop A. Be brief.\n", "prompts/b.txt": "You help shop B. Be brief.\n"},
+        prompts={
+            "prompts/a.txt": "You help shop A. Be brief.\n",
+            "prompts/b.txt": "You help shop B. Be brief.\n",
+        },
         ini="testpaths = tests\n",
     )
 
@@ -106,7 +109,8 @@ def comparable(value: Any) -> Any:
         return {
             k: comparable(v)
             for k, v in value.items()
-            if k not in ("wall_time", "usage", "usage_total", "settings", "calls", "cost", "tokens", "seconds")
+            if k
+            not in ("wall_time", "usage", "usage_total", "settings", "calls", "cost", "tokens", "seconds")
             and not k.startswith("usage")
         }
     if isinstance(value, list):
@@ -119,7 +123,9 @@ def comparable(value: Any) -> Any:
 def search_lines(result: pytest.RunResult) -> list[str]:
     """The step lines and what the search tried, without call counts."""
     lines = [
-        line for line in result.stdout.lines if line.startswith(("textgrad step", "  step ", "textgrad guards", "  tests/"))
+        line
+        for line in result.stdout.lines
+        if line.startswith(("textgrad step", "  step ", "textgrad guards", "  tests/"))
     ]
     return [re.sub(r"\(\d+ calls, \$[0-9.]+ so far\)", "", line) for line in lines]
 
@@ -130,10 +136,16 @@ def test_results_do_not_depend_on_the_number_of_workers(pytester: pytest.Pyteste
     for workers in (0, 2, 4):
         for name in ("a", "b"):
             (pytester.path / f"prompts/{name}.txt").write_text(f"You help shop {name.upper()}. Be brief.\n")
-        result = run(pytester, workers, "tests/test_a.py", "tests/test_b.py", "--tg-report", f"r{workers}.json")
+        result = run(
+            pytester, workers, "tests/test_a.py", "tests/test_b.py", "--tg-report", f"r{workers}.json"
+        )
         assert result.ret == 0, result.stdout.str()
         files = {n: (pytester.path / f"prompts/{n}.txt").read_text() for n in ("a", "b")}
-        outcomes[workers] = (files, comparable(read_json(pytester.path / f"r{workers}.json")), search_lines(result))
+        outcomes[workers] = (
+            files,
+            comparable(read_json(pytester.path / f"r{workers}.json")),
+            search_lines(result),
+        )
         result.assert_outcomes(passed=8)
         assert not (pytester.path / ".tg_journal").exists()
     files, report, lines = outcomes[0]
@@ -151,7 +163,9 @@ def test_workers_start_once_for_the_whole_run(pytester: pytest.Pytester) -> None
     project(pytester, [GOOD.format(shop="A")], [GOOD.format(shop="B")])
     result = run(pytester, 2, "tests/test_a.py", "tests/test_b.py")
     assert result.ret == 0, result.stdout.str()
-    result.stdout.fnmatch_lines(["textgrad workers: 2 up and collected in *", "textgrad step 1: failing 4 -> 0*"])
+    result.stdout.fnmatch_lines(
+        ["textgrad workers: 2 up and collected in *", "textgrad step 1: failing 4 -> 0*"]
+    )
     starts = (pytester.path / "starts.txt").read_text().split()
     assert len(starts) == 2  # baseline, two candidates, final pass: the same two processes
 
@@ -180,7 +194,9 @@ def test_a_worker_crash_mid_pass_is_a_failed_record_and_leaves_files_original_or
     assert "replacing crashed worker" in text, text
     assert not (pytester.path / ".tg_journal").exists()
     # the crashed run is a failed record: it broke test_brief of b, so b's candidate was refused
-    result.stdout.fnmatch_lines(["textgrad step 1: *prompts/a.txt accepted*prompts/b.txt rejected*broke test_brief*"])
+    result.stdout.fnmatch_lines(
+        ["textgrad step 1: *prompts/a.txt accepted*prompts/b.txt rejected*broke test_brief*"]
+    )
     assert (pytester.path / "prompts/a.txt").read_text() == GOOD.format(shop="A") + "\n"
     assert "Mention" not in (pytester.path / "prompts/b.txt").read_text()  # the refused candidate is gone
     result.assert_outcomes(passed=6, failed=2)  # the final pass ran on the workers left
@@ -217,4 +233,3 @@ def test_ctrl_c_on_the_controller_mid_pass_restores_the_originals(pytester: pyte
     assert {p: p.read_bytes() for p in originals} == originals
     assert not (pytester.path / ".tg_journal").exists()
     assert "KeyboardInterrupt" in stdout.decode()
-

@@ -25,13 +25,13 @@ from .review import CandidateReview
 
 __all__ = [
     "DIRECTORY",
+    "USAGE_KEYS",
     "CandidateRecord",
     "CandidateReview",
     "GradientRecord",
     "OptimizeRun",
     "PassScheduler",
     "StepRecord",
-    "USAGE_KEYS",
     "register_worker",
     "run",
     "run_distributed",

@@ -5,9 +5,9 @@ Why: the sequential loop gets each test's backward engine from its ``tg_backward
 processes, and the controller collects no test, so it resolves the same fixture chain itself: for a
 node id, the most specific definition of each fixture visible from it (the conftest files of the
 test's folders, deepest first, then the plugins, ours included), called with its arguments resolved
-the same way; one value per definition, as a session-scoped fixture would keep it. A chain it cannot resolve (a fixture defined in a test module
-or a conftest the controller did not load, ``request`` used for more than its ``config``) gives None:
-the optimizer engine, as for a plain test.
+the same way; one value per definition, as a session-scoped fixture would keep it. A chain it cannot
+resolve (a fixture defined in a test module, ``request`` used for more than its ``config``) gives
+None: the optimizer engine, as for a plain test.
 """
 
 from __future__ import annotations

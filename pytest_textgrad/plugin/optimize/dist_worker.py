@@ -169,4 +169,3 @@ def register(config: pytest.Config) -> None:
     """Register the worker hooks when this process is an xdist worker of an optimize run."""
     if DIRECTORY in getattr(config, "workerinput", {}):
         config.pluginmanager.register(OptimizeWorker(config), NAME)
-
