@@ -127,7 +127,7 @@ def search_lines(result: pytest.RunResult) -> list[str]:
         for line in result.stdout.lines
         if line.startswith(("textgrad step", "  step ", "textgrad guards", "  tests/"))
     ]
-    return [re.sub(r"\(\d+ calls, \$[0-9.]+ so far\)", "", line) for line in lines]
+    return [line for line in lines if "silently" not in line]  # progress lines: passes merge by timing
 
 
 def test_results_do_not_depend_on_the_number_of_workers(pytester: pytest.Pytester) -> None:

@@ -20,20 +20,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..capture import capture_of, relink
+from ..capture import capture_of
 from ..gate import ATTRIBUTE, absorb_worker, decode
 from ..record import TestRecord, outcome_of
 from .dist_engines import BackwardEngines
 from .dist_sched import PassScheduler
 from .dist_usage import USAGE
-from .runner import Runner
+from .runner import Runner, _Request
 
 if TYPE_CHECKING:
     from ..gate import Gate
@@ -55,6 +55,10 @@ class _Pass:
         self.taken = 0
         """Records handed to the stop rule so far (a prefix of ``nodeids``)."""
         self.stopped = False
+        self.owned: Any = None
+        self.request: _Request | None = None
+        self.link = True
+        """Link the records again once the pass is over (silent passes; the final pass is pytest's)."""
 
     def result(self) -> dict[str, TestRecord]:
         kept = self.nodeids[: self.taken] if self.stopped else self.nodeids
@@ -76,7 +80,8 @@ class DistRunner(Runner):
         self.prompt_tests = 0
         self.workers: list[dict[str, Any]] = []
         """What each worker wrote about its collection (one file per worker started)."""
-        self.current: _Pass | None = None
+        self.current: dict[str, _Pass] = {}
+        """The pass each test sent belongs to."""
         self.engines = BackwardEngines(session)
         self.startup = 0.0
         """Seconds until every worker had collected (start-up, reported apart from the passes)."""
@@ -129,28 +134,50 @@ class DistRunner(Runner):
         return [item.nodeid for item in self.guards_only]
 
     # ----- passes ------------------------------------------------------------------------------------
-    def silently(
-        self, nodeids: Iterable[str], stop: Callable[[TestRecord], bool] | None = None
+    def _silently(
+        self,
+        nodeids: list[str],
+        stop: Callable[[TestRecord], bool] | None = None,
+        owned: frozenset[str] | None = None,
     ) -> dict[str, TestRecord]:
-        ids = list(dict.fromkeys(nodeids))
-        self.session.config.hook.pytest_textgrad_pass_start(config=self.session.config, nodeids=ids)
+        return self._passes([(nodeids, stop, owned)])[0]
+
+    def _serve(self, requests: list[_Request]) -> None:
+        """Passes asked for by searches that share no test go out together; a pass asked for while
+        others run joins them, and each answers as soon as its own tests are over."""
+        self._passes([(r.nodeids, r.stop, r.owned) for r in requests], requests)
+
+    def _passes(
+        self,
+        specs: list[tuple[list[str], Callable[[TestRecord], bool] | None, Any]],
+        requests: list[_Request] | None = None,
+    ) -> list[dict[str, TestRecord]]:
+        """Silent passes on the workers, reporting routed here while they run; each pass's records
+        linked again once it is over, against every prompt known then."""
         saved = {name: self.dsession.__dict__.get(name) for name in SILENCED}
         self.dsession.__dict__.update(
             worker_testreport=self._report, worker_logstart=_ignore, worker_logfinish=_ignore,
             worker_collectreport=_ignore, worker_warning_recorded=_ignore, handle_crashitem=_ignore,
         )  # fmt: skip
         try:
-            records = self._run(ids, stop)
+            passes = [self._open(ids, stop, owned) for ids, stop, owned in specs]
+            for each, request in zip(passes, requests or [None] * len(passes), strict=True):
+                each.request = request
+            self._run(passes, join=requests is not None)
         finally:
             for name, value in saved.items():
                 if value is None:
                     self.dsession.__dict__.pop(name, None)
                 else:
                     self.dsession.__dict__[name] = value
-        if self.registry is not None:
-            for record in records.values():
-                relink(record, self.registry)
-        return records
+        return [p.result() for p in passes]
+
+    def _open(self, ids: list[str], stop: Callable[[TestRecord], bool] | None, owned: Any) -> _Pass:
+        config = self.session.config
+        config.hook.pytest_textgrad_pass_start(config=config, nodeids=ids)
+        opened = _Pass(list(ids), stop)
+        opened.owned = owned
+        return opened
 
     def logged(self, final: dict[str, TestRecord]) -> None:
         """The final pass, reported by xdist as a plain ``-n`` run; then the workers end."""
@@ -161,8 +188,10 @@ class DistRunner(Runner):
         collector = _Reports()
         session.config.pluginmanager.register(collector, "textgrad-final-outcomes")
         try:
-            ids = [item.nodeid for item in self.items]
-            final.update(self._run(ids, None, collector.reports, watch=True))
+            final_pass = _Pass([item.nodeid for item in self.items], None)
+            final_pass.reports, final_pass.link = collector.reports, False
+            self._run([final_pass], watch=True)
+            final.update(final_pass.result())
         finally:
             session.config.pluginmanager.unregister(collector)
         self.close()
@@ -171,40 +200,72 @@ class DistRunner(Runner):
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
 
-    def _run(
-        self,
-        ids: list[str],
-        stop: Callable[[TestRecord], bool] | None,
-        reports: dict[str, list[pytest.TestReport]] | None = None,
-        watch: bool = False,
-    ) -> dict[str, TestRecord]:
+    def _run(self, passes: list[_Pass], watch: bool = False, join: bool = False) -> None:
+        """Dispatch the passes' tests interleaved (each advances, so each can stop early) and pump
+        xdist's events until every test sent has ended; with ``join``, passes asked for meanwhile
+        (from search threads) join, and each pass with a waiting thread is answered once it is over."""
         assert self.sched is not None
-        current = self.current = _Pass(ids, stop)
-        if reports is not None:
-            current.reports = reports
+        self.current = {}
         started = time.perf_counter()
         try:
-            self.sched.start_pass([self.index[n] for n in ids])
+            self.sched.start_pass([])
+            self._add(passes)
+            open_passes = list(passes)
             while self.sched.has_pending:
                 self.dsession.loop_once()
                 if watch and not self.sched.stopped and (self.session.shouldfail or self.session.shouldstop
                                                          or self.dsession.shouldstop):  # fmt: skip
                     self.sched.stop()
+                if join:
+                    joined = []
+                    for request in self._take(block=False):
+                        joined.append(self._open(request.nodeids, request.stop, request.owned))
+                        joined[-1].request = request
+                    open_passes += joined
+                    self._add(joined)
+                    open_passes = self._answer(open_passes)
+            self._answer(open_passes, final=True)
         finally:
             self.seconds += time.perf_counter() - started
-            self.current = None
-        return current.result()
+            self.current = {}
+
+    def _add(self, passes: list[_Pass]) -> None:
+        assert self.sched is not None
+        for each in passes:
+            for nodeid in each.nodeids:
+                self.current[nodeid] = each
+        longest = max((len(p.nodeids) for p in passes), default=0)
+        order = [p.nodeids[i] for i in range(longest) for p in passes if i < len(p.nodeids)]
+        if order:
+            self.sched.add([self.index[n] for n in order])
+
+    def _answer(self, passes: list[_Pass], final: bool = False) -> list[_Pass]:
+        """Answer the passes that are over (all of them when ``final``); returns those still open."""
+        assert self.sched is not None
+        held = self.sched.held() if not final else set()
+        still: list[_Pass] = []
+        for each in passes:
+            if not final and any(self.index[n] in held for n in each.nodeids):
+                still.append(each)
+                continue
+            records = each.result()
+            if each.link:
+                self.link(records, each.owned)
+            if each.request is not None:
+                each.request.answer(records)
+        return still
 
     # ----- events ------------------------------------------------------------------------------------
     def _report(self, node: Any, rep: pytest.TestReport) -> None:
-        if self.current is not None:
-            self.current.reports.setdefault(rep.nodeid, []).append(rep)
+        current = self.current.get(rep.nodeid)
+        if current is not None:
+            current.reports.setdefault(rep.nodeid, []).append(rep)
 
     def _done(self, index: int) -> None:
-        current = self.current
+        nodeid = self.collection[index]
+        current = self.current.get(nodeid)
         if current is None:
             return
-        nodeid = self.collection[index]
         reports = [r for r in current.reports.get(nodeid, []) if r.outcome != "rerun"]
         carried = [getattr(r, ATTRIBUTE, None) for r in reports if getattr(r, ATTRIBUTE, None)]
         if carried:
@@ -217,14 +278,14 @@ class DistRunner(Runner):
             if spent:
                 absorb_worker(self.gate, capture_of(self.session.config), spent)
         self._adopt(record)
-        self._arrived(record)
+        self._arrived(current, record)
 
     def _lost(self, index: int, nodeid: str) -> None:
         """The test a crashed worker was running: a failed record (it would crash again)."""
-        if self.current is None or nodeid not in self.current.nodeids:
-            return
-        why = f"the xdist worker running {nodeid} crashed (the test ended its process)"
-        self._arrived(TestRecord(nodeid, prompt_test=False, outcome="failed", feedback=why))
+        current = self.current.get(nodeid)
+        if current is not None:
+            why = f"the xdist worker running {nodeid} crashed (the test ended its process)"
+            self._arrived(current, TestRecord(nodeid, prompt_test=False, outcome="failed", feedback=why))
 
     def _adopt(self, record: TestRecord) -> None:
         """The controller learns what the worker's run registered and read, and the test's engine."""
@@ -243,10 +304,9 @@ class DistRunner(Runner):
             self.gate.stats[record.nodeid] = record.samples
             self.gate.finished(record)
 
-    def _arrived(self, record: TestRecord) -> None:
+    def _arrived(self, current: _Pass, record: TestRecord) -> None:
         """File the record; hand the pass's records to the stop rule in order, as far as they go."""
-        current = self.current
-        assert current is not None and self.sched is not None
+        assert self.sched is not None
         current.records[record.nodeid] = record
         while not current.stopped and current.taken < len(current.nodeids):
             nodeid = current.nodeids[current.taken]
@@ -255,7 +315,7 @@ class DistRunner(Runner):
             current.taken += 1
             if current.stop is not None and current.stop(current.records[nodeid]):
                 current.stopped = True
-                self.sched.stop()
+                self.sched.stop([self.index[n] for n in current.nodeids[current.taken :]])
 
 
 class _Reports:

@@ -128,10 +128,24 @@ class PassScheduler:
         self._ended.clear()
         self._send()
 
-    def stop(self) -> None:
-        """Send nothing more in this pass (what runs finishes: it cannot be taken back)."""
-        self.stopped = True
-        self.queue.clear()
+    def add(self, indices: Sequence[int]) -> None:
+        """More tests for the pass under way (a pass another search asked for meanwhile)."""
+        self.queue.extend(indices)
+        self._send()
+
+    def held(self) -> set[int]:
+        """Indices sent or queued and not finished."""
+        return set(self.queue).union(*self.node2pending.values())
+
+    def stop(self, indices: Sequence[int] | None = None) -> None:
+        """Send nothing more of ``indices`` (default: of the pass); what runs finishes: it cannot be
+        taken back."""
+        if indices is None:
+            self.stopped = True
+            self.queue.clear()
+        else:
+            dropped = set(indices)
+            self.queue = [i for i in self.queue if i not in dropped]
         self._send()
 
     def _ready(self) -> list[Any]:

@@ -20,12 +20,14 @@ for ``--tg-resume`` (:mod:`.resume`).
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 import pytest
 
 from ...optim.search import Search, SearchState
-from ..capture import Capture
+from ..capture import Capture, UsageBook, counting
 from ..gate import Gate
 from ..prompts import Journal
 from ..record import TestRecord
@@ -147,23 +149,30 @@ class OptimizeRun(SearchSetup):
 
     # ----- one step ----------------------------------------------------------------------------------
     def _step(self, number: int) -> StepRecord:
+        """Each improvable search takes a step. Searches whose prompts share no test run side by side
+        (threads; their passes go out together, see :meth:`.runner.Runner.concurrently`), those that
+        share tests one after another in key order; the step's record is assembled in key order."""
         started = time.perf_counter()
         failing = self.failing_count()
         record = StepRecord(number=number, failing_before=failing, failing_after=failing)
-        for key, search in self.searches.items():
-            if not search.state.improvable():
+        keys = [key for key, search in self.searches.items() if search.state.improvable()]
+        groups = self._groups(keys)
+        shares = self._shares(len(groups))
+        done: dict[str, tuple[str, Any]] = {}
+        errors: dict[str, str] = {}
+        jobs = [
+            functools.partial(self._steps, group, share, done, errors)
+            for group, share in zip(groups, shares, strict=True)
+        ]
+        self.runner.concurrently(jobs)
+        for key in keys:
+            if key in errors:
+                record.error = record.error or errors[key]
+            if key not in done:
                 continue
-            if not self._within_budget(search):
-                record.error = record.error or "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
+            parent, log = done[key]
+            if log is None:
                 continue
-            parent = search.state.accepted
-            try:
-                log = search.step()
-            except Exception as error:
-                record.error = f"{type(error).__name__}: {error}"
-                self._settle(key, search)
-                break
-            self._settle(key, search)
             record.batch += log.batch
             record.candidates += [
                 CandidateRecord(prompt=key, accepted=False, reason=why, text=text)
@@ -176,22 +185,91 @@ class OptimizeRun(SearchSetup):
         record.wall_time = round(time.perf_counter() - started, 3)
         return record
 
-    def _within_budget(self, search: Search) -> bool:
-        """Give the search what is left of the run's budget (spent by every engine, counted by the
-        gate), keeping what the final run needs when no response cache replays it."""
+    def _groups(self, keys: list[str]) -> list[list[str]]:
+        """The searches of ``keys`` grouped so that no two groups share a test (each in key order)."""
+        groups: list[tuple[set[str], list[str]]] = []
+        for key in keys:
+            state = self.searches[key].state
+            tests = set(state.train) | set(state.holdout) | self.users.get(key, set())
+            joined = [g for g in groups if g[0] & tests]
+            merged_tests, merged_keys = set(tests), [key]
+            for group in joined:
+                groups.remove(group)
+                merged_tests |= group[0]
+                merged_keys += group[1]
+            groups.append((merged_tests, merged_keys))
+        ordered = [sorted(g[1], key=keys.index) for g in groups]
+        return sorted(ordered, key=lambda g: keys.index(g[0]))
+
+    def _shares(self, count: int) -> list[tuple[int | None, float | None]]:
+        """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
+        parts, the first groups taking the remainder, so a slice never depends on timing."""
         budget = self.gate.budget
-        if budget is None:
-            return True
+        if budget is None or not count:
+            return [(None, None)] * count
+        _ = budget.exhausted  # a budget shared by xdist workers reads its file here
         reserve = (
             0
             if self.settings.cache
             else sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
         )  # the final run replays the selection only
+        calls: list[int | None] = [None] * count
         if budget.max_calls is not None:
-            left = budget.max_calls - budget.calls - reserve
-            search.budget.max_calls = search.state.calls + max(0, left)
+            left = max(0, budget.max_calls - budget.calls - reserve)
+            calls = [left // count + (1 if i < left % count else 0) for i in range(count)]
+        cost: list[float | None] = [None] * count
         if budget.max_cost is not None:
-            search.budget.max_cost = search.state.cost + max(0.0, budget.max_cost - budget.cost)
+            cost = [max(0.0, budget.max_cost - budget.cost) / count] * count
+        return list(zip(calls, cost, strict=True))
+
+    def _steps(
+        self,
+        group: list[str],
+        share: tuple[int | None, float | None],
+        done: dict[str, tuple[str, Any]],
+        errors: dict[str, str],
+    ) -> None:
+        """One group's searches, one after another, each settled before the next (they share tests);
+        each search counts its own calls (:func:`~..capture.counting`)."""
+        with self.runner.owning(group):
+            self._steps_owned(group, share, done, errors)
+
+    def _steps_owned(
+        self,
+        group: list[str],
+        share: tuple[int | None, float | None],
+        done: dict[str, tuple[str, Any]],
+        errors: dict[str, str],
+    ) -> None:
+        calls, cost = share
+        for key in group:
+            search = self.searches[key]
+            if not self._within_budget(search, calls, cost):
+                errors[key] = "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
+                continue
+            parent, before = search.state.accepted, (search.state.calls, search.state.cost)
+            try:
+                with counting(UsageBook()):
+                    log = search.step()
+            except Exception as error:
+                errors[key] = f"{type(error).__name__}: {error}"
+                done[key] = (parent, None)
+                self._settle(key, search)
+                return
+            self._settle(key, search)
+            done[key] = (parent, log)
+            if calls is not None:
+                calls -= search.state.calls - before[0]
+            if cost is not None:
+                cost -= search.state.cost - before[1]
+
+    def _within_budget(self, search: Search, calls: int | None, cost: float | None) -> bool:
+        """Give the search its group's share of what is left of the run's budget (spent by every
+        engine, counted by the gate; see :meth:`_shares`)."""
+        if calls is not None:
+            search.budget.max_calls = search.state.calls + max(0, calls)
+        if cost is not None:
+            search.budget.max_cost = search.state.cost + max(0.0, cost)
         return not search.exhausted
 
     def _settle(self, key: str, search: Search) -> None:
