@@ -8,6 +8,7 @@ a worker crash mid-pass, and Ctrl-C on the controller.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import sys
@@ -233,3 +234,31 @@ def test_ctrl_c_on_the_controller_mid_pass_restores_the_originals(pytester: pyte
     assert {p: p.read_bytes() for p in originals} == originals
     assert not (pytester.path / ".tg_journal").exists()
     assert "KeyboardInterrupt" in stdout.decode()
+
+
+OVERLAP = """
+
+@pytest.fixture(autouse=True)
+def _log_candidate_runs(request):
+    # A test that runs with its file's candidate on disk logs when; it takes a second.
+    import json, time
+    name = "b" if "test_b.py" in request.node.nodeid else "a"  # the guard uses a: a and b share no test
+    started = time.time()
+    yield
+    if "Mention" in (ROOT / f"prompts/{name}.txt").read_text():
+        time.sleep(1)
+        with open(ROOT / "candidate-runs.jsonl", "a") as handle:
+            handle.write(json.dumps([name, started, time.time()]) + "\\n")
+"""
+
+
+def test_candidates_for_prompts_that_share_no_test_run_in_the_same_pass(pytester: pytest.Pytester) -> None:
+    project(pytester, [GOOD.format(shop="A")], [GOOD.format(shop="B")], OVERLAP)
+    result = run(pytester, 4, "tests/test_a.py", "tests/test_b.py", "--tg-steps", "1")
+    assert result.ret == 0, result.stdout.str()
+    runs = [json.loads(line) for line in (pytester.path / "candidate-runs.jsonl").read_text().splitlines()]
+    a = [(start, end) for name, start, end in runs if name == "a"]
+    b = [(start, end) for name, start, end in runs if name == "b"]
+    assert a and b
+    # a's candidate and b's ran at the same time (b's pass joined a's dispatch, on idle workers)
+    assert any(sa < eb and sb < ea for sa, ea in a for sb, eb in b), runs

@@ -31,38 +31,15 @@ from ..capture import capture_of
 from ..gate import ATTRIBUTE, absorb_worker, decode
 from ..record import TestRecord, outcome_of
 from .dist_engines import BackwardEngines
+from .dist_passes import SILENCED, Pass, Reports, ignore
 from .dist_sched import PassScheduler
 from .dist_usage import USAGE
-from .runner import Runner, _Request
+from .runner import Runner
+from .serving import PassRequest
 
 if TYPE_CHECKING:
     from ..gate import Gate
     from ..prompts import PromptRegistry
-
-SILENCED = ("worker_testreport", "worker_logstart", "worker_logfinish", "worker_collectreport",
-            "worker_warning_recorded", "handle_crashitem")  # fmt: skip
-"""DSession's handlers a silent pass replaces (on the instance, removed after)."""
-
-
-class _Pass:
-    """One pass: the tests in order, their reports and records, and where a stop rule cut it."""
-
-    def __init__(self, nodeids: list[str], stop: Callable[[TestRecord], bool] | None) -> None:
-        self.nodeids = nodeids
-        self.stop = stop
-        self.reports: dict[str, list[pytest.TestReport]] = {}
-        self.records: dict[str, TestRecord] = {}
-        self.taken = 0
-        """Records handed to the stop rule so far (a prefix of ``nodeids``)."""
-        self.stopped = False
-        self.owned: Any = None
-        self.request: _Request | None = None
-        self.link = True
-        """Link the records again once the pass is over (silent passes; the final pass is pytest's)."""
-
-    def result(self) -> dict[str, TestRecord]:
-        kept = self.nodeids[: self.taken] if self.stopped else self.nodeids
-        return {n: self.records[n] for n in kept if n in self.records}
 
 
 class DistRunner(Runner):
@@ -73,6 +50,7 @@ class DistRunner(Runner):
     ) -> None:
         super().__init__(session, gate, repeat, registry)
         self.dsession: Any = session.config.pluginmanager.get_plugin("dsession")
+        self.dsession.worker_textgrad_wakeup = ignore  # the event :meth:`_wake` sends itself
         self.sched: PassScheduler | None = None
         self.collection: list[str] = []
         self.index: dict[str, int] = {}
@@ -80,7 +58,7 @@ class DistRunner(Runner):
         self.prompt_tests = 0
         self.workers: list[dict[str, Any]] = []
         """What each worker wrote about its collection (one file per worker started)."""
-        self.current: dict[str, _Pass] = {}
+        self.current: dict[str, Pass] = {}
         """The pass each test sent belongs to."""
         self.engines = BackwardEngines(session)
         self.startup = 0.0
@@ -142,7 +120,7 @@ class DistRunner(Runner):
     ) -> dict[str, TestRecord]:
         return self._passes([(nodeids, stop, owned)])[0]
 
-    def _serve(self, requests: list[_Request]) -> None:
+    def _serve(self, requests: list[PassRequest]) -> None:
         """Passes asked for by searches that share no test go out together; a pass asked for while
         others run joins them, and each answers as soon as its own tests are over."""
         self._passes([(r.nodeids, r.stop, r.owned) for r in requests], requests)
@@ -150,14 +128,14 @@ class DistRunner(Runner):
     def _passes(
         self,
         specs: list[tuple[list[str], Callable[[TestRecord], bool] | None, Any]],
-        requests: list[_Request] | None = None,
+        requests: list[PassRequest] | None = None,
     ) -> list[dict[str, TestRecord]]:
         """Silent passes on the workers, reporting routed here while they run; each pass's records
         linked again once it is over, against every prompt known then."""
         saved = {name: self.dsession.__dict__.get(name) for name in SILENCED}
         self.dsession.__dict__.update(
-            worker_testreport=self._report, worker_logstart=_ignore, worker_logfinish=_ignore,
-            worker_collectreport=_ignore, worker_warning_recorded=_ignore, handle_crashitem=_ignore,
+            worker_testreport=self._report, worker_logstart=ignore, worker_logfinish=ignore,
+            worker_collectreport=ignore, worker_warning_recorded=ignore, handle_crashitem=ignore,
         )  # fmt: skip
         try:
             passes = [self._open(ids, stop, owned) for ids, stop, owned in specs]
@@ -172,10 +150,15 @@ class DistRunner(Runner):
                     self.dsession.__dict__[name] = value
         return [p.result() for p in passes]
 
-    def _open(self, ids: list[str], stop: Callable[[TestRecord], bool] | None, owned: Any) -> _Pass:
+    def _wake(self) -> None:
+        """Wake the pump (it waits on DSession's event queue): a pass asked for now joins the one
+        under way instead of waiting for the next worker event."""
+        self.dsession.queue.put(("textgrad_wakeup", {}))
+
+    def _open(self, ids: list[str], stop: Callable[[TestRecord], bool] | None, owned: Any) -> Pass:
         config = self.session.config
         config.hook.pytest_textgrad_pass_start(config=config, nodeids=ids)
-        opened = _Pass(list(ids), stop)
+        opened = Pass(list(ids), stop)
         opened.owned = owned
         return opened
 
@@ -185,10 +168,10 @@ class DistRunner(Runner):
         if self.registry is not None:
             for prompt in self.registry.all():
                 prompt.variable.reset_gradients()
-        collector = _Reports()
+        collector = Reports()
         session.config.pluginmanager.register(collector, "textgrad-final-outcomes")
         try:
-            final_pass = _Pass([item.nodeid for item in self.items], None)
+            final_pass = Pass([item.nodeid for item in self.items], None)
             final_pass.reports, final_pass.link = collector.reports, False
             self._run([final_pass], watch=True)
             final.update(final_pass.result())
@@ -200,7 +183,7 @@ class DistRunner(Runner):
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
 
-    def _run(self, passes: list[_Pass], watch: bool = False, join: bool = False) -> None:
+    def _run(self, passes: list[Pass], watch: bool = False, join: bool = False) -> None:
         """Dispatch the passes' tests interleaved (each advances, so each can stop early) and pump
         xdist's events until every test sent has ended; with ``join``, passes asked for meanwhile
         (from search threads) join, and each pass with a waiting thread is answered once it is over."""
@@ -229,7 +212,7 @@ class DistRunner(Runner):
             self.seconds += time.perf_counter() - started
             self.current = {}
 
-    def _add(self, passes: list[_Pass]) -> None:
+    def _add(self, passes: list[Pass]) -> None:
         assert self.sched is not None
         for each in passes:
             for nodeid in each.nodeids:
@@ -239,11 +222,11 @@ class DistRunner(Runner):
         if order:
             self.sched.add([self.index[n] for n in order])
 
-    def _answer(self, passes: list[_Pass], final: bool = False) -> list[_Pass]:
+    def _answer(self, passes: list[Pass], final: bool = False) -> list[Pass]:
         """Answer the passes that are over (all of them when ``final``); returns those still open."""
         assert self.sched is not None
         held = self.sched.held() if not final else set()
-        still: list[_Pass] = []
+        still: list[Pass] = []
         for each in passes:
             if not final and any(self.index[n] in held for n in each.nodeids):
                 still.append(each)
@@ -304,7 +287,7 @@ class DistRunner(Runner):
             self.gate.stats[record.nodeid] = record.samples
             self.gate.finished(record)
 
-    def _arrived(self, current: _Pass, record: TestRecord) -> None:
+    def _arrived(self, current: Pass, record: TestRecord) -> None:
         """File the record; hand the pass's records to the stop rule in order, as far as they go."""
         assert self.sched is not None
         current.records[record.nodeid] = record
@@ -316,17 +299,3 @@ class DistRunner(Runner):
             if current.stop is not None and current.stop(current.records[nodeid]):
                 current.stopped = True
                 self.sched.stop([self.index[n] for n in current.nodeids[current.taken :]])
-
-
-class _Reports:
-    """The final pass's logged reports, per test (a plugin registered for that pass only)."""
-
-    def __init__(self) -> None:
-        self.reports: dict[str, list[pytest.TestReport]] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.reports.setdefault(report.nodeid, []).append(report)
-
-
-def _ignore(*args: Any, **kwargs: Any) -> None:
-    """A silent pass's handler for what it does not keep (log lines, warnings, crash reports)."""

@@ -157,17 +157,15 @@ class PassScheduler:
         if self.collection is None:
             return
         nodes = self._ready()
-        progressed = True
-        while self.queue and progressed:  # one index per worker per round: the pass spreads evenly
-            progressed = False
-            for node in nodes:
-                pending = self.node2pending[node]
-                if self.queue and len(pending) < AHEAD:
-                    index = self.queue.pop(0)
-                    pending.append(index)
-                    self._ended.discard(node)
-                    node.send_runtest_some([index])
-                    progressed = True
+        while self.queue and nodes:  # each index to the least busy worker: idle ones first
+            node = min(nodes, key=lambda n: len(self.node2pending[n]))
+            pending = self.node2pending[node]
+            if len(pending) >= AHEAD:
+                break
+            index = self.queue.pop(0)
+            pending.append(index)
+            self._ended.discard(node)
+            node.send_runtest_some([index])
         if not self.queue:
             for node in nodes:
                 if self.node2pending[node] and node not in self._ended:

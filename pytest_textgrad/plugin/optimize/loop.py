@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from ...optim.search import Search, SearchState
-from ..capture import Capture, UsageBook, counting
+from ..capture import Capture
 from ..gate import Gate
 from ..prompts import Journal
 from ..record import TestRecord
@@ -37,12 +37,13 @@ from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
 from .searches import SearchSetup
+from .side_by_side import SideBySide
 from .summary import TriedSummary, candidate_record, closing_line, projection_line, step_lines
 from .update import Updater
 from .vetting import Guards
 
 
-class OptimizeRun(SearchSetup):
+class OptimizeRun(SearchSetup, SideBySide):
     """One ``--tg-optimize`` run over the session's selected items."""
 
     def __init__(
@@ -184,93 +185,6 @@ class OptimizeRun(SearchSetup):
         record.failing_after = self.failing_count()
         record.wall_time = round(time.perf_counter() - started, 3)
         return record
-
-    def _groups(self, keys: list[str]) -> list[list[str]]:
-        """The searches of ``keys`` grouped so that no two groups share a test (each in key order)."""
-        groups: list[tuple[set[str], list[str]]] = []
-        for key in keys:
-            state = self.searches[key].state
-            tests = set(state.train) | set(state.holdout) | self.users.get(key, set())
-            joined = [g for g in groups if g[0] & tests]
-            merged_tests, merged_keys = set(tests), [key]
-            for group in joined:
-                groups.remove(group)
-                merged_tests |= group[0]
-                merged_keys += group[1]
-            groups.append((merged_tests, merged_keys))
-        ordered = [sorted(g[1], key=keys.index) for g in groups]
-        return sorted(ordered, key=lambda g: keys.index(g[0]))
-
-    def _shares(self, count: int) -> list[tuple[int | None, float | None]]:
-        """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
-        parts, the first groups taking the remainder, so a slice never depends on timing."""
-        budget = self.gate.budget
-        if budget is None or not count:
-            return [(None, None)] * count
-        _ = budget.exhausted  # a budget shared by xdist workers reads its file here
-        reserve = (
-            0
-            if self.settings.cache
-            else sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
-        )  # the final run replays the selection only
-        calls: list[int | None] = [None] * count
-        if budget.max_calls is not None:
-            left = max(0, budget.max_calls - budget.calls - reserve)
-            calls = [left // count + (1 if i < left % count else 0) for i in range(count)]
-        cost: list[float | None] = [None] * count
-        if budget.max_cost is not None:
-            cost = [max(0.0, budget.max_cost - budget.cost) / count] * count
-        return list(zip(calls, cost, strict=True))
-
-    def _steps(
-        self,
-        group: list[str],
-        share: tuple[int | None, float | None],
-        done: dict[str, tuple[str, Any]],
-        errors: dict[str, str],
-    ) -> None:
-        """One group's searches, one after another, each settled before the next (they share tests);
-        each search counts its own calls (:func:`~..capture.counting`)."""
-        with self.runner.owning(group):
-            self._steps_owned(group, share, done, errors)
-
-    def _steps_owned(
-        self,
-        group: list[str],
-        share: tuple[int | None, float | None],
-        done: dict[str, tuple[str, Any]],
-        errors: dict[str, str],
-    ) -> None:
-        calls, cost = share
-        for key in group:
-            search = self.searches[key]
-            if not self._within_budget(search, calls, cost):
-                errors[key] = "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
-                continue
-            parent, before = search.state.accepted, (search.state.calls, search.state.cost)
-            try:
-                with counting(UsageBook()):
-                    log = search.step()
-            except Exception as error:
-                errors[key] = f"{type(error).__name__}: {error}"
-                done[key] = (parent, None)
-                self._settle(key, search)
-                return
-            self._settle(key, search)
-            done[key] = (parent, log)
-            if calls is not None:
-                calls -= search.state.calls - before[0]
-            if cost is not None:
-                cost -= search.state.cost - before[1]
-
-    def _within_budget(self, search: Search, calls: int | None, cost: float | None) -> bool:
-        """Give the search its group's share of what is left of the run's budget (spent by every
-        engine, counted by the gate; see :meth:`_shares`)."""
-        if calls is not None:
-            search.budget.max_calls = search.state.calls + max(0, calls)
-        if cost is not None:
-            search.budget.max_cost = search.state.cost + max(0.0, cost)
-        return not search.exhausted
 
     def _settle(self, key: str, search: Search) -> None:
         """After a step: the file and the registry hold the accepted text; the records it ran with

@@ -8,10 +8,7 @@ texts") and :func:`.guards.guards_of` ("which tests guard prompt P").
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import queue
 import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -19,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..capture import relink
 from ..gate import Gate, record_of
 from ..record import RECORD, TestRecord
 from .quiet import collect_project, held_reporting
+from .serving import PassServer
 
 if TYPE_CHECKING:
     from ..prompts import PromptRegistry
@@ -56,34 +53,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-_OWNED: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("tg_owned", default=None)
-"""The prompts whose candidates the current thread's search puts on disk (None: every prompt)."""
-
-
-class PassCancelled(KeyboardInterrupt):
-    """A pass asked for from a search's thread after the run was interrupted: the thread unwinds
-    (its ``finally`` blocks put the accepted texts back) without running a test."""
-
-
-class _Request:
-    """A silent pass asked for from a search's thread, served on the main thread."""
-
-    def __init__(self, nodeids: list[str], stop: Callable[[TestRecord], bool] | None) -> None:
-        self.nodeids = nodeids
-        self.stop = stop
-        self.records: dict[str, TestRecord] = {}
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-        self.owned = _OWNED.get()
-
-    def answer(
-        self, records: dict[str, TestRecord] | None = None, error: BaseException | None = None
-    ) -> None:
-        self.records, self.error = records or {}, error
-        self.done.set()
-
-
-class Runner:
+class Runner(PassServer):
     """Runs the session's items for the loop, timing every pass.
 
     ``items`` are the user's selection (learned from and reported); ``guards_only`` are the other
@@ -103,10 +73,7 @@ class Runner:
         self.by_id = {item.nodeid: item for item in self.items}
         self.guards_only: list[pytest.Item] = []
         self.seconds = 0.0
-        self._requests: queue.Queue[_Request | None] | None = None
-        self._running = 0
-        """Search threads still running (see :meth:`concurrently`)."""
-        self._cancelled = False
+        PassServer.__init__(self)
 
     def add_project_tests(self) -> list[str]:
         """Collect the project's configured test paths; tests outside the selection become guards
@@ -118,104 +85,6 @@ class Runner:
                 self.guards_only.append(item)
         return [item.nodeid for item in self.guards_only]
 
-    # ----- searches in threads, passes on the main thread --------------------------------------------
-    def concurrently(self, jobs: list[Callable[[], Any]]) -> list[Any]:
-        """Run ``jobs`` (the steps of searches that share no test) in threads; the passes they ask for
-        run here, on the main thread (pytest's protocol, signals and xdist's DSession live here),
-        through :meth:`_serve`. Returns each job's result in order; a job's exception is raised once
-        every job ended. Ctrl-C cancels the passes asked for after it and waits for the threads, so
-        their ``finally`` blocks put the accepted texts back before the loop restores the originals."""
-        if len(jobs) <= 1:
-            return [job() for job in jobs]
-        requests: queue.Queue[_Request | None] = queue.Queue()
-        results: list[Any] = [None] * len(jobs)
-        errors: list[BaseException | None] = [None] * len(jobs)
-
-        def work(index: int) -> None:
-            try:
-                results[index] = jobs[index]()
-            except BaseException as error:  # re-raised on the main thread
-                errors[index] = error
-            finally:
-                requests.put(None)
-
-        threads = [
-            threading.Thread(target=contextvars.copy_context().run, args=(work, i), daemon=True,
-                             name=f"tg-search-{i}")
-            for i in range(len(jobs))
-        ]  # fmt: skip
-        self._requests, self._running = requests, len(jobs)
-        for thread in threads:
-            thread.start()
-        try:
-            while self._running:
-                wanted = self._take(block=True)
-                try:
-                    if wanted:
-                        self._serve(wanted)
-                finally:
-                    for request in wanted:  # a pass that broke: its thread must not wait forever
-                        if not request.done.is_set():
-                            request.answer(error=PassCancelled("the pass did not end"))
-        except BaseException:
-            self._cancel(requests, threads)
-            raise
-        finally:
-            self._requests = None
-        for error in errors:
-            if error is not None:
-                raise error
-        return results
-
-    def _take(self, block: bool) -> list[_Request]:
-        """The passes asked for by now (waiting for one when ``block``); counts the threads that
-        ended meanwhile."""
-        requests = self._requests
-        if requests is None:
-            return []
-        batch: list[_Request | None] = [requests.get()] if block else []
-        while not requests.empty():
-            batch.append(requests.get_nowait())
-        self._running -= batch.count(None)
-        return [r for r in batch if r is not None]
-
-    def _cancel(self, requests: queue.Queue[_Request | None], threads: list[threading.Thread]) -> None:
-        self._cancelled = True
-        deadline = time.monotonic() + 60
-        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
-            with contextlib.suppress(queue.Empty):
-                request = requests.get(timeout=0.1)
-                if request is not None:
-                    request.answer(error=PassCancelled("the optimize run was interrupted"))
-        self._cancelled = False
-
-    @contextlib.contextmanager
-    def owning(self, keys: Iterable[str]) -> Iterator[None]:
-        """Inside, the passes this thread asks for link their records against the texts of ``keys``
-        as they are now (the thread's candidates) and the accepted texts of every other prompt (which
-        a search beside this one may be trying a candidate for)."""
-        token = _OWNED.set(frozenset(keys))
-        try:
-            yield
-        finally:
-            _OWNED.reset(token)
-
-    def link(self, records: Mapping[str, TestRecord], owned: frozenset[str] | None) -> None:
-        """Link each record again, against every prompt known now (see :meth:`owning`)."""
-        if self.registry is None:
-            return
-        texts = {
-            p.key: p.variable.text() if owned is None or p.key in owned else p.accepted
-            for p in self.registry.all()
-        }
-        for record in records.values():
-            relink(record, self.registry, texts)
-
-    def _serve(self, requests: list[_Request]) -> None:
-        """Run the passes asked for from threads, one after another (here, in this process)."""
-        for request in requests:
-            request.answer(self._silently(request.nodeids, request.stop, request.owned))
-
     def silently(
         self, nodeids: Iterable[str], stop: Callable[[TestRecord], bool] | None = None
     ) -> dict[str, TestRecord]:
@@ -223,18 +92,7 @@ class Runner:
         protocol plugins behave as in the user's run; stop after the first record ``stop`` accepts.
         Each record is linked again once the pass is over, against every prompt known then. From a
         search's thread (:meth:`concurrently`) the pass is asked of the main thread."""
-        ids = list(dict.fromkeys(nodeids))
-        requests = self._requests
-        if requests is None or threading.current_thread() is threading.main_thread():
-            return self._silently(ids, stop, _OWNED.get())
-        if self._cancelled:
-            raise PassCancelled("the optimize run was interrupted")
-        request = _Request(ids, stop)
-        requests.put(request)
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return request.records
+        return self.ask(list(dict.fromkeys(nodeids)), stop)
 
     def _silently(
         self,
