@@ -217,10 +217,14 @@ def _slow_with_a_candidate(request):
 """
 
 
-def test_ctrl_c_on_the_controller_mid_pass_restores_the_originals(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("workers", [2, 0])
+def test_ctrl_c_on_the_controller_mid_pass_restores_the_originals(
+    pytester: pytest.Pytester, workers: int
+) -> None:
+    # a and b share no test: their searches step side by side (threads) when Ctrl-C lands
     project(pytester, [GOOD.format(shop="A")], [GOOD.format(shop="B")], SLOW)
     originals = {p: p.read_bytes() for p in pytester.path.glob("prompts/*.txt")}
-    args = [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "-p", "no:randomly",
+    args = [sys.executable, "-m", "pytest", "-n", str(workers), "-p", "no:cacheprovider", "-p", "no:randomly",
             "--tg-optimize", "tests/test_a.py", "tests/test_b.py"]  # fmt: skip
     process = pytester.popen(args, stdin=None)
     seen = pytester.path / "candidate-seen"
