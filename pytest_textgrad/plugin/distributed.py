@@ -79,7 +79,7 @@ class Controller:
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         """An optimize run's scheduler: passes on live workers (``optimize.PassScheduler``)."""
-        if self.optimize_dir is None:
+        if self.optimize_dir is None or config.option.collectonly:  # xdist's own runs --collect-only
             return None
         from .optimize import PassScheduler
 

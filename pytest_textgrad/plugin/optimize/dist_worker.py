@@ -84,7 +84,9 @@ class OptimizeWorker:
 
     # ----- the main loop -----------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        if session.config.option.collectonly:
+            return None
         interactor = _interactor(self.config)
         interactor.channel.setcallback(interactor.handle_command, endmarker=_shutdown_marker(interactor))
         items = session.items
