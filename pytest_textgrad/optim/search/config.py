@@ -18,8 +18,15 @@ class SearchConfig(BaseModel):
     kinds: list[EditKind] = Field(default_factory=lambda: ["add", "rewrite", "replace", "delete"])
     """Kinds of change asked for, one per sample in turn (with k=3: add, rewrite, replace; deletions
     come mostly from ablation; small models: leave out ``rewrite``)."""
+    trade: bool = True
+    """Under ``strict``, a test fixed during the search may fail again for a candidate that fixes
+    more than it gives back; a test the original text passed never does (see :mod:`.verdict`)."""
     repair: bool = True
     merge: bool = True
+    sweep: bool = True
+    """Delete sentences one by one for tests no proposal moved (see :mod:`.recovery`)."""
+    fix: bool = True
+    """Ask the proposer to fix what a promising candidate broke (see :mod:`.recovery`)."""
     ablation: bool = True
     shown_rejections: int = 5
     """How many of the latest rejected texts each request shows."""

@@ -30,12 +30,13 @@ from .config import SearchConfig
 from .evaluation import Gauntlet, OutOfBudget, Trial
 from .proposing import candidates
 from .protocols import Evaluator, Proposal, Proposer, Rejected
+from .recovery import Recovery
 from .sentences import diff, fingerprint, with_added, without
 from .state import Origin, SearchState, StepLog, Tried
 from .verdict import accepts
 
 
-class Search:
+class Search(Recovery):
     """A search over candidate texts for one prompt ``key``; resumable from ``state``."""
 
     def __init__(
@@ -65,8 +66,11 @@ class Search:
         )
         self.proposer = proposer
         self.budget = Budget(max_calls=self.config.max_calls, max_cost=self.config.max_cost)
+        if not self.state.first and fingerprint(self.state.accepted) == fingerprint(self.state.original):
+            self.state.first = dict(self.state.current)  # a caller's baseline (the plugin's run)
         self.gauntlet = Gauntlet(
-            evaluator, self.state, self.budget, self.config.accept, self.config.recheck_failing
+            evaluator, self.state, self.budget, self.config.accept, self.config.recheck_failing,
+            trade=self.config.trade,
         )
 
     @property
@@ -109,6 +113,8 @@ class Search:
             accepted = self._try_candidates(fresh, log)
             if not fresh and self.config.merge and not self.exhausted:
                 accepted = self._pool_merge(log) or accepted
+        if not accepted and self.config.sweep and not self.exhausted:
+            accepted = self._sweep(log)
         if not accepted and self.config.ablation and not self.exhausted:
             self._ablate(log)
         for test in log.batch:
@@ -137,6 +143,7 @@ class Search:
                 if self._judge(self.gauntlet.trial(merge, first), "merge", log):
                     accepted = True
                     done = {p.text for p in probes if variants.subsumed(parent, merge, p.text)}
+        fixing = False
         for probe in probes:
             if probe.text in done or self.exhausted:
                 continue
@@ -150,7 +157,11 @@ class Search:
             if self._judge(trial, "proposal", log):
                 accepted = True
             elif self.config.repair and trial.progress_on_train(self.state) and not self.exhausted:
-                accepted = self._repair(trial, parent, log) or accepted
+                repaired = self._repair(trial, parent, log)
+                if not repaired and self.config.fix and not fixing:
+                    fixing = True  # one fix request per step
+                    repaired = self._fix(trial, log)
+                accepted = repaired or accepted
         return accepted
 
     # ----- repair, merge, ablation -------------------------------------------------------------------
@@ -223,8 +234,8 @@ class Search:
         state = self.state
         comparison = trial.comparison(state)
         if trial.complete:
-            ok, why = accepts(comparison, self.config.accept)
-            if origin == "ablation" and not ok and not comparison.regression:
+            ok, why = accepts(comparison, self.config.accept, self.config.trade)
+            if origin == "ablation" and not ok and not comparison.regression and not comparison.traded:
                 ok, why = True, "the deleted sentence was not needed by any test"
         else:
             ok, why = False, trial.stopped
@@ -245,6 +256,7 @@ class Search:
         log.tried.append(tried)
         state.seen[fingerprint(trial.text)] = tried
         state.accepted = trial.text
+        state.swept = []
         state.current.update(trial.outcomes)
         state.stale = [
             t for t in state.train + state.holdout
@@ -275,7 +287,7 @@ class Search:
             accepted=accepted,
             why=why,
             fixed=comparison.fixed,
-            broken=comparison.broken + comparison.lowered,
+            broken=comparison.broken + comparison.lowered + comparison.traded,
             tests_run=len(trial.outcomes),
             tests=list(trial.outcomes),
             raised=comparison.raised,

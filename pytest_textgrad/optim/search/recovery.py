@@ -1,0 +1,108 @@
+"""When proposals stop working: sweep deletions for stalled tests, ask for a fix of what broke.
+
+Measured on the rule world (bench/quality_why.py), most calls past the first ~150 went to steps
+whose every candidate died on its minibatch: the failing tests there fail for a reason their
+feedback does not name — two sentences that cancel each other, a sentence that overrides the one
+the test asks for — so a proposer that adds or restates the sentence asked for cannot move them.
+
+- **Sweep** (a stalled test: one that already sat through a fruitless minibatch): try deleting
+  each sentence of the accepted text, probed on the stalled tests only and stopping at the first
+  fix — one call per useless deletion instead of a full run — and give a deletion that fixes one
+  the usual full trial. Once per test and accepted text.
+- **Fix** (a candidate that fixed tests but broke others, after the sentence-level repair
+  failed): show the proposer the candidate itself with the broken tests' feedback, and try its
+  edits of the candidate. A delete-plus-add the proposer cannot see in one step becomes two.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .evaluation import OutOfBudget, Trial
+from .protocols import ProposalRequest, TestFeedback
+from .sentences import EditError, apply, fingerprint, without
+from .state import StepLog, Tried
+from .variants import ablation_order
+
+if TYPE_CHECKING:
+    from .search import Search
+
+
+class Recovery:
+    """Sweeps and fixes (methods of :class:`~.search.Search`)."""
+
+    def _stalled(self: Search, log: StepLog) -> list[str]:
+        state = self.state
+        return [
+            t for t in log.batch
+            if not state.current[t].passed and state.futile.get(t, 0) >= 1 and t not in state.swept
+        ]  # fmt: skip
+
+    def _sweep(self: Search, log: StepLog) -> bool:
+        """Delete one sentence at a time, probed on the batch's stalled tests; True if accepted."""
+        state = self.state
+        stalled = self._stalled(log)
+        if not stalled:
+            return False
+        state.swept.extend(stalled)
+        useless = 0
+        for sentence in ablation_order(state.accepted, state.blame, blamed_only=False):
+            text = without(state.accepted, sentence)
+            if self.exhausted:
+                break
+            if not self._fresh(text):
+                continue
+            try:
+                outcomes = self.gauntlet.run(text, stalled, lambda o: o.passed)
+            except OutOfBudget:
+                break
+            probe = Trial(text=text, outcomes={o.test: o for o in outcomes})
+            if not probe.progress_on_train(state):
+                useless += 1
+                why = "deleting it fixed none of the stalled tests"
+                state.seen[fingerprint(text)] = Tried(
+                    text=text, origin="sweep", why=why, tests_run=len(outcomes), tests=list(probe.outcomes)
+                )
+                continue
+            fixed = probe.comparison(state).fixed or stalled
+            if self._judge(self.gauntlet.trial(text, fixed, start=probe), "sweep", log):
+                return True
+        if useless:
+            log.notes.append(f"sweep: {useless} deletion(s) fixed none of {', '.join(stalled)}")
+        return False
+
+    def _fix(self: Search, trial: Trial, log: StepLog) -> bool:
+        """Ask the proposer to edit ``trial.text`` so the tests it broke pass again."""
+        state = self.state
+        broken = [t for t in trial.comparison(state).broken if t in trial.outcomes]
+        if not broken or self.exhausted:
+            return False
+        remaining = self.budget.remaining_calls(state.calls)
+        k = self.config.k if remaining is None else min(self.config.k, remaining)
+        if k <= 0:
+            return False
+        request = ProposalRequest(
+            key=state.key,
+            role=state.role,
+            text=trial.text,
+            feedback=[TestFeedback(test=t, feedback=trial.outcomes[t].feedback) for t in broken],
+            k=k,
+            kinds=[kind for kind in self.config.kinds if kind != "rewrite"] or self.config.kinds,
+            attempt=state.idle,
+        )
+        answer = self.proposer.propose(request)
+        state.calls += answer.calls
+        state.cost += answer.cost
+        log.notes.extend(answer.notes)
+        first = trial.comparison(state).fixed + broken
+        for proposal in answer.proposals:
+            if self.exhausted:
+                break
+            try:
+                text = apply(trial.text, proposal)
+            except EditError as error:
+                log.notes.append(f"fix ({proposal.kind}): {error}")
+                continue
+            if self._fresh(text) and self._judge(self.gauntlet.trial(text, first), "fix", log):
+                return True
+        return False
