@@ -175,8 +175,8 @@ class Gauntlet:
             if need_progress and targets and not trial.progress_on_train(state):
                 trial.stopped = "it fixed none of the tests it was made for"
                 return trial
-            passing = state.by_breaks([t for t in state.passing(state.train) if t not in trial.outcomes])
-            if record(self.run(text, passing, hopeless)) and strict:
+            passing = self._order([t for t in state.passing(state.train) if t not in trial.outcomes])
+            if not self._guard_stage(text, passing, trial, record, hopeless):
                 trial.stopped = "it broke a passing test"
                 return trial
             if self.recheck_failing:
@@ -216,12 +216,40 @@ class Gauntlet:
         done.complete = done.train_complete = True
         return done
 
+    def _order(self, passing: list[str]) -> list[str]:
+        """Passing tests in cheap-rejection order: most often broken first; with trades, the tests
+        that cannot be traded (a break there ends the trial) before those that can."""
+        ranked = self.state.by_breaks(passing)
+        return sorted(ranked, key=self.state.tradable) if self.trade else ranked
+
+    def _guard_stage(self, text: str, passing: list[str], trial: Trial, record, hopeless: StopRule) -> bool:
+        """Run ``passing`` (stopping as the rule says); False when the trial cannot be accepted.
+
+        A trial stopped only because it gave back as many tests as it fixed so far has been run on
+        its minibatch only: it runs once on the other failing train tests (it may fix more than
+        it was made for), and goes on if the trade now pays."""
+        counted = False
+        while True:
+            if not record(self.run(text, [t for t in passing if t not in trial.outcomes], hopeless)):
+                return True
+            if self.rule != "strict":
+                return True
+            c = trial.comparison(self.state)
+            others = [t for t in self.state.failing() if t not in trial.outcomes]
+            if counted or not self.trade or c.broken or c.lowered or not others:
+                return False
+            counted = True
+            record(self.run(text, others, False))
+            c = trial.comparison(self.state)
+            if c.lost >= max(1, len(c.fixed)):
+                return False
+
     def _holdout(self, text: str, trial: Trial, record, strict: bool, hopeless: StopRule) -> bool:
         state = self.state
-        known = state.by_breaks(state.passing(state.holdout))
+        known = self._order(state.passing(state.holdout))
         unknown = [t for t in state.holdout if t not in state.current]
         failing = [t for t in state.holdout if t in state.current and not state.current[t].passed]
-        if record(self.run(text, known, hopeless)) and strict:
+        if not self._guard_stage(text, known, trial, record, hopeless) and strict:
             trial.stopped = "it broke a held-out test"
             return False
         outcomes = self.run(text, unknown + (failing if self.recheck_failing else []), hopeless)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .evaluation import OutOfBudget, Trial
 from .protocols import ProposalRequest, TestFeedback
 from .sentences import EditError, apply, fingerprint, without
-from .state import StepLog, Tried
+from .state import StepLog
 from .variants import ablation_order
 
 if TYPE_CHECKING:
@@ -50,19 +50,18 @@ class Recovery:
             text = without(state.accepted, sentence)
             if self.exhausted:
                 break
-            if not self._fresh(text):
+            done = state.probed.get(fingerprint(text), [])
+            tests = [t for t in stalled if t not in done]
+            if not tests or not self._fresh(text):
                 continue
             try:
-                outcomes = self.gauntlet.run(text, stalled, lambda o: o.passed)
+                outcomes = self.gauntlet.run(text, tests, lambda o: o.passed)
             except OutOfBudget:
                 break
             probe = Trial(text=text, outcomes={o.test: o for o in outcomes})
             if not probe.progress_on_train(state):
                 useless += 1
-                why = "deleting it fixed none of the stalled tests"
-                state.seen[fingerprint(text)] = Tried(
-                    text=text, origin="sweep", why=why, tests_run=len(outcomes), tests=list(probe.outcomes)
-                )
+                state.probed[fingerprint(text)] = done + list(probe.outcomes)
                 continue
             fixed = probe.comparison(state).fixed or stalled
             if self._judge(self.gauntlet.trial(text, fixed, start=probe), "sweep", log):

@@ -66,6 +66,9 @@ class SearchState(BaseModel):
     """Per test: minibatches it was in that left it failing (it is picked later next time)."""
     swept: list[str] = Field(default_factory=list)
     """Stalled tests whose deletion sweep ran with the accepted text (see :mod:`.recovery`)."""
+    probed: dict[str, list[str]] = Field(default_factory=dict)
+    """Deletions a sweep probed without a fix (by fingerprint): the stalled tests they ran on. Not
+    in ``seen``: the same deletion may still fix another test."""
     pool: Pool = Field(default_factory=Pool)
     steps: list[StepLog] = Field(default_factory=list)
     cursor: int = 0
