@@ -8,6 +8,7 @@ Each project's application (``app.py``) reads ``prompts/support.txt`` and calls 
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -138,6 +139,25 @@ def test_tests_left_out_of_the_selection_still_guard(pytester: pytest.Pytester, 
         ]
     )
     result.assert_outcomes(passed=1)  # pytest reports the selection only (repaired, guard kept)
+
+
+def test_guards_outside_the_selection_are_in_the_json_and_html_reports(pytester: pytest.Pytester) -> None:
+    project(
+        pytester,
+        {"tests/unit/test_window.py": WINDOW, "tests/e2e/test_plain.py": PLAIN_BRIEF},
+        ini="testpaths = tests\n",
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", "tests/unit", "--tg-report=run.json", "--tg-html=run.html")
+    assert_wordy_rejected(result, pytester, "test_brief")
+    rows = {row["nodeid"]: row for row in json.loads((pytester.path / "run.json").read_text())["tests"]}
+    guard = rows["tests/e2e/test_plain.py::test_brief"]
+    assert guard["guard_only"] is True
+    assert (guard["before"], guard["after"]) == ("passed", "passed")  # guarded: still passing
+    assert rows["tests/unit/test_window.py::test_window"]["guard_only"] is False
+    html = (pytester.path / "run.html").read_text()
+    row = html[html.index('data-nodeid="tests/e2e/test_plain.py::test_brief"') :]
+    assert "guard only" in row[: row.index("</tr>")]
+    assert html.count(">guard only</span>") == 1
 
 
 # ----- 3. linking does not depend on test order ---------------------------------------------------------

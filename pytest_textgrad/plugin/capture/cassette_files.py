@@ -1,16 +1,60 @@
-"""Where cassettes live on disk, and which of them a run no longer uses (``--tg-prune-cassettes``).
+"""Cassette files: where they live on disk, how one is read back (its format checked, a corrupt file
+named with what to do), and which of them a run no longer uses (``--tg-prune-cassettes``).
 
-Kept apart from :mod:`.cassettes` (reading, matching, writing one cassette): these two functions only
-map test ids to files, so the gate's pruning and the cassettes themselves agree on the same paths.
+Kept apart from :mod:`.cassettes` (matching, recording and explaining misses): these functions only
+deal with files, so the gate's pruning and the cassettes themselves agree on the same paths.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from .redact import scrub_text
+
+FORMAT_VERSION = 1
+
+
+class CassetteCorrupt(ValueError):
+    """A cassette file cannot be read; the message names it and says how to re-record it."""
+
+
+def _interaction_problem(item: Any) -> str | None:
+    if not isinstance(item, dict) or not isinstance(item.get("request"), dict):
+        return "an interaction without a request object"
+    response = item.get("response")
+    if not isinstance(response, dict) or not isinstance(response.get("text"), str):
+        return "an interaction without a response text"
+    usage = response.get("usage", {})
+    if not isinstance(usage, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in usage.values()
+    ):
+        return "an interaction whose usage is not token counts"
+    return None
+
+
+def load_interactions(path: Path, shown: str) -> list[dict[str, Any]]:
+    """The recorded interactions of a cassette; raises :class:`CassetteCorrupt` naming the file."""
+    why = None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        data, why = None, f"it is not readable JSON ({type(error).__name__})"
+    if why is None and (not isinstance(data, dict) or not isinstance(data.get("interactions", []), list)):
+        why = "it is not an object with a list of interactions"
+    if why is None and data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
+        why = f"its version is {data.get('version')!r}, this pytest-textgrad reads {FORMAT_VERSION}"
+    interactions = data.get("interactions", []) if why is None else []
+    why = why or next((p for p in map(_interaction_problem, interactions) if p), None)
+    if why is not None:
+        raise CassetteCorrupt(
+            f"cassette {shown} is corrupted: {why}. Delete it and re-record it "
+            "(--tg-record-mode=all, or once after deleting it)"
+        )
+    return list(interactions)
 
 
 def cassette_path(rootdir: Path, nodeid: str) -> Path:

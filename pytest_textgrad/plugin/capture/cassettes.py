@@ -34,54 +34,14 @@ from typing import Any
 
 from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
-from .cassette_files import cassette_path
+from .cassette_files import FORMAT_VERSION, cassette_path, load_interactions
 from .redact import scrub, scrub_text
 
-FORMAT_VERSION = 1
 MAX_DIFF_LINES = 80
 
 
 class CassetteMiss(LookupError):
     """A call with no recording while the record mode forbids recording it."""
-
-
-class CassetteCorrupt(ValueError):
-    """A cassette file cannot be read; the message names it and says how to re-record it."""
-
-
-def _interaction_problem(item: Any) -> str | None:
-    if not isinstance(item, dict) or not isinstance(item.get("request"), dict):
-        return "an interaction without a request object"
-    response = item.get("response")
-    if not isinstance(response, dict) or not isinstance(response.get("text"), str):
-        return "an interaction without a response text"
-    usage = response.get("usage", {})
-    if not isinstance(usage, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in usage.values()
-    ):
-        return "an interaction whose usage is not token counts"
-    return None
-
-
-def load_interactions(path: Path, shown: str) -> list[dict[str, Any]]:
-    """The recorded interactions of a cassette; raises :class:`CassetteCorrupt` naming the file."""
-    why = None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as error:
-        data, why = None, f"it is not readable JSON ({type(error).__name__})"
-    if why is None and (not isinstance(data, dict) or not isinstance(data.get("interactions", []), list)):
-        why = "it is not an object with a list of interactions"
-    if why is None and data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
-        why = f"its version is {data.get('version')!r}, this pytest-textgrad reads {FORMAT_VERSION}"
-    interactions = data.get("interactions", []) if why is None else []
-    why = why or next((p for p in map(_interaction_problem, interactions) if p), None)
-    if why is not None:
-        raise CassetteCorrupt(
-            f"cassette {shown} is corrupted: {why}. Delete it and re-record it "
-            "(--tg-record-mode=all, or once after deleting it)"
-        )
-    return list(interactions)
 
 
 def make_request(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ scaled coordinates and a few axis ticks, and the report must open with no networ
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 WIDTH, HEIGHT = 460, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 52, 26, 34
@@ -115,3 +117,16 @@ def usage_chart(labels: list[str], calls: list[int], costs: list[float]) -> Char
         chart.bars.append(Bar(x - width / 2, y, width, chart.bottom - y, label, title))
         chart.points.append(Point(x, _y(chart, cost, cost_top), label, cost, title))
     return chart
+
+
+def step_charts(steps: Sequence[Any]) -> tuple[Chart | None, Chart | None]:
+    """The failing-tests trajectory and, when steps carry usage, the calls/cost per step."""
+    if not steps:
+        return None, None
+    labels = ["baseline", *(f"step {s.number}" for s in steps[1:])]
+    failing = failing_chart(labels, [s.failing_after for s in steps])
+    if not any(s.usage is not None for s in steps):
+        return failing, None
+    calls = [s.usage.calls if s.usage else 0 for s in steps]
+    costs = [s.usage.cost if s.usage else 0.0 for s in steps]
+    return failing, usage_chart(labels, calls, costs)

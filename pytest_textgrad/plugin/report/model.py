@@ -75,6 +75,9 @@ class TestRow(BaseModel):
     """The critique the test returned in its final run (failing or, as a suggestion, passing)."""
     blocked: list[str] = Field(default_factory=list)
     """LLM calls the gate blocked (replay misses, budget refusals): the test was not measured."""
+    guard_only: bool = False
+    """A test outside the user's selection that guarded a searched prompt (run silently, never
+    learned from); its ``after`` is its last silent run, since the final run is the selection's."""
 
 
 class PromptRow(BaseModel):
@@ -163,15 +166,17 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
         mode = "dry-run" if settings.dry_run else "optimize"
     before: dict[str, TestRecord] = run.baseline if run is not None else {}
     after: dict[str, TestRecord] = gate.records
+    guards = set(run.outside_guards) if run is not None else set()
     if run is not None:
         # A dry run's final run uses the original prompts: show what the proposed ones achieved.
-        after = run.current if settings.dry_run else run.final
+        after = dict(run.current if settings.dry_run else run.final)
+        after.update({n: run.current[n] for n in guards if n in run.current})
     tests = []
     for nodeid in dict.fromkeys([*before, *after]):
         b, a = before.get(nodeid), after.get(nodeid)
         shown = a or b
         outcomes = {b.outcome if b else None, shown.outcome if shown else None}
-        if shown is None or (not shown.prompt_test and "failed" not in outcomes):
+        if shown is None or (not shown.prompt_test and "failed" not in outcomes and nodeid not in guards):
             continue
         tests.append(
             TestRow(
@@ -187,6 +192,7 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 score_after=_score(a),
                 critique_after=a.critique if a else None,
                 blocked=[f"{b.label}: {b.message.splitlines()[0]}" for b in gate.blocked.get(nodeid, [])],
+                guard_only=nodeid in guards,
                 **_sampling(gate, nodeid),
             )
         )

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .charts import Chart, failing_chart, usage_chart
+from .charts import Chart, step_charts
 from .diffs import Segment, SideRow, inline_diff, side_by_side
 from .model_extras import CandidateDetail, GradientEntry, ReportDetail, StepDetail, TestCell, TestDetail
 
@@ -34,6 +34,8 @@ class MatrixRow:
     status: str
     """``fixed``, ``broken``, ``failing``, ``flaky`` or ``passing``: what the filter selects on."""
     cells: list[MatrixCell]
+    guard_only: bool = False
+    """Outside the user's selection: it only guarded the prompts it reads."""
 
 
 @dataclass
@@ -177,7 +179,8 @@ def matrix(report: ReportDetail, optimizing: bool) -> tuple[list[str], list[Matr
             grid[n].append(_cell(current[n], ran=n in ran))
     for test in report.tests:
         grid[test.nodeid].append(_cell(test.after, test.pass_rate, test.samples, score=test.score_after))
-        rows.append(MatrixRow(test.nodeid, test.prompts, _status(test, True), grid[test.nodeid]))
+        status = _status(test, True)
+        rows.append(MatrixRow(test.nodeid, test.prompts, status, grid[test.nodeid], test.guard_only))
     return columns, rows
 
 
@@ -273,23 +276,10 @@ def _cards(report: ReportDetail, rows: list[MatrixRow], optimizing: bool) -> lis
     return cards
 
 
-def _charts(report: ReportDetail) -> tuple[Chart | None, Chart | None]:
-    steps = report.steps
-    if not steps:
-        return None, None
-    labels = ["baseline", *(f"step {s.number}" for s in steps[1:])]
-    failing = failing_chart(labels, [s.failing_after for s in steps])
-    if not any(s.usage is not None for s in steps):
-        return failing, None
-    calls = [s.usage.calls if s.usage else 0 for s in steps]
-    costs = [s.usage.cost if s.usage else 0.0 for s in steps]
-    return failing, usage_chart(labels, calls, costs)
-
-
 def build_view(report: ReportDetail) -> View:
     optimizing = report.mode != "test"
     columns, rows = matrix(report, optimizing)
-    failing, usage = _charts(report)
+    failing, usage = step_charts(report.steps)
     flaky = [t for t in report.tests if t.pass_rate is not None and 0 < t.pass_rate < 1]
     settings = [
         (k, json.dumps(v, ensure_ascii=False, default=str)) for k, v in sorted(report.settings.items())
