@@ -25,8 +25,6 @@ class SearchConfig(BaseModel):
     merge: bool = True
     sweep: bool = True
     """Delete sentences one by one for tests no proposal moved (see :mod:`.recovery`)."""
-    fix: bool = True
-    """Ask the proposer to fix what a promising candidate broke (see :mod:`.recovery`)."""
     ablation: bool = True
     shown_rejections: int = 5
     """How many of the latest rejected texts each request shows."""

@@ -108,7 +108,7 @@ class Search(Recovery):
         accepted = False
         log.batch = self.gauntlet.minibatch(self.config.batch)
         # trades only once every improvable test sat through a fruitless minibatch: before, the
-        # calls a trade's trial costs pay better on plain fixes (bench/quality.py: -0.4 at 150 calls)
+        # calls a trade's trial costs pay better on plain fixes (bench/quality_ab.py: -0.4 at 150 calls)
         self.gauntlet.trade = self.config.trade and all(state.futile.get(t, 0) for t in state.improvable())
         if log.batch:
             fresh = candidates(self.state, self.proposer, self.config, self.budget, log, self._fresh)
@@ -146,7 +146,6 @@ class Search(Recovery):
                 if self._judge(self.gauntlet.trial(merge, first), "merge", log):
                     accepted = True
                     done = {p.text for p in probes if variants.subsumed(parent, merge, p.text)}
-        fixing = False
         for probe in probes:
             if probe.text in done or self.exhausted:
                 continue
@@ -160,11 +159,7 @@ class Search(Recovery):
             if self._judge(trial, "proposal", log):
                 accepted = True
             elif self.config.repair and trial.progress_on_train(self.state) and not self.exhausted:
-                repaired = self._repair(trial, parent, log)
-                if not repaired and self.config.fix and not fixing:
-                    fixing = True  # one fix request per step
-                    repaired = self._fix(trial, log)
-                accepted = repaired or accepted
+                accepted = self._repair(trial, parent, log) or accepted
         return accepted
 
     # ----- repair, merge, ablation -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from .pool import Pool
 from .protocols import Rejected, TestOutcome
 
-Origin = Literal["proposal", "merge", "restore", "split", "ablation", "sweep", "fix"]
+Origin = Literal["proposal", "merge", "restore", "split", "ablation", "sweep"]
 
 
 class Tried(BaseModel):
