@@ -157,7 +157,8 @@ class Gauntlet:
             if not self.trade:
                 return True
             c = compare(state.current, seen, state.first)
-            return bool(c.broken or c.lowered) or c.lost >= max(1, len(c.fixed))
+            fixed, lost = c.balance(state.train)
+            return bool(c.broken or c.lowered) or lost >= max(1, fixed)
 
         def record(outcomes: list[TestOutcome]) -> bool:
             """Store outcomes; True when the trial cannot be accepted any more (strict stops there)."""
@@ -226,8 +227,8 @@ class Gauntlet:
         """Run ``passing`` (stopping as the rule says); False when the trial cannot be accepted.
 
         A trial stopped only because it gave back as many tests as it fixed so far has been run on
-        its minibatch only: it runs once on the other failing train tests (it may fix more than
-        it was made for), and goes on if the trade now pays."""
+        its minibatch only: it runs once on the other failing train tests (it may fix more than it
+        was made for), and goes on if the trade now pays."""
         counted = False
         while True:
             if not record(self.run(text, [t for t in passing if t not in trial.outcomes], hopeless)):
@@ -241,7 +242,8 @@ class Gauntlet:
             counted = True
             record(self.run(text, others, False))
             c = trial.comparison(self.state)
-            if c.lost >= max(1, len(c.fixed)):
+            fixed, lost = c.balance(self.state.train)
+            if lost >= max(1, fixed):
                 return False
 
     def _holdout(self, text: str, trial: Trial, record, strict: bool, hopeless: StopRule) -> bool:

@@ -232,7 +232,7 @@ class Search(Recovery):
         state = self.state
         comparison = trial.comparison(state)
         if trial.complete:
-            ok, why = accepts(comparison, self.config.accept, self.gauntlet.trade)
+            ok, why = accepts(comparison, self.config.accept, self.gauntlet.trade, set(state.train))
             if origin == "ablation" and not ok and not comparison.regression and not comparison.traded:
                 ok, why = True, "the deleted sentence was not needed by any test"
         else:

@@ -10,11 +10,13 @@ with ``trade`` (the default), a test the search itself fixed may fail again, and
 score may drop back (never below its original score), when the candidate fixes more tests than
 it gives back: the gate can leave a local optimum (e.g. switch sides of two conflicting rules)
 without ever touching what passed before the run. Such changes are ``traded``, not ``broken``.
+Only the train tests count in that balance: trading a selected test for a guard the search
+happened to fix would lower what the run is for (bench/quality_ab.py: -0.33 train tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -52,9 +54,24 @@ class Comparison(BaseModel):
             }
         )
 
-    def worth_it(self) -> bool:
-        """The trade pays: more tests fixed than given back, and more gained than lost overall."""
-        return len(self.fixed) > self.lost and len(self.fixed) + len(self.raised) > len(self.traded)
+    def balance(self, counted: Collection[str] | None = None) -> tuple[int, int]:
+        """(tests fixed, tests given back: passing before, failing now) among ``counted`` (the
+        train tests: a guard the search fixed by chance is neither a gain nor a loss)."""
+        def keep(tests: list[str]) -> int:
+            return sum(counted is None or t in counted for t in tests)
+
+        return keep(self.fixed), keep(self.traded[: self.lost])
+
+    def worth_it(self, counted: Collection[str] | None = None) -> bool:
+        """The trade pays: more tests fixed than given back among ``counted``, and more gained
+        than lost there, score changes included."""
+        fixed, lost = self.balance(counted)
+        if counted is None:
+            raised, dipped = len(self.raised), len(self.traded) - self.lost
+        else:
+            raised = sum(t in counted for t in self.raised)
+            dipped = sum(t in counted for t in self.traded[self.lost :])
+        return fixed > lost and fixed + raised > lost + dipped
 
     @property
     def regression(self) -> bool:
@@ -95,11 +112,13 @@ def compare(
     return result
 
 
-def accepts(comparison: Comparison, rule: AcceptRule, trade: bool = False) -> tuple[bool, str]:
-    """(accepted, why) under ``rule``; ``trade``: see the module."""
+def accepts(
+    comparison: Comparison, rule: AcceptRule, trade: bool = False, counted: Collection[str] | None = None
+) -> tuple[bool, str]:
+    """(accepted, why) under ``rule``; ``trade`` (and the tests ``counted`` there): see the module."""
     c = comparison if trade and rule == "strict" else comparison.untraded()
     if rule == "strict" and c.traded and not (c.broken or c.lowered):
-        if not c.worth_it():
+        if not c.worth_it(counted):
             return False, f"it fixed {len(c.fixed)} test(s) but gave back {len(c.traded)} it had fixed"
         back = f"gave back {len(c.traded)} fixed during the search"
         return True, f"fixed {len(c.fixed)}, raised {len(c.raised)}, {back}"
