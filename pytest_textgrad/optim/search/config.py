@@ -25,6 +25,8 @@ class SearchConfig(BaseModel):
     merge: bool = True
     sweep: bool = True
     """Delete sentences one by one for tests no proposal moved (see :mod:`.recovery`)."""
+    mend: bool = True
+    """When a swept deletion fixed a test but broke others, ask for a sentence to add beside it."""
     ablation: bool = True
     shown_rejections: int = 5
     """How many of the latest rejected texts each request shows."""

@@ -21,7 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .evaluation import OutOfBudget, Trial
-from .sentences import fingerprint, without
+from .protocols import ProposalRequest, TestFeedback
+from .sentences import EditError, apply, fingerprint, without
 from .state import StepLog
 from .variants import ablation_order
 
@@ -46,7 +47,7 @@ class Recovery:
         if not stalled:
             return False
         state.swept.extend(stalled)
-        useless = 0
+        useless, mended = 0, False
         for sentence in ablation_order(state.accepted, state.blame, blamed_only=False):
             text = without(state.accepted, sentence)
             if self.exhausted:
@@ -65,8 +66,48 @@ class Recovery:
                 state.probed[fingerprint(text)] = done + list(probe.outcomes)
                 continue
             fixed = probe.comparison(state).fixed or stalled
-            if self._judge(self.gauntlet.trial(text, fixed, start=probe), "sweep", log):
+            trial = self.gauntlet.trial(text, fixed, start=probe)
+            if self._judge(trial, "sweep", log):
                 return True
+            if not mended and self.config.mend and trial.progress_on_train(state):
+                mended = True
+                if self._mend(trial, log):
+                    return True
         if useless:
             log.notes.append(f"sweep: {useless} deletion(s) fixed none of {', '.join(stalled)}")
+        return False
+
+    def _mend(self: Search, trial: Trial, log: StepLog) -> bool:
+        """A deletion fixed a stalled test but broke others (the sentence also did good): ask the
+        proposer for a sentence to add for the broken tests' feedback, beside the deletion."""
+        state = self.state
+        broken = [t for t in trial.comparison(state).broken if t in trial.outcomes]
+        remaining = self.budget.remaining_calls(state.calls)
+        k = self.config.k if remaining is None else min(self.config.k, remaining)
+        if not broken or k <= 0:
+            return False
+        request = ProposalRequest(
+            key=state.key,
+            role=state.role,
+            text=trial.text,
+            feedback=[TestFeedback(test=t, feedback=trial.outcomes[t].feedback) for t in broken],
+            k=k,
+            kinds=["add"],
+            attempt=state.idle,
+        )
+        answer = self.proposer.propose(request)
+        state.calls += answer.calls
+        state.cost += answer.cost
+        log.notes.extend(answer.notes)
+        first = trial.comparison(state).fixed + broken
+        for proposal in answer.proposals:
+            try:
+                text = apply(trial.text, proposal)
+            except EditError as error:
+                log.notes.append(f"sweep mend ({proposal.kind}): {error}")
+                continue
+            if self.exhausted:
+                break
+            if self._fresh(text) and self._judge(self.gauntlet.trial(text, first), "sweep", log):
+                return True
         return False

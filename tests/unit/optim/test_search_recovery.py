@@ -61,6 +61,49 @@ def test_a_deletion_swept_for_one_test_is_probed_again_for_another():
     assert [t.origin for t in state.steps[3].tried if t.accepted] == ["sweep"]
 
 
+def test_a_swept_deletion_that_broke_tests_is_mended_with_a_sentence_for_them():
+    # "Refund." gives p1 what it needs but t1 forbids it: deleting it fixes t1 and breaks p1; the
+    # proposer, shown p1's feedback beside the deletion, adds "Mention." instead
+    evaluator = ToyEvaluator(
+        {"t1": set(), "p1": {"Mention."}, "p2": {"Base."}}, forbids={"t1": {"Refund."}}
+    )
+    evaluator.outcome = _either(evaluator.outcome, "p1", {"Mention.", "Refund."})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")], [add("Mention.")]])
+    state = search(evaluator, proposer, "Base. Refund.", ["t1", "p1", "p2"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. Mention."
+    assert proposer.requests[2].text == "Base." and proposer.requests[2].kinds == ["add"]
+    assert [f.test for f in proposer.requests[2].feedback] == ["p1"]
+    assert [(t.text, t.accepted) for t in state.steps[1].tried if t.origin == "sweep"] == [
+        ("Base.", False),
+        ("Base. Mention.", True),
+    ]
+
+
+def test_no_mend_without_the_option():
+    evaluator = ToyEvaluator(
+        {"t1": set(), "p1": {"Mention."}, "p2": {"Base."}}, forbids={"t1": {"Refund."}}
+    )
+    evaluator.outcome = _either(evaluator.outcome, "p1", {"Mention.", "Refund."})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")], [add("Mention.")]])
+    state = search(
+        evaluator, proposer, "Base. Refund.", ["t1", "p1", "p2"], k=1, ablation=False, mend=False
+    ).run(2)
+    assert state.accepted == "Base. Refund."
+    assert len(proposer.requests) == 2
+
+
+def _either(outcome, test, sentences):
+    """``test`` passes when any of ``sentences`` is in the prompt (the toy world needs all)."""
+
+    def patched(text, name):
+        if name == test:
+            passed = any(s in text for s in sentences)
+            return TestOutcome.of(name, passed, "" if passed else "needs: Mention.", calls=1)
+        return outcome(text, name)
+
+    return patched
+
+
 def test_without_sweeps_the_stalled_test_stays_failing():
     evaluator = ToyEvaluator({"t1": {"Always."}, "p1": {"Base."}}, forbids={"t1": {"Cancel."}})
     proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")]])
