@@ -1,7 +1,9 @@
 """Cheap rejection: run a candidate's tests in the order most likely to kill it early.
 
 1. the tests it was made for (the minibatch's failing tests): no progress there, it dies;
-2. the passing train tests, most often broken first, stopping at the first regression (strict);
+2. the passing train tests, most often broken first, stopping at the first regression (strict;
+   when trades are on, the tests that cannot be traded first, and a trade that gives back as many
+   train tests as it fixed so far runs once on the other failing train tests before it stops);
 3. held-out tests last, only for a candidate that passed everything else. A held-out test whose
    outcome with the accepted text is not known yet costs nothing when the candidate passes it; the
    accepted text runs on it only when the candidate fails it (a lazy baseline).

@@ -10,14 +10,17 @@ One step for one prompt:
    text) and the merge is tried first; then each survivor, stage by stage (:mod:`.evaluation`);
 4. a survivor that fixed tests but broke others is repaired before it is rejected: the sentences
    it dropped are put back, then each sentence it added is tried alone;
-5. a step that accepted nothing tries to delete one sentence (ablation, most blamed first): a
-   deletion that loses nothing is kept, so a sentence no test needs can go;
-6. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests.
+5. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests;
+6. a step that accepted nothing sweeps its stalled tests (:mod:`.recovery`), then tries to delete
+   one sentence (ablation, most blamed first): a deletion that loses nothing is kept, so a
+   sentence no test needs can go.
 
 The gate: only a complete trial — the minibatch, every test that passes with the accepted text
 (train and held-out) and every held-out test not known yet — that :func:`.verdict.accepts` replaces
-the accepted text, so under ``strict`` no passing test ever fails afterwards. Failing tests that
-were not run keep their old outcome, marked stale, until a minibatch picks them.
+the accepted text, so under ``strict`` no test that passed with the original text ever fails
+afterwards (once every failing train test has stalled, one the search fixed may be traded for
+more: :mod:`.verdict`). Failing tests that were not run keep their old outcome, marked stale,
+until a minibatch picks them.
 """
 
 from __future__ import annotations
