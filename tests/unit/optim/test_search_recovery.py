@@ -9,6 +9,7 @@ from pytest_textgrad.optim.search import (
     TestOutcome,
     accepts,
     compare,
+    project,
 )
 
 
@@ -197,3 +198,11 @@ def test_a_score_never_drops_below_the_original_one():
     anchor = {"t1": TestOutcome(test="t1", passed=False, score=0.5)}
     assert compare(before, {"t1": TestOutcome(test="t1", passed=False, score=0.6)}, anchor).traded == ["t1"]
     assert compare(before, {"t1": TestOutcome(test="t1", passed=False, score=0.4)}, anchor).lowered == ["t1"]
+
+
+def test_the_projection_counts_a_sweep_per_step_when_given_the_prompt_sentences():
+    plain = project(5, train=24, holdout=12, k=3, batch=3)
+    swept = project(5, train=24, holdout=12, k=3, batch=3, sentences=4)
+    # 4 deletions probed on the batch, a full trial, a mend's 3 proposals and their full trial
+    assert swept.per_step_high == plain.per_step_high + 4 * 3 + 36 + 3 + 36
+    assert swept.low == plain.low
