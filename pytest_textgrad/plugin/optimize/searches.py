@@ -10,6 +10,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from ...optim.search import Search, SearchConfig, SearchState
+from ..capture import ScopedBook
 from ..gate import gradient_worthy
 from ..record import TestRecord
 from .evaluator import outcome_of
@@ -59,7 +60,7 @@ class SearchSetup:
             self._refresh(key, state)
         state.learners = learners
         guards = self.guards[key] = Guards(self.config, prompt, state)
-        records_of, book = self._records_of(key), self.capture.book
+        records_of, book = self._records_of(key), ScopedBook(self.capture.book)
         proposer = PromptProposer(prompt, self.updater, records_of, self._engines, book)
         self.searches[key] = Search(
             self.evaluator, proposer, config=config, state=state, guard=guards.guard, review=guards.review
