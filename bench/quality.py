@@ -15,6 +15,7 @@ prompt passed (the most a strict gate can reach).
 (a) ours: pytest_textgrad.optim.search.Search with LLMProposer, whose prompts the simulated critic
     reads (bench/rule_world.CriticEngine) - our real proposer path from prompt to parsed edit -
     with its defaults and a few variants (no gradient calls, adds only, `improve`, greedy);
+    bench/quality_why.py says where its calls go, bench/quality_ab.py compares two settings;
 (b) TextGrad's loop: minibatch of 3, gradients for the failing ones, one rewrite, full validation
     on the train set and revert if it got worse (textgrad's prompt-optimization example);
 (c) GEPA (`pip install gepa`), defaults, with an adapter over the same world and critic.
@@ -188,7 +189,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = range(1, args.worlds + 1)
     methods = {
-        "ours, defaults (k=3: add, rewrite, replace; repair, merge, ablation)": lambda w: run_ours(
+        "ours, defaults (k=3: add, rewrite, replace; repair, merge, sweep, ablation)": lambda w: run_ours(
             w, SearchConfig()
         ),
         "ours, defaults, feedback straight to the proposer (no gradient calls, as GEPA)": lambda w: run_ours(
@@ -199,8 +200,11 @@ def main() -> None:
             w, SearchConfig(recheck_failing=True)
         ),
         "ours, --tg-accept improve (net gain)": lambda w: run_ours(w, SearchConfig(accept="improve")),
-        "ours, greedy (k=1 rewrite, no repair/merge/ablation)": lambda w: run_ours(
-            w, SearchConfig(k=1, kinds=["rewrite"], repair=False, merge=False, ablation=False)
+        "ours, greedy (k=1 rewrite, no repair/merge/sweep/ablation/trade)": lambda w: run_ours(
+            w,
+            SearchConfig(
+                k=1, kinds=["rewrite"], repair=False, merge=False, sweep=False, ablation=False, trade=False
+            ),
         ),
         "TextGrad's loop (validation revert)": run_textgrad,
     }

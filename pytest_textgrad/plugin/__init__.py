@@ -121,11 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from .prompts import restore_interrupted
 
         config.stash[_RESTORED] = restore_interrupted(Path(config.rootpath))
-    if optimize:
-        if config.getoption("numprocesses", None):
-            raise pytest.UsageError(
-                "--tg-optimize re-runs tests in this process; it cannot run with -n (xdist)"
-            )
+    if optimize and not hasattr(config, "workerinput"):  # a worker starts inside the live run
         from .prompts import ensure_no_live_run
 
         ensure_no_live_run(Path(config.rootpath))
@@ -140,6 +136,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .report import register
 
         register(config)
+        if hasattr(config, "workerinput"):  # an xdist worker of an optimize run: the passes it runs
+            from .optimize import register_worker
+
+            register_worker(config)
 
 
 def _take_run_lock(config: pytest.Config) -> None:
@@ -244,6 +244,17 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     if not _flag(session.config, "optimize") or session.config.option.collectonly:
         return None
+    if hasattr(session.config, "workerinput"):  # a worker: optimize's worker loop runs the passes
+        return None
+    if session.config.getoption("dist", "no") != "no":  # the controller of an xdist run (-n N)
+        from . import capture, gate, optimize
+        from .distributed import controller_of
+
+        folder = controller_of(session.config).start_optimize()
+        optimize.run_distributed(
+            session, capture.capture_of(session.config), gate.gate_of(session.config), folder
+        )
+        return True
     if session.testsfailed and not session.config.option.continue_on_collection_errors:
         raise session.Interrupted(
             f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"

@@ -11,6 +11,7 @@ It also names the one budget file every worker shares (``workerinput["tg_budget"
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 import uuid
@@ -42,6 +43,9 @@ class Controller:
         """The collected tests in collection order (as a worker collected them)."""
         self.waiting: list[SimpleNamespace] = []
         """Outcomes of reports logged before the wings came up (they count for the baseline)."""
+        self.optimize_dir: Path | None = None
+        if config.getoption("tg_optimize", False) or _ini_optimize(config):
+            self.optimize_dir = Path(tempfile.mkdtemp(prefix="pytest-textgrad-optimize-"))
 
     def _wings(self) -> tuple[Any, Any]:
         from . import capture, gate
@@ -59,9 +63,27 @@ class Controller:
             self.waiting.clear()
         return gate, capture
 
+    def start_optimize(self) -> Path:
+        """An optimize run on the workers: the wings up, the budget shared; returns the folder the
+        workers describe their collection in (``workerinput["tg_optimize_dir"]``)."""
+        self._wings()
+        assert self.optimize_dir is not None
+        return self.optimize_dir
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["tg_budget"] = str(self.budget)
+        if self.optimize_dir is not None:
+            node.workerinput["tg_optimize_dir"] = str(self.optimize_dir)
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """An optimize run's scheduler: passes on live workers (``optimize.PassScheduler``)."""
+        if self.optimize_dir is None or config.option.collectonly:  # xdist's own runs --collect-only
+            return None
+        from .optimize import PassScheduler
+
+        return PassScheduler(config, log)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -98,6 +120,10 @@ class Controller:
         output = getattr(node, "workeroutput", {}).get("tg")
         if not output:
             return
+        if self.optimize_dir is not None:  # an optimize run took the usage test by test
+            from .optimize import USAGE_KEYS
+
+            output = {k: v for k, v in output.items() if k not in USAGE_KEYS}
         gate, capture = self._wings()
         unused = gate.absorb_worker(gate.gate_of(self.config), capture.capture_of(self.config), output)
         hooks = self.config.pluginmanager.get_plugin("textgrad-gate")
@@ -107,6 +133,21 @@ class Controller:
     def pytest_unconfigure(self) -> None:
         for path in (self.budget, Path(str(self.budget) + ".lock")):
             path.unlink(missing_ok=True)
+        if self.optimize_dir is not None:
+            shutil.rmtree(self.optimize_dir, ignore_errors=True)
+
+
+def _ini_optimize(config: pytest.Config) -> bool:
+    try:
+        return bool(config.getini("tg_optimize"))
+    except (ValueError, pytest.UsageError):
+        return False
+
+
+def controller_of(config: pytest.Config) -> Controller:
+    plugin = config.pluginmanager.get_plugin(NAME)
+    assert isinstance(plugin, Controller), "the xdist controller's plugin is registered at configure"
+    return plugin
 
 
 def _outcome(report: pytest.TestReport) -> SimpleNamespace:

@@ -147,6 +147,11 @@ class TestRecord:
     """Calls of this run the gate blocked (filled by the gate, whatever the application caught)."""
     judge_critique: str | None = None
     """The critique of the ``tg_judge`` verdict that failed the test, when one did."""
+    registrations: dict[str, list[Any]] = field(default_factory=dict)
+    """Prompts the test registered (``tg_prompt``): key -> [role given or None, constraints]. Filled
+    by an xdist worker of an optimize run, so the controller registers (and may write) them too."""
+    worker: str | None = None
+    """The xdist worker (id:pid) that ran the test, None in the process that runs the loop."""
 
     @property
     def pass_rate(self) -> float | None:

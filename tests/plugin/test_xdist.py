@@ -196,11 +196,13 @@ def test_cassettes_recorded_by_workers_and_pruned_by_the_controller(pytester: py
     assert len(list((pytester.path / "cassettes").rglob("*.json"))) == 4
 
 
-def test_optimize_with_workers_is_refused_with_a_usage_error(pytester: pytest.Pytester) -> None:
+def test_optimize_with_workers_runs_the_loop_on_the_controller(pytester: pytest.Pytester) -> None:
+    # Was a usage error before the loop ran its passes on the workers (tests/plugin/test_xdist_optimize.py).
     project(pytester)
-    result = run(pytester, 2, "--tg-optimize")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--tg-optimize*cannot run with -n*"])
+    result = run(pytester, 2, "--tg-optimize", "--tg-steps", "1")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the scripted reply never says sorry
+    result.stdout.fnmatch_lines(["textgrad workers: 2 up and collected in *", "textgrad baseline: * failing*"])
+    assert "cannot run with -n" not in result.stderr.str()
 
 
 def test_shared_budget_is_one_counter_across_budget_objects(tmp_path: Path) -> None:

@@ -56,10 +56,15 @@ def project(
     batch: int = 3,
     proposer_calls: int = 1,
     calls_per_test: int = 1,
+    sentences: int = 0,
 ) -> Projection:
     """Projection for ``steps`` steps over ``train`` + ``holdout`` tests with ``k`` candidates of
-    ``proposer_calls`` calls each (the plugin adds its gradient calls there)."""
+    ``proposer_calls`` calls each (the plugin adds its gradient calls there). With ``sentences``
+    (the prompt's, when sweeps are on), ``high`` also counts a step's sweep: each sentence deleted
+    and probed on the batch, a full trial, a mend's proposals and their full trial."""
     full = (train + holdout) * calls_per_test
     low = k * proposer_calls + k * calls_per_test
     high = k * proposer_calls + k * batch * calls_per_test + 2 * full
+    if sentences:
+        high += sentences * batch * calls_per_test + k * proposer_calls + 2 * full
     return Projection(baseline=train * calls_per_test, per_step_low=low, per_step_high=high, steps=steps)

@@ -18,8 +18,15 @@ class SearchConfig(BaseModel):
     kinds: list[EditKind] = Field(default_factory=lambda: ["add", "rewrite", "replace", "delete"])
     """Kinds of change asked for, one per sample in turn (with k=3: add, rewrite, replace; deletions
     come mostly from ablation; small models: leave out ``rewrite``)."""
+    trade: bool = True
+    """Under ``strict``, a test fixed during the search may fail again for a candidate that fixes
+    more than it gives back; a test the original text passed never does (see :mod:`.verdict`)."""
     repair: bool = True
     merge: bool = True
+    sweep: bool = True
+    """Delete sentences one by one for tests no proposal moved (see :mod:`.recovery`)."""
+    mend: bool = True
+    """When a swept deletion fixed a test but broke others, ask for a sentence to add beside it."""
     ablation: bool = True
     shown_rejections: int = 5
     """How many of the latest rejected texts each request shows."""

@@ -1,7 +1,9 @@
 """Cheap rejection: run a candidate's tests in the order most likely to kill it early.
 
 1. the tests it was made for (the minibatch's failing tests): no progress there, it dies;
-2. the passing train tests, most often broken first, stopping at the first regression (strict);
+2. the passing train tests, most often broken first, stopping at the first regression (strict;
+   when trades are on, the tests that cannot be traded first, and a trade that gives back as many
+   train tests as it fixed so far runs once on the other failing train tests before it stops);
 3. held-out tests last, only for a candidate that passed everything else. A held-out test whose
    outcome with the accepted text is not known yet costs nothing when the candidate passes it; the
    accepted text runs on it only when the candidate fails it (a lazy baseline).
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from .budget import Budget
-from .protocols import Evaluator, TestOutcome
+from .protocols import Evaluator, StopRule, TestOutcome
 from .state import SearchState
 from .verdict import AcceptRule, Comparison, compare, regressed
 
@@ -38,7 +40,7 @@ class Trial(BaseModel):
     stopped: str = ""
 
     def comparison(self, state: SearchState) -> Comparison:
-        return compare(state.current, self.outcomes)
+        return compare(state.current, self.outcomes, state.first)
 
     def progress_on_train(self, state: SearchState) -> bool:
         c = self.comparison(state)
@@ -56,15 +58,18 @@ class Gauntlet:
         budget: Budget,
         rule: AcceptRule,
         recheck_failing: bool = False,
+        trade: bool = False,
     ) -> None:
         self.recheck_failing = recheck_failing
+        self.trade = trade
         self.evaluator = evaluator
         self.state = state
         self.budget = budget
         self.rule = rule
 
-    def run(self, text: str, tests: Sequence[str], stop_on_regression: bool, key_text: str | None = None):
-        """Run ``tests`` with ``text`` (or, when ``key_text`` is None, the accepted text)."""
+    def run(self, text: str, tests: Sequence[str], stop_on_regression: bool | StopRule):
+        """Run ``tests`` with ``text``; stop after the first regression (True), or after the first
+        outcome for which ``stop_on_regression(outcome)`` holds (a trial's own rule)."""
         if not tests:
             return []
         remaining = self.budget.remaining_calls(self.state.calls)
@@ -74,6 +79,8 @@ class Gauntlet:
         current = self.state.current
 
         def stop(outcome: TestOutcome) -> bool:
+            if callable(stop_on_regression):
+                return stop_on_regression(outcome)
             return stop_on_regression and regressed(current.get(outcome.test), outcome)
 
         outcomes = self.evaluator.evaluate({self.state.key: text}, tests, stop)
@@ -86,7 +93,7 @@ class Gauntlet:
         """Outcomes of the accepted text on every train test (held-out ones stay lazy)."""
         missing = [t for t in self.state.train if t not in self.state.current]
         for outcome in self.run(self.state.accepted, missing, stop_on_regression=False):
-            self.state.current[outcome.test] = outcome
+            self.state.observe(outcome)
         if all(t in self.state.current for t in self.state.train):
             self.state.baseline_done = True
         else:
@@ -141,30 +148,43 @@ class Gauntlet:
         cannot be accepted."""
         state, strict = self.state, self.rule == "strict"
         trial = Trial(text=text, outcomes=dict(start.outcomes) if start else {})
+        seen = dict(trial.outcomes)
+
+        def hopeless(outcome: TestOutcome) -> bool:
+            """Under strict: a regression that cannot be traded, or as many tests given back as
+            fixed so far (tests that passed cannot add fixes, so it cannot pay any more)."""
+            seen[outcome.test] = outcome
+            if not strict or not regressed(state.current.get(outcome.test), outcome):
+                return False
+            if not self.trade:
+                return True
+            c = compare(state.current, seen, state.first)
+            fixed, lost = c.balance(state.train)
+            return bool(c.broken or c.lowered) or lost >= max(1, fixed)
 
         def record(outcomes: list[TestOutcome]) -> bool:
-            """Store outcomes; True when one of them is a regression (strict stops there)."""
+            """Store outcomes; True when the trial cannot be accepted any more (strict stops there)."""
             hit = False
             for outcome in outcomes:
                 trial.outcomes[outcome.test] = outcome
                 if regressed(state.current.get(outcome.test), outcome):
                     state.breaks[outcome.test] = state.breaks.get(outcome.test, 0) + 1
-                    hit = True
+                hit = hopeless(outcome) or hit
             return hit
 
         try:
             targets = [t for t in first if t in state.current]
-            record(self.run(text, [t for t in targets if t not in trial.outcomes], strict))
+            record(self.run(text, [t for t in targets if t not in trial.outcomes], hopeless))
             if need_progress and targets and not trial.progress_on_train(state):
                 trial.stopped = "it fixed none of the tests it was made for"
                 return trial
-            passing = state.by_breaks([t for t in state.passing(state.train) if t not in trial.outcomes])
-            if record(self.run(text, passing, stop_on_regression=strict)) and strict:
+            passing = self._order([t for t in state.passing(state.train) if t not in trial.outcomes])
+            if not self._guard_stage(text, passing, trial, record, hopeless):
                 trial.stopped = "it broke a passing test"
                 return trial
             if self.recheck_failing:
                 rest = [t for t in state.train if t not in trial.outcomes]
-                if record(self.run(text, rest, stop_on_regression=strict)) and strict:
+                if record(self.run(text, rest, hopeless)) and strict:
                     trial.stopped = "it lowered a failing test's score"
                     return trial
             if any(t not in trial.outcomes for t in state.passing(state.train)):
@@ -173,7 +193,7 @@ class Gauntlet:
             if need_progress and not trial.progress_on_train(state):
                 trial.stopped = "it fixed no test and raised no score"
                 return trial
-            if not self._holdout(text, trial, record, strict):
+            if not self._holdout(text, trial, record, strict, hopeless):
                 return trial
         except OutOfBudget:
             trial.stopped = "the budget ran out"
@@ -199,18 +219,47 @@ class Gauntlet:
         done.complete = done.train_complete = True
         return done
 
-    def _holdout(self, text: str, trial: Trial, record, strict: bool) -> bool:
+    def _order(self, passing: list[str]) -> list[str]:
+        """Passing tests in cheap-rejection order: most often broken first; with trades, the tests
+        that cannot be traded (a break there ends the trial) before those that can."""
+        ranked = self.state.by_breaks(passing)
+        return sorted(ranked, key=self.state.tradable) if self.trade else ranked
+
+    def _guard_stage(self, text: str, passing: list[str], trial: Trial, record, hopeless: StopRule) -> bool:
+        """Run ``passing`` (stopping as the rule says); False when the trial cannot be accepted.
+
+        A trial stopped only because it gave back as many tests as it fixed so far has been run on
+        its minibatch only: it runs once on the other failing train tests (it may fix more than it
+        was made for), and goes on if the trade now pays."""
+        counted = False
+        while True:
+            if not record(self.run(text, [t for t in passing if t not in trial.outcomes], hopeless)):
+                return True
+            if self.rule != "strict":
+                return True
+            c = trial.comparison(self.state)
+            others = [t for t in self.state.failing() if t not in trial.outcomes]
+            if counted or not self.trade or c.broken or c.lowered or not others:
+                return False
+            counted = True
+            record(self.run(text, others, False))
+            c = trial.comparison(self.state)
+            fixed, lost = c.balance(self.state.train)
+            if lost >= max(1, fixed):
+                return False
+
+    def _holdout(self, text: str, trial: Trial, record, strict: bool, hopeless: StopRule) -> bool:
         state = self.state
-        known = state.by_breaks(state.passing(state.holdout))
+        known = self._order(state.passing(state.holdout))
         unknown = [t for t in state.holdout if t not in state.current]
         failing = [t for t in state.holdout if t in state.current and not state.current[t].passed]
-        if record(self.run(text, known, stop_on_regression=strict)) and strict:
+        if not self._guard_stage(text, known, trial, record, hopeless) and strict:
             trial.stopped = "it broke a held-out test"
             return False
-        outcomes = self.run(text, unknown + (failing if self.recheck_failing else []), strict)
+        outcomes = self.run(text, unknown + (failing if self.recheck_failing else []), hopeless)
         lacking = [o.test for o in outcomes if o.test in unknown and (not o.passed or o.score < 1.0)]
         for outcome in self.run(state.accepted, lacking, stop_on_regression=False):
-            state.current[outcome.test] = outcome
+            state.observe(outcome)
         if record(outcomes) and strict:
             trial.stopped = "it broke a held-out test"
             return False

@@ -10,14 +10,17 @@ One step for one prompt:
    text) and the merge is tried first; then each survivor, stage by stage (:mod:`.evaluation`);
 4. a survivor that fixed tests but broke others is repaired before it is rejected: the sentences
    it dropped are put back, then each sentence it added is tried alone;
-5. a step that accepted nothing tries to delete one sentence (ablation, most blamed first): a
-   deletion that loses nothing is kept, so a sentence no test needs can go;
-6. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests.
+5. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests;
+6. a step that accepted nothing sweeps its stalled tests (:mod:`.recovery`), then tries to delete
+   one sentence (ablation, most blamed first): a deletion that loses nothing is kept, so a
+   sentence no test needs can go.
 
 The gate: only a complete trial — the minibatch, every test that passes with the accepted text
 (train and held-out) and every held-out test not known yet — that :func:`.verdict.accepts` replaces
-the accepted text, so under ``strict`` no passing test ever fails afterwards. Failing tests that
-were not run keep their old outcome, marked stale, until a minibatch picks them.
+the accepted text, so under ``strict`` no test that passed with the original text ever fails
+afterwards (once every failing train test has stalled, one the search fixed may be traded for
+more: :mod:`.verdict`). Failing tests that were not run keep their old outcome, marked stale,
+until a minibatch picks them.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from .config import SearchConfig
 from .evaluation import Gauntlet, OutOfBudget, Trial
 from .proposing import candidates
 from .protocols import Evaluator, Proposal, Proposer, Rejected
+from .recovery import Recovery
 from .sentences import diff, fingerprint, with_added, without
 from .state import Origin, SearchState, StepLog, Tried
 from .verdict import accepts
 
 
-class Search:
+class Search(Recovery):
     """A search over candidate texts for one prompt ``key``; resumable from ``state``."""
 
     def __init__(
@@ -65,8 +69,11 @@ class Search:
         )
         self.proposer = proposer
         self.budget = Budget(max_calls=self.config.max_calls, max_cost=self.config.max_cost)
+        if not self.state.first and fingerprint(self.state.accepted) == fingerprint(self.state.original):
+            self.state.first = dict(self.state.current)  # a caller's baseline (the plugin's run)
         self.gauntlet = Gauntlet(
-            evaluator, self.state, self.budget, self.config.accept, self.config.recheck_failing
+            evaluator, self.state, self.budget, self.config.accept, self.config.recheck_failing,
+            trade=self.config.trade,
         )
 
     @property
@@ -103,12 +110,17 @@ class Search:
         state.steps.append(log)
         accepted = False
         log.batch = self.gauntlet.minibatch(self.config.batch)
+        # trades only once every improvable test sat through a fruitless minibatch: before, the
+        # calls a trade's trial costs pay better on plain fixes (bench/quality_ab.py: -0.4 at 150 calls)
+        self.gauntlet.trade = self.config.trade and all(state.futile.get(t, 0) for t in state.improvable())
         if log.batch:
             fresh = candidates(self.state, self.proposer, self.config, self.budget, log, self._fresh)
             state.idle = 0 if fresh else state.idle + 1
             accepted = self._try_candidates(fresh, log)
             if not fresh and self.config.merge and not self.exhausted:
                 accepted = self._pool_merge(log) or accepted
+        if not accepted and self.config.sweep and not self.exhausted:
+            accepted = self._sweep(log)
         if not accepted and self.config.ablation and not self.exhausted:
             self._ablate(log)
         for test in log.batch:
@@ -223,8 +235,8 @@ class Search:
         state = self.state
         comparison = trial.comparison(state)
         if trial.complete:
-            ok, why = accepts(comparison, self.config.accept)
-            if origin == "ablation" and not ok and not comparison.regression:
+            ok, why = accepts(comparison, self.config.accept, self.gauntlet.trade, set(state.train))
+            if origin == "ablation" and not ok and not comparison.regression and not comparison.traded:
                 ok, why = True, "the deleted sentence was not needed by any test"
         else:
             ok, why = False, trial.stopped
@@ -245,6 +257,7 @@ class Search:
         log.tried.append(tried)
         state.seen[fingerprint(trial.text)] = tried
         state.accepted = trial.text
+        state.swept = []
         state.current.update(trial.outcomes)
         state.stale = [
             t for t in state.train + state.holdout
@@ -275,7 +288,7 @@ class Search:
             accepted=accepted,
             why=why,
             fixed=comparison.fixed,
-            broken=comparison.broken + comparison.lowered,
+            broken=comparison.broken + comparison.lowered + comparison.traded,
             tests_run=len(trial.outcomes),
             tests=list(trial.outcomes),
             raised=comparison.raised,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from .pool import Pool
 from .protocols import Rejected, TestOutcome
 
-Origin = Literal["proposal", "merge", "restore", "split", "ablation"]
+Origin = Literal["proposal", "merge", "restore", "split", "ablation", "sweep"]
 
 
 class Tried(BaseModel):
@@ -64,11 +64,20 @@ class SearchState(BaseModel):
     blame: dict[str, int] = Field(default_factory=dict)
     futile: dict[str, int] = Field(default_factory=dict)
     """Per test: minibatches it was in that left it failing (it is picked later next time)."""
+    swept: list[str] = Field(default_factory=list)
+    """Stalled tests whose deletion sweep ran with the accepted text (see :mod:`.recovery`)."""
+    probed: dict[str, list[str]] = Field(default_factory=dict)
+    """Deletions a sweep probed without a fix (by fingerprint): the stalled tests they ran on. Not
+    in ``seen``: the same deletion may still fix another test."""
     pool: Pool = Field(default_factory=Pool)
     steps: list[StepLog] = Field(default_factory=list)
     cursor: int = 0
     idle: int = 0
     """Steps in a row that produced no new candidate: the next request says so (temperature)."""
+    first: dict[str, TestOutcome] = Field(default_factory=dict)
+    """Outcomes of the original text: the anchor of the no-regression promise. A test the original
+    text failed may fail again after the search fixed it (a trade, see :mod:`.verdict`); one it
+    passed, or whose original outcome is not known, never does."""
     calls: int = 0
     cost: float = 0.0
     baseline_done: bool = False
@@ -76,6 +85,16 @@ class SearchState(BaseModel):
     learners: list[str] = Field(default_factory=list)
     """Passing train tests whose feedback may still teach (a critique returned with a score below
     1: the plugin's ``--tg-learn-from-passing``); minibatches take them after the failing ones."""
+
+    def observe(self, outcome: TestOutcome) -> None:
+        """Store an outcome of the accepted text (and, while that is the original, of the original)."""
+        self.current[outcome.test] = outcome
+        if " ".join(self.accepted.split()) == " ".join(self.original.split()):
+            self.first.setdefault(outcome.test, outcome)
+
+    def tradable(self, test: str) -> bool:
+        """Whether ``test`` is known to have failed with the original text."""
+        return test in self.first and not self.first[test].passed
 
     def failing(self) -> list[str]:
         """Train tests the accepted text fails, in train order."""

@@ -32,7 +32,16 @@ from .judge import JudgeFailed, Verdict
 from .linking import prompts_in, relink
 from .litellm_hook import LitellmHook
 from .observe import Observer, watch_early
-from .recording import PhaseTotals, Recorder, UsageBook, current_recorder, in_app_litellm_call, recording_into
+from .recording import (
+    PhaseTotals,
+    Recorder,
+    ScopedBook,
+    UsageBook,
+    counting,
+    current_recorder,
+    in_app_litellm_call,
+    recording_into,
+)
 from .recording import activate as start_counting
 from .recording import deactivate as stop_counting
 from .redact import env_secrets, holds_secret, scrub, scrub_text, scrub_values
@@ -56,11 +65,13 @@ __all__ = [
     "PhaseTotals",
     "Recorder",
     "RequestStopped",
+    "ScopedBook",
     "UsageBook",
     "Verdict",
     "activate",
     "capture_of",
     "cassette_path",
+    "counting",
     "current_recorder",
     "env_secrets",
     "feeds",

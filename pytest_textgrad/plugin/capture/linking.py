@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..prompts import normalize
@@ -97,10 +98,12 @@ def prompts_in(text: str, prompts: dict[str, str]) -> list[str]:
     return found
 
 
-def relink(record: TestRecord, registry: PromptRegistry) -> None:
-    """Link ``record``'s calls against every prompt known now; its prompts become what it declared,
-    what it read, and what its calls carried (ambiguous matches resolved by declarations and reads)."""
-    texts = {p.key: p.variable.text() for p in registry.all()}
+def relink(record: TestRecord, registry: PromptRegistry, texts: Mapping[str, str] | None = None) -> None:
+    """Link ``record``'s calls against every prompt known now (``texts``: key -> the text the run
+    had, default each variable's); its prompts become what it declared, what it read, and what its
+    calls carried (ambiguous matches resolved by declarations and reads)."""
+    if texts is None:
+        texts = {p.key: p.variable.text() for p in registry.all()}
     own = [k for k in (*record.declared, *record.reads) if k in texts]
     linked: list[str] = []
     for call in record.forward_calls():

@@ -164,6 +164,32 @@ class UsageBook:
             return out
 
 
+class ScopedBook:
+    """What a search's proposer reads its calls from: the tally of the context it runs in (a search
+    running beside others, see :func:`counting`), else the run's book."""
+
+    def __init__(self, book: UsageBook) -> None:
+        self.book = book
+
+    def total(self) -> PhaseTotals:
+        tally = _tally.get()
+        return (tally if tally is not None else self.book).total()
+
+
+_tally: contextvars.ContextVar[UsageBook | None] = contextvars.ContextVar("tg_tally", default=None)
+
+
+@contextlib.contextmanager
+def counting(book: UsageBook) -> Iterator[UsageBook]:
+    """Count the calls made in this context (threads started with a copy of it included) into
+    ``book`` too: each of the searches that run side by side counts only its own."""
+    token = _tally.set(book)
+    try:
+        yield book
+    finally:
+        _tally.reset(token)
+
+
 _books: list[UsageBook] = []
 _books_lock = threading.Lock()
 _listener_installed = False
@@ -187,6 +213,9 @@ def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> Ca
         books = list(_books)
     for book in books:
         book.add(log)
+    tally = _tally.get()
+    if tally is not None:
+        tally.add(log)
     recorder = current_recorder()
     if recorder is not None:
         recorder.add(log)

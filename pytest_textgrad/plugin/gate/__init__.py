@@ -19,7 +19,7 @@ import pytest
 from ..capture import Capture
 from ..record import RECORD, TestRecord, outcome_of
 from ..settings import Settings
-from .distributed import WorkerRelay, absorb_report, absorb_worker, share_budget
+from .distributed import ATTRIBUTE, WorkerRelay, absorb_report, absorb_worker, decode, encode, share_budget
 from .feedback import describe_failure, failure_of_report
 from .gate import Gate, set_properties
 from .hooks import GateHooks
@@ -28,13 +28,16 @@ from .returns import ReturnedFeedback
 from .run_settings import impose
 
 __all__ = [
+    "ATTRIBUTE",
     "Gate",
     "GateHooks",
     "absorb_report",
     "absorb_worker",
     "activate",
     "deactivate",
+    "decode",
     "describe_failure",
+    "encode",
     "gate_of",
     "gradient_worthy",
     "record_of",

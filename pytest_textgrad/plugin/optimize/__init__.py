@@ -9,21 +9,32 @@ as losses), ``review`` (accept rules and the review hook), ``records``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ..capture import Capture
 from ..gate import Gate
+from .dist_sched import PassScheduler
+from .dist_usage import KEYS as USAGE_KEYS
+from .dist_worker import DIRECTORY
+from .dist_worker import register as register_worker
 from .loop import OptimizeRun
 from .records import CandidateRecord, GradientRecord, StepRecord
 from .review import CandidateReview
 
 __all__ = [
+    "DIRECTORY",
+    "USAGE_KEYS",
     "CandidateRecord",
     "CandidateReview",
     "GradientRecord",
     "OptimizeRun",
+    "PassScheduler",
     "StepRecord",
+    "register_worker",
     "run",
+    "run_distributed",
     "run_of",
 ]
 
@@ -36,6 +47,34 @@ def run(session: pytest.Session, capture: Capture, gate: Gate) -> OptimizeRun:
     session.config.stash[_KEY] = optimize
     optimize.run()
     return optimize
+
+
+def run_distributed(session: pytest.Session, capture: Capture, gate: Gate, folder: Path) -> None:
+    """Entry point from ``pytest_runtestloop`` on the controller of an xdist run (``-n N``): the same
+    loop, its passes on the live workers (:mod:`.dist_runner`)."""
+    from .dist_runner import DistRunner
+
+    runner = DistRunner(session, gate, gate.settings.repeat, capture.registry)
+    runner.start(folder)
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(
+            f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"
+        )
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        pids = sorted({w.get("pid") for w in runner.workers})
+        reporter.write_line(
+            f"textgrad workers: {len(pids)} up and collected in {runner.startup:.1f} s; they run every "
+            "pass of the optimize run"
+        )
+    if not runner.prompt_tests:
+        if reporter is not None:
+            reporter.write_line("textgrad: no prompt test selected, nothing to optimize: running tests once")
+        runner.logged({})
+        return
+    optimize = OptimizeRun(session, capture, gate, runner=runner)
+    session.config.stash[_KEY] = optimize
+    optimize.run()
 
 
 def run_of(config: pytest.Config) -> OptimizeRun | None:

@@ -20,7 +20,9 @@ for ``--tg-resume`` (:mod:`.resume`).
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 import pytest
 
@@ -36,21 +38,26 @@ from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
 from .searches import SearchSetup
+from .side_by_side import SideBySide
 from .summary import TriedSummary, candidate_record, closing_line, projection_line, step_lines
 from .update import Updater
 from .vetting import Guards
 
 
-class OptimizeRun(SearchSetup):
+class OptimizeRun(SearchSetup, SideBySide):
     """One ``--tg-optimize`` run over the session's selected items."""
 
-    def __init__(self, session: pytest.Session, capture: Capture, gate: Gate) -> None:
+    def __init__(
+        self, session: pytest.Session, capture: Capture, gate: Gate, runner: Runner | None = None
+    ) -> None:
+        """``runner`` runs the passes (default: in this process; :class:`.dist_runner.DistRunner`:
+        on xdist workers)."""
         self.config = session.config
         self.capture = capture
         self.gate = gate
         self.settings = gate.settings
         self.registry = capture.registry
-        self.runner = Runner(session, gate, self.settings.repeat, capture.registry)
+        self.runner = runner or Runner(session, gate, self.settings.repeat, capture.registry)
         self.selected = {item.nodeid for item in self.runner.items}
         self.unreachable: dict[str, str] = {}
         """Prompts a rewrite cannot reach (read only at import), and why: never searched."""
@@ -146,23 +153,30 @@ class OptimizeRun(SearchSetup):
 
     # ----- one step ----------------------------------------------------------------------------------
     def _step(self, number: int) -> StepRecord:
+        """Each improvable search takes a step. Searches whose prompts share no test run side by side
+        (threads; their passes go out together, see :meth:`.runner.Runner.concurrently`), those that
+        share tests one after another in key order; the step's record is assembled in key order."""
         started = time.perf_counter()
         failing = self.failing_count()
         record = StepRecord(number=number, failing_before=failing, failing_after=failing)
-        for key, search in self.searches.items():
-            if not search.state.improvable():
+        keys = [key for key, search in self.searches.items() if search.state.improvable()]
+        groups = self._groups(keys)
+        shares = self._shares(len(groups))
+        done: dict[str, tuple[str, Any]] = {}
+        errors: dict[str, str] = {}
+        jobs = [
+            functools.partial(self._steps, group, share, done, errors)
+            for group, share in zip(groups, shares, strict=True)
+        ]
+        self.runner.concurrently(jobs)
+        for key in keys:
+            if key in errors:
+                record.error = record.error or errors[key]
+            if key not in done:
                 continue
-            if not self._within_budget(search):
-                record.error = record.error or "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
+            parent, log = done[key]
+            if log is None:
                 continue
-            parent = search.state.accepted
-            try:
-                log = search.step()
-            except Exception as error:
-                record.error = f"{type(error).__name__}: {error}"
-                self._settle(key, search)
-                break
-            self._settle(key, search)
             record.batch += log.batch
             record.candidates += [
                 CandidateRecord(prompt=key, accepted=False, reason=why, text=text)
@@ -174,24 +188,6 @@ class OptimizeRun(SearchSetup):
         record.failing_after = self.failing_count()
         record.wall_time = round(time.perf_counter() - started, 3)
         return record
-
-    def _within_budget(self, search: Search) -> bool:
-        """Give the search what is left of the run's budget (spent by every engine, counted by the
-        gate), keeping what the final run needs when no response cache replays it."""
-        budget = self.gate.budget
-        if budget is None:
-            return True
-        reserve = (
-            0
-            if self.settings.cache
-            else sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
-        )  # the final run replays the selection only
-        if budget.max_calls is not None:
-            left = budget.max_calls - budget.calls - reserve
-            search.budget.max_calls = search.state.calls + max(0, left)
-        if budget.max_cost is not None:
-            search.budget.max_cost = search.state.cost + max(0.0, budget.max_cost - budget.cost)
-        return not search.exhausted
 
     def _settle(self, key: str, search: Search) -> None:
         """After a step: the file and the registry hold the accepted text; the records it ran with

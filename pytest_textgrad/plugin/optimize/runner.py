@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..capture import relink
 from ..gate import Gate, record_of
 from ..record import RECORD, TestRecord
 from .quiet import collect_project, held_reporting
+from .serving import PassServer
 
 if TYPE_CHECKING:
     from ..prompts import PromptRegistry
@@ -53,7 +53,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class Runner:
+class Runner(PassServer):
     """Runs the session's items for the loop, timing every pass.
 
     ``items`` are the user's selection (learned from and reported); ``guards_only`` are the other
@@ -73,6 +73,7 @@ class Runner:
         self.by_id = {item.nodeid: item for item in self.items}
         self.guards_only: list[pytest.Item] = []
         self.seconds = 0.0
+        PassServer.__init__(self)
 
     def add_project_tests(self) -> list[str]:
         """Collect the project's configured test paths; tests outside the selection become guards
@@ -89,8 +90,17 @@ class Runner:
     ) -> dict[str, TestRecord]:
         """Run tests in the given order through pytest's protocol hook with reporting held back, so
         protocol plugins behave as in the user's run; stop after the first record ``stop`` accepts.
-        Each record is linked again once the pass is over, against every prompt known then."""
-        items = [self.by_id[n] for n in dict.fromkeys(nodeids)]
+        Each record is linked again once the pass is over, against every prompt known then. From a
+        search's thread (:meth:`concurrently`) the pass is asked of the main thread."""
+        return self.ask(list(dict.fromkeys(nodeids)), stop)
+
+    def _silently(
+        self,
+        nodeids: list[str],
+        stop: Callable[[TestRecord], bool] | None = None,
+        owned: frozenset[str] | None = None,
+    ) -> dict[str, TestRecord]:
+        items = [self.by_id[n] for n in nodeids]
         records: dict[str, TestRecord] = {}
         self.session.config.hook.pytest_textgrad_pass_start(
             config=self.session.config, nodeids=[i.nodeid for i in items]
@@ -110,9 +120,7 @@ class Runner:
                         break
         finally:
             self.seconds += time.perf_counter() - started
-        if self.registry is not None:
-            for record in records.values():
-                relink(record, self.registry)
+        self.link(records, owned)
         return records
 
     def with_texts(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...optim.search import Search, SearchConfig, SearchState
 from ...optim.search.sentences import fingerprint
+from ..capture import ScopedBook
 from ..gate import gradient_worthy
 from ..record import TestRecord
 from .evaluator import outcome_of
@@ -70,7 +71,7 @@ class SearchSetup:
             self._refresh(key, state)
         state.learners = learners
         guards = self.guards[key] = Guards(self.config, prompt, state)
-        records_of, book = self._records_of(key), self.capture.book
+        records_of, book = self._records_of(key), ScopedBook(self.capture.book)
         tried = state_has(state)
         proposer = PromptProposer(prompt, self.updater, records_of, self._engines, book, tried=tried)
         self.searches[key] = Search(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from ...optim.search import Search, StepLog, TestOutcome, Tried, diff, project
+from ...optim.search import Search, StepLog, TestOutcome, Tried, diff, project, sentences
 from .records import CandidateRecord
 
 ORIGINS = {
@@ -21,6 +21,7 @@ ORIGINS = {
     "split": "repair (one added sentence alone): ",
     "merge": "merge: ",
     "ablation": "ablation: ",
+    "sweep": "sweep (for a test no proposal moved): ",
 }
 SHOWN = 70
 
@@ -131,6 +132,7 @@ def projection_line(
             batch=batch,
             proposer_calls=1 + gradients_per_candidate,
             calls_per_test=per_test,
+            sentences=len(sentences(state.accepted)) if config.sweep else 0,
         )
         low += projection.low - projection.baseline
         high += projection.high - projection.baseline

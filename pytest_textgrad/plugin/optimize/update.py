@@ -47,9 +47,11 @@ class Updater:
         started = time.perf_counter()
         wanted = keys if keys is not None else [k for r in batch for k in r.prompts]
         prompts = [self.registry[k] for k in dict.fromkeys(wanted) if k in self.registry]
-        if reset:
+        if reset:  # the batch's own prompts: a search beside this one (other tests) keeps its gradients
+            used = {k for r in batch for k in r.prompts} | {p.key for p in prompts}
             for prompt in self.registry.all():
-                prompt.variable.reset_gradients()
+                if prompt.key in used:
+                    prompt.variable.reset_gradients()
         variables = {p.key: p.variable for p in self.registry.all()}
         try:
             self.memo.backward(batch, variables, engine)

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from .files import PromptFileError, encode_like, normalize, reading_prompt, resolve_prompt_path, write_atomic
+from .files import (
+    PromptFileError,
+    encode_like,
+    normalize,
+    read_prompt,
+    reading_prompt,
+    resolve_prompt_path,
+    write_atomic,
+)
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .lock import LockBusy, RunLock
 from .registry import Prompt, PromptRegistry, placeholders
@@ -32,6 +40,7 @@ __all__ = [
     "journal_path",
     "normalize",
     "placeholders",
+    "read_prompt",
     "reading_prompt",
     "registry_of",
     "resolve_prompt_path",

@@ -18,6 +18,7 @@ from pathlib import Path
 from ...core import Variable
 from .files import (
     PromptFileError,
+    _registry_read,
     encode_like,
     is_read_only,
     normalize,
@@ -74,6 +75,8 @@ class PromptRegistry:
         self._prompts: dict[str, Prompt] = {}
         self._written: set[str] = set()
         self._lock = threading.Lock()
+        self._writing = threading.RLock()
+        """Held around each write: searches that share no test run side by side (threads)."""
         self.notices: list[str] = []
         """Messages for the user about files the optimizer stopped writing."""
 
@@ -160,14 +163,16 @@ class PromptRegistry:
         the file does (its trailing newline included), as it will once the candidate is accepted: a
         test that sends the variable's text sends the same bytes while the candidate is judged and
         in the final run."""
-        self._write(prompt, text)
-        prompt.variable.set_value(self.as_written(prompt, text))
+        with self._writing, _registry_read():  # not a read of the test running meanwhile
+            self._write(prompt, text)
+            prompt.variable.set_value(self.as_written(prompt, text))
 
     def revert(self, prompt: Prompt) -> None:
         """Back to the accepted text after a rejected candidate."""
-        if prompt.key in self._written:
-            self._write_original_or(prompt, prompt.accepted)
-        prompt.variable.set_value(prompt.accepted)
+        with self._writing, _registry_read():  # not a read of the test running meanwhile
+            if prompt.key in self._written:
+                self._write_original_or(prompt, prompt.accepted)
+            prompt.variable.set_value(prompt.accepted)
 
     @staticmethod
     def as_written(prompt: Prompt, text: str) -> str:

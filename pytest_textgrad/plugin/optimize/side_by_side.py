@@ -1,0 +1,107 @@
+"""The searches of one optimize step side by side: those whose prompts share no test step at the same
+time (threads, :meth:`.serving.PassServer.concurrently`), those that share tests one after another,
+each search counting its own calls; a run-wide budget is split between them so that a share never
+depends on timing. A mixin of :class:`~.loop.OptimizeRun`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...optim.search import Search
+from ..capture import UsageBook, counting
+from .evaluator import outcome_of
+
+if TYPE_CHECKING:
+    from .loop import OptimizeRun
+
+
+class SideBySide:
+    """Groups, budget shares and the steps of one group (methods used by :class:`OptimizeRun`)."""
+
+    def _groups(self: OptimizeRun, keys: list[str]) -> list[list[str]]:
+        """The searches of ``keys`` grouped so that no two groups share a test (each in key order)."""
+        groups: list[tuple[set[str], list[str]]] = []
+        for key in keys:
+            state = self.searches[key].state
+            tests = set(state.train) | set(state.holdout) | self.users.get(key, set())
+            joined = [g for g in groups if g[0] & tests]
+            merged_tests, merged_keys = set(tests), [key]
+            for group in joined:
+                groups.remove(group)
+                merged_tests |= group[0]
+                merged_keys += group[1]
+            groups.append((merged_tests, merged_keys))
+        ordered = [sorted(g[1], key=keys.index) for g in groups]
+        return sorted(ordered, key=lambda g: keys.index(g[0]))
+
+    def _shares(self: OptimizeRun, count: int) -> list[tuple[int | None, float | None]]:
+        """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
+        parts, the first groups taking the remainder, so a slice never depends on timing."""
+        budget = self.gate.budget
+        if budget is None or not count:
+            return [(None, None)] * count
+        _ = budget.exhausted  # a budget shared by xdist workers reads its file here
+        reserve = (
+            0
+            if self.settings.cache
+            else sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
+        )  # the final run replays the selection only
+        calls: list[int | None] = [None] * count
+        if budget.max_calls is not None:
+            left = max(0, budget.max_calls - budget.calls - reserve)
+            calls = [left // count + (1 if i < left % count else 0) for i in range(count)]
+        cost: list[float | None] = [None] * count
+        if budget.max_cost is not None:
+            cost = [max(0.0, budget.max_cost - budget.cost) / count] * count
+        return list(zip(calls, cost, strict=True))
+
+    def _steps(
+        self: OptimizeRun,
+        group: list[str],
+        share: tuple[int | None, float | None],
+        done: dict[str, tuple[str, Any]],
+        errors: dict[str, str],
+    ) -> None:
+        """One group's searches, one after another, each settled before the next (they share tests);
+        each search counts its own calls (:func:`~..capture.counting`)."""
+        with self.runner.owning(group):
+            self._steps_owned(group, share, done, errors)
+
+    def _steps_owned(
+        self: OptimizeRun,
+        group: list[str],
+        share: tuple[int | None, float | None],
+        done: dict[str, tuple[str, Any]],
+        errors: dict[str, str],
+    ) -> None:
+        calls, cost = share
+        for key in group:
+            search = self.searches[key]
+            if not self._within_budget(search, calls, cost):
+                errors[key] = "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
+                continue
+            parent, before = search.state.accepted, (search.state.calls, search.state.cost)
+            try:
+                with counting(UsageBook()):
+                    log = search.step()
+            except Exception as error:
+                errors[key] = f"{type(error).__name__}: {error}"
+                done[key] = (parent, None)
+                self._settle(key, search)
+                return
+            self._settle(key, search)
+            done[key] = (parent, log)
+            if calls is not None:
+                calls -= search.state.calls - before[0]
+            if cost is not None:
+                cost -= search.state.cost - before[1]
+
+    def _within_budget(self: OptimizeRun, search: Search, calls: int | None, cost: float | None) -> bool:
+        """Give the search its group's share of what is left of the run's budget (spent by every
+        engine, counted by the gate; see :meth:`_shares`)."""
+        if calls is not None:
+            search.budget.max_calls = search.state.calls + max(0, calls)
+        if cost is not None:
+            search.budget.max_cost = search.state.cost + max(0.0, cost)
+        return not search.exhausted

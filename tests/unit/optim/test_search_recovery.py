@@ -1,0 +1,208 @@
+"""Deletion sweeps for stalled tests and trades of tests the search itself fixed, through the real
+Search with scripted proposers over the toy rule world (see search_toys.py)."""
+
+from search_toys import KEY, ScriptedProposer, ToyEvaluator, add
+
+from pytest_textgrad.optim.search import (
+    Search,
+    SearchConfig,
+    TestOutcome,
+    accepts,
+    compare,
+    project,
+)
+
+
+def search(evaluator, proposer, text, train, holdout=(), **config):
+    return Search(
+        evaluator, proposer, key=KEY, text=text, train=train, holdout=holdout, config=SearchConfig(**config)
+    )
+
+
+# ----- sweeps -------------------------------------------------------------------------------------
+def test_a_stalled_test_gets_a_sweep_that_deletes_the_sentence_cancelling_it():
+    # "Always." is what t1 asks for, but "Cancel." overrides it; the proposer only restates noise
+    evaluator = ToyEvaluator({"t1": {"Always."}, "p1": {"Base."}}, forbids={"t1": {"Cancel."}})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")]])
+    state = search(evaluator, proposer, "Base. Always. Cancel.", ["t1", "p1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. Always."
+    assert not any(t.origin == "sweep" for t in state.steps[0].tried)  # t1 was not stalled yet
+    sweep = [t for t in state.steps[1].tried if t.origin == "sweep"]
+    assert [(t.text, t.accepted) for t in sweep] == [("Base. Always.", True)]
+    assert state.failing() == []
+
+
+def test_a_useless_deletion_costs_one_call_per_stalled_test():
+    evaluator = ToyEvaluator({"t1": {"Never."}, "p1": {"Base."}})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")]])
+    state = search(evaluator, proposer, "Base. Other. More.", ["t1", "p1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. Other. More."
+    for deleted in ("Base. Other.", "Base. More.", "Other. More."):
+        assert evaluator.runs_of(deleted) == ["t1"]
+    assert "sweep: 3 deletion(s) fixed none of t1" in state.steps[1].notes
+    assert not any(t.origin == "sweep" for t in state.steps[1].tried)  # notes, not evaluations
+
+
+def test_a_stalled_test_is_swept_once_per_accepted_text():
+    evaluator = ToyEvaluator({"t1": {"Never."}, "p1": {"Base."}})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")], [add("Noise three.")]])
+    search(evaluator, proposer, "Base. Other.", ["t1", "p1"], k=1, ablation=False).run(3)
+    assert evaluator.runs_of("Other.") == ["t1"]
+    assert evaluator.runs_of("Base.") == ["t1"]
+
+
+def test_a_deletion_swept_for_one_test_is_probed_again_for_another():
+    # deleting "X." cannot fix a (it needs a sentence nobody proposes) but fixes b
+    evaluator = ToyEvaluator({"a": {"Never."}, "b": set(), "p1": {"Base."}}, forbids={"b": {"X."}})
+    proposer = ScriptedProposer([[add(f"Noise {n}.")] for n in range(4)])
+    state = search(evaluator, proposer, "Base. X.", ["a", "b", "p1"], k=1, batch=1, ablation=False).run(4)
+    assert [s.batch for s in state.steps] == [["a"], ["b"], ["a"], ["b"]]
+    assert evaluator.runs_of("Base.")[:2] == ["a", "b"]  # swept for a in step 3, for b in step 4
+    assert state.accepted == "Base."
+    assert [t.origin for t in state.steps[3].tried if t.accepted] == ["sweep"]
+
+
+def test_a_swept_deletion_that_broke_tests_is_mended_with_a_sentence_for_them():
+    # "Refund." gives p1 what it needs but t1 forbids it: deleting it fixes t1 and breaks p1; the
+    # proposer, shown p1's feedback beside the deletion, adds "Mention." instead
+    evaluator = ToyEvaluator(
+        {"t1": set(), "p1": {"Mention."}, "p2": {"Base."}}, forbids={"t1": {"Refund."}}
+    )
+    evaluator.outcome = _either(evaluator.outcome, "p1", {"Mention.", "Refund."})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")], [add("Mention.")]])
+    state = search(evaluator, proposer, "Base. Refund.", ["t1", "p1", "p2"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. Mention."
+    assert proposer.requests[2].text == "Base." and proposer.requests[2].kinds == ["add"]
+    assert [f.test for f in proposer.requests[2].feedback] == ["p1"]
+    assert [(t.text, t.accepted) for t in state.steps[1].tried if t.origin == "sweep"] == [
+        ("Base.", False),
+        ("Base. Mention.", True),
+    ]
+
+
+def test_no_mend_without_the_option():
+    evaluator = ToyEvaluator(
+        {"t1": set(), "p1": {"Mention."}, "p2": {"Base."}}, forbids={"t1": {"Refund."}}
+    )
+    evaluator.outcome = _either(evaluator.outcome, "p1", {"Mention.", "Refund."})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")], [add("Mention.")]])
+    state = search(
+        evaluator, proposer, "Base. Refund.", ["t1", "p1", "p2"], k=1, ablation=False, mend=False
+    ).run(2)
+    assert state.accepted == "Base. Refund."
+    assert len(proposer.requests) == 2
+
+
+def _either(outcome, test, sentences):
+    """``test`` passes when any of ``sentences`` is in the prompt (the toy world needs all)."""
+
+    def patched(text, name):
+        if name == test:
+            passed = any(s in text for s in sentences)
+            return TestOutcome.of(name, passed, "" if passed else "needs: Mention.", calls=1)
+        return outcome(text, name)
+
+    return patched
+
+
+def test_without_sweeps_the_stalled_test_stays_failing():
+    evaluator = ToyEvaluator({"t1": {"Always."}, "p1": {"Base."}}, forbids={"t1": {"Cancel."}})
+    proposer = ScriptedProposer([[add("Noise one.")], [add("Noise two.")]])
+    state = search(
+        evaluator, proposer, "Base. Always. Cancel.", ["t1", "p1"], k=1, ablation=False, sweep=False
+    ).run(2)
+    assert state.accepted == "Base. Always. Cancel."
+
+
+# ----- trades -------------------------------------------------------------------------------------
+# "B." breaks t1 (which needs "A."); t2 and t3 need "B.".
+CONFLICT = {"t1": {"A."}, "t2": {"B."}, "t3": {"B."}, "p1": {"Base."}}
+FORBIDS = {"t1": {"B."}}
+
+
+def test_a_test_fixed_during_the_search_is_given_back_for_more():
+    evaluator = ToyEvaluator(CONFLICT, FORBIDS)
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. A. B."
+    tried = state.steps[1].tried[0]
+    assert tried.accepted and sorted(tried.fixed) == ["t2", "t3"] and tried.broken == ["t1"]
+    assert "gave back 1" in tried.why
+    # the passing test that cannot be traded ran before the one that can
+    assert evaluator.runs_of("Base. A. B.")[2:] == ["p1", "t1"]
+
+
+def test_a_test_that_passed_with_the_original_text_is_never_given_back():
+    evaluator = ToyEvaluator(CONFLICT, FORBIDS)
+    proposer = ScriptedProposer([[add("Noise.")], [add("B.")]])
+    state = search(evaluator, proposer, "Base. A.", ["t1", "t2", "t3", "p1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. A."
+    assert "broke a passing test" in state.steps[1].tried[0].why
+
+
+def test_no_trade_without_the_option():
+    evaluator = ToyEvaluator(CONFLICT, FORBIDS)
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(
+        evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], k=1, ablation=False, trade=False
+    ).run(2)
+    assert state.accepted == "Base. A."
+
+
+def test_a_trade_waits_until_every_failing_test_sat_through_a_fruitless_minibatch():
+    evaluator = ToyEvaluator({**CONFLICT, "t4": {"C."}}, FORBIDS)
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    train = ["t1", "t2", "t4", "t3", "p1"]
+    state = search(evaluator, proposer, "Base.", train, k=1, batch=2, ablation=False, sweep=False).run(2)
+    assert sorted(state.steps[1].batch) == ["t3", "t4"]  # t4 was never in a minibatch: no trade yet
+    assert state.accepted == "Base. A."
+    assert "broke a passing test" in state.steps[1].tried[0].why
+
+
+def test_a_trade_that_gives_back_as_many_as_it_fixes_is_refused():
+    evaluator = ToyEvaluator({"t1": {"A."}, "t2": {"B."}, "p1": {"Base."}}, FORBIDS)
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(evaluator, proposer, "Base.", ["t1", "t2", "p1"], k=1, ablation=False, sweep=False).run(2)
+    assert state.accepted == "Base. A."
+    assert "broke a passing test" in state.steps[1].tried[0].why
+
+
+def test_a_trade_counts_the_fixes_outside_its_minibatch_before_giving_up():
+    evaluator = ToyEvaluator({**CONFLICT, "t4": {"B."}}, FORBIDS)
+    proposer = ScriptedProposer([[add("A.")], [add("N1.")], [add("N2.")], [add("N3.")], [add("B.")]])
+    train = ["t1", "t2", "t3", "t4", "p1"]
+    state = search(evaluator, proposer, "Base.", train, k=1, batch=1, ablation=False, sweep=False).run(5)
+    batches = [s.batch for s in state.steps]
+    assert batches[0] == ["t1"] and sorted(b[0] for b in batches[1:4]) == ["t2", "t3", "t4"]
+    (target,) = batches[4]
+    # one fix in its minibatch, t1 given back: it runs on the other two before it gives up, and pays
+    others = [t for t in ("t2", "t3", "t4") if t != target]
+    assert evaluator.runs_of("Base. A. B.") == [target, "p1", "t1", *others]
+    assert state.accepted == "Base. A. B."
+
+
+def test_a_guard_fixed_by_chance_is_neither_a_gain_nor_a_loss():
+    status = {"t1": (True, False), "t2": (False, True), "t3": (False, True), "h1": (True, False)}
+    before = {t: TestOutcome.of(t, old) for t, (old, _) in status.items()}
+    after = {t: TestOutcome.of(t, new) for t, (_, new) in status.items()}
+    anchor = {t: TestOutcome.of(t, False) for t in status}  # all failed with the original text
+    comparison = compare(before, after, anchor)
+    assert comparison.broken == [] and comparison.traded == ["t1", "h1"] and comparison.lost == 2
+    assert accepts(comparison, "strict", trade=True, counted={"t1", "t2", "t3"})[0]  # train: 2 fixed, 1 back
+    assert not accepts(comparison, "strict", trade=True)[0]  # all counted: 2 fixed, 2 given back
+    assert not accepts(comparison, "strict")[0]  # no trades: t1 and h1 are broken
+
+
+def test_a_score_never_drops_below_the_original_one():
+    before = {"t1": TestOutcome(test="t1", passed=False, score=0.8)}
+    anchor = {"t1": TestOutcome(test="t1", passed=False, score=0.5)}
+    assert compare(before, {"t1": TestOutcome(test="t1", passed=False, score=0.6)}, anchor).traded == ["t1"]
+    assert compare(before, {"t1": TestOutcome(test="t1", passed=False, score=0.4)}, anchor).lowered == ["t1"]
+
+
+def test_the_projection_counts_a_sweep_per_step_when_given_the_prompt_sentences():
+    plain = project(5, train=24, holdout=12, k=3, batch=3)
+    swept = project(5, train=24, holdout=12, k=3, batch=3, sentences=4)
+    # 4 deletions probed on the batch, a full trial, a mend's 3 proposals and their full trial
+    assert swept.per_step_high == plain.per_step_high + 4 * 3 + 36 + 3 + 36
+    assert swept.low == plain.low
