@@ -110,18 +110,31 @@ def test_signature_is_formal(tg_prompt):
 """
 
 
-def make_project(pytester: pytest.Pytester) -> None:
+LINT = """
+from pathlib import Path
+
+
+def test_prompt_files_are_short():
+    for name in ("reply.txt", "signature.txt"):
+        assert len(Path("prompts", name).read_text().split()) < 80
+"""
+"""A plain test that reads both files: the two searches share it, so they step one after the other."""
+
+
+def make_project(pytester: pytest.Pytester, *, shared: bool = True) -> None:
     (pytester.path / "prompts").mkdir()
     (pytester.path / "prompts/reply.txt").write_text(REPLY, encoding="utf-8")
     (pytester.path / "prompts/signature.txt").write_text(SIGNATURE, encoding="utf-8")
     (pytester.path / "app.py").write_text(textwrap.dedent(APP), encoding="utf-8")
     pytester.makeconftest(PREAMBLE + textwrap.dedent(CONFTEST))
-    pytester.makepyfile(test_shop=textwrap.dedent(TESTS))
+    pytester.makepyfile(
+        test_shop=textwrap.dedent(TESTS), **({"test_lint": textwrap.dedent(LINT)} if shared else {})
+    )
 
 
 def test_a_test_that_starts_reading_a_prompt_guards_it_from_then_on(pytester: pytest.Pytester) -> None:
     make_project(pytester)
-    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1, failed=2)
+    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2, failed=2)
     result = pytester.runpytest_inprocess(
         "--tg-optimize", "--tg-edits", "add", "--tg-candidates", "1", "--tg-steps", "2",
         "--tg-report", "report.json", "-p", "no:randomly",
@@ -147,4 +160,21 @@ def test_a_test_that_starts_reading_a_prompt_guards_it_from_then_on(pytester: py
     assert result.ret == 0, output
     report = read_json(pytester.path / "report.json")
     assert all(t["after"] == "passed" for t in report["tests"])
-    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+    pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=4)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: searches that share no test at the step's start run side by side (issue 13); a "
+    "test that starts reading the other's prompt during that step joins its guards too late for "
+    "the candidate evaluated beside it",
+)
+def test_a_new_reader_guards_a_search_running_side_by_side(pytester: pytest.Pytester) -> None:
+    make_project(pytester, shared=False)
+    result = pytester.runpytest_inprocess(
+        "--tg-optimize", "--tg-edits", "add", "--tg-candidates", "1", "--tg-steps", "2", "-p", "no:randomly"
+    )  # fmt: skip
+    assert (
+        "prompts/signature.txt rejected (fixed 1, broke 1: broke test_reply_is_short)" in result.stdout.str()
+    )
+    assert result.ret == 0
