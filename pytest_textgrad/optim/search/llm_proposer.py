@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -78,6 +79,33 @@ def _meaningful(value: str) -> bool:
     return any(ch.isalnum() for ch in value)
 
 
+MARKUP = re.compile(r"</?[A-Z][A-Z_]{2,}\b[^>]*>?")
+"""Tags of the update prompt (``<REJECTED>``, ``</PROMPT>``...): never part of a rule."""
+HEADINGS = ("Failing tests and what they said", "Already tried and rejected")
+LABELS = ("reason:", "test failed:", "rejected:")
+"""How lines of the update prompt (and of a small model's echo of it) begin."""
+
+
+def usable_sentence(sentence: str, request: ProposalRequest) -> str:
+    """The first sentence of a proposed ``sentence`` that can be a rule of the prompt, or
+    ``ValueError`` saying why none can. Small models (the embedded 135M one) answer an "add one
+    sentence" request with a run of sentences, a lone brace, or lines copied from the update
+    prompt itself (its tags, its headings, a rejection's reason); each would cost a test run
+    before the gate refused it. A rule has a word and copies none of that."""
+    echoes = [h.lower() for h in HEADINGS] + [
+        r.why.strip().lower() for r in request.rejected if len(r.why) > 12
+    ]
+    why = "it has no word"
+    for part in sentences(sentence) or [sentence]:
+        if MARKUP.search(part):
+            why = "it copies the update prompt's markup"
+        elif part.lower().startswith(LABELS) or any(echo in part.lower() for echo in echoes):
+            why = "it copies the update prompt's own words"
+        elif re.search(r"[^\W\d_]", part):
+            return part.strip()
+    raise ValueError(why)
+
+
 def parse_change(reply: str, kind: EditKind) -> Proposal:
     """The change of ``kind`` in ``reply``; raises ``ValueError`` saying why it is unusable."""
     for data in json_objects(reply):  # linear, and never a RecursionError (see ..parsing)
@@ -123,7 +151,10 @@ class LLMProposer:
                 **self.params,
             )
         try:
-            return parse_change(reply, kind), ""
+            change = parse_change(reply, kind)
+            if change.kind in ("add", "replace"):
+                change = change.model_copy(update={"text": usable_sentence(change.text, request)})
+            return change, ""
         except ValueError as error:
             return None, f"sample {sample + 1} ({kind}): {error}"
 

@@ -40,7 +40,7 @@ def test_each_sample_asks_for_one_kind_and_the_replies_become_proposals():
     assert len({(call.system_prompt, call.prompt) for call in engine.calls}) == 3
     assert all(re.search(r"Proposal \d of 3", call.system_prompt) for call in engine.calls)
     assert not any("Proposal" in p for p in prompts)
-    assert all("<PROMPT role=\"system prompt\">\nBase.\n</PROMPT>" in p for p in prompts)
+    assert all('<PROMPT role="system prompt">\nBase.\n</PROMPT>' in p for p in prompts)
     assert all("needs: R1." in p and "Base. Noise." in p for p in prompts)
     schemas = {json.dumps(call.params.get("json_schema"), sort_keys=True) for call in engine.calls}
     expected = {json.dumps(edit_schema(k, ["Base."]), sort_keys=True) for k in ("add", "delete", "rewrite")}
@@ -62,7 +62,11 @@ def test_the_temperature_rises_with_the_attempt():
 def test_parse_change_reads_the_fields_of_the_kind_asked_for_and_refuses_the_rest():
     change = parse_change('{"target": "Base.", "sentence": "Better."}', "replace")
     assert (change.kind, change.target, change.text) == ("replace", "Base.", "Better.")
-    for reply, kind in (("no json", "add"), ('{"sentence": "x"}', "replace"), ('{"sentence": " ... "}', "add")):
+    for reply, kind in (
+        ("no json", "add"),
+        ('{"sentence": "x"}', "replace"),
+        ('{"sentence": " ... "}', "add"),
+    ):
         try:
             parse_change(reply, kind)
         except ValueError:
@@ -71,7 +75,9 @@ def test_parse_change_reads_the_fields_of_the_kind_asked_for_and_refuses_the_res
 
 
 def test_a_search_through_the_llm_proposer_fixes_a_test():
-    engine = ScriptedEngine(rules=[(r"needs: R1\.", '{"sentence": "R1.", "text": "Base. R1.", "target": "Base."}')])
+    engine = ScriptedEngine(
+        rules=[(r"needs: R1\.", '{"sentence": "R1.", "text": "Base. R1.", "target": "Base."}')]
+    )
     evaluator = ToyEvaluator({"t1": {"R1."}, "p1": {"Base."}})
     search = Search(
         evaluator, LLMProposer(engine), key=KEY, text="Base.", train=["t1", "p1"], config=SearchConfig(k=2)
@@ -80,3 +86,29 @@ def test_a_search_through_the_llm_proposer_fixes_a_test():
     assert state.accepted == "Base. R1."
     assert state.failing() == []
     assert state.calls == len(evaluator.log) + len(engine.calls)
+
+
+def test_an_added_sentence_is_one_rule_never_an_echo_of_the_update_prompt():
+    """What the 135M model answered to "add one sentence" in the main job: a run of sentences,
+    a lone brace, the update prompt's tags and labels, a rejection's reason. Only rules reach the
+    tests; a run of sentences gives its first rule."""
+    replies = [
+        '{"sentence": "{ 1}"}',
+        '{"sentence": "</REJECTED>"}',
+        '{"sentence": "Test failed:"}',
+        '{"sentence": "reason: Rejected: it fixed none of the tests it was made for."}',
+        '{"sentence": "Failing tests: it fixed none of the tests it was made for."}',
+        '{"sentence": "<REJECTED> Be brief."}',
+        '{"sentence": "Be brief. Always name the shop. { 1}"}',
+    ]
+    engine = ScriptedEngine()
+    engine.push(*replies)
+    request = REQUEST.model_copy(update={"k": len(replies), "kinds": ["add"]})
+    answer = LLMProposer(engine, shared_prefix=True).propose(request)
+    assert [p.text for p in answer.proposals] == ["Be brief."]  # twice proposed, kept once
+    reasons = sorted(note.split(": ", 1)[1] for note in answer.notes)
+    assert reasons == sorted(
+        ["it has no word"]
+        + ["it copies the update prompt's markup"] * 2
+        + ["it copies the update prompt's own words"] * 3
+    )
