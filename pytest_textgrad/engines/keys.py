@@ -132,3 +132,22 @@ def call_key(model: str, messages: list[dict[str, Any]], params: Mapping[str, An
     if occurrence == 0:
         return key
     return cache_key(model, messages, params, scope={**scope.items, "occurrence": occurrence})
+
+
+_seeded: collections.Counter[str] = collections.Counter()
+_seeded_lock = threading.Lock()
+
+
+def request_seed(messages: list[dict[str, Any]], params: dict[str, Any]) -> int:
+    """A sampling seed for a local model, drawn from the request, the cache scope (which tells
+    repeated samples and update proposals apart) and how many times this process sent the same
+    request before (so identical calls at temperature > 0 are distinct samples, as their cache keys
+    are). llama-cpp-python otherwise seeds at random, and the same optimize run on the same
+    machine took other candidates each time; now a run is reproducible."""
+    material = json.dumps([messages, params, current_scope()], sort_keys=True, default=str)
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
+    with _seeded_lock:
+        _seeded[digest] += 1
+        occurrence = _seeded[digest]
+    seed = hashlib.sha256(f"{digest}:{occurrence}".encode()).digest()
+    return int.from_bytes(seed[:4], "big") & 0x7FFFFFFF

@@ -27,6 +27,7 @@ from typing import Any
 
 from .errors import EngineError, MissingExtraError
 from .images import has_images
+from .keys import request_seed
 from .usage import Completion, Usage
 
 INSTALL_HINT = 'install it with: pip install "pytest-textgrad[local]"'
@@ -273,6 +274,8 @@ def run_chat(
         # so a test's tg_llm reply or tg_judge verdict changed from run to run (the response cache
         # already counts such a request as deterministic: see params.samples_randomly).
         kwargs["temperature"] = 0.0
+    if "seed" in accepted and kwargs.get("seed") is None:
+        kwargs["seed"] = request_seed(messages, kwargs)
     with _call_lock:
         try:
             _set_threads(model)

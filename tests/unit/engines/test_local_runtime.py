@@ -1,6 +1,7 @@
 """How the embedded model runs: its threads (two on an idle 2-core machine, one when another job
 holds a core) and its default temperature (greedy: a run is reproducible)."""
 
+import collections
 import os
 
 import pytest
@@ -66,3 +67,33 @@ def test_a_call_without_a_temperature_is_greedy(monkeypatch: pytest.MonkeyPatch)
     local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": None})
     local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": 0.7})
     assert [k["temperature"] for k in fake.kwargs] == [0.0, 0.0, 0.7]
+
+
+class SeededLlama(FakeLlama):
+    def create_chat_completion(self, messages, temperature=0.2, max_tokens=None, seed=None):
+        self.kwargs.append({"temperature": temperature, "seed": seed})
+        return {"choices": [{"message": {"content": "ok"}}], "usage": {}}
+
+
+def test_a_sampled_call_is_seeded_by_its_request_and_cache_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama-cpp-python seeds at random: the same optimize run took other candidates each time.
+    The seed now comes from the request and the cache scope (which tells samples apart)."""
+    from pytest_textgrad.engines import cache_scope, keys
+
+    fake = SeededLlama()
+    monkeypatch.setattr(local_model, "load_model", lambda name: fake)
+    monkeypatch.setattr(local_model, "_accepted", None)
+    hi, bye = [{"role": "user", "content": "hi"}], [{"role": "user", "content": "bye"}]
+    for messages, scope in [(hi, 1), (hi, 1), (hi, 2), (bye, 1)]:
+        with cache_scope(proposal=scope):
+            local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": 0.9})
+    local_model.run_chat("smollm2", "local/smollm2", hi, {"temperature": 0.9, "seed": 7})
+    seeds = [k["seed"] for k in fake.kwargs]
+    assert len(set(seeds[:4])) == 4  # a second identical call is another sample; scope and text count
+    monkeypatch.setattr(keys, "_seeded", collections.Counter())  # a new process: the same seeds again
+    for messages, scope in [(hi, 1), (hi, 1), (hi, 2), (bye, 1)]:
+        with cache_scope(proposal=scope):
+            local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": 0.9})
+    assert [k["seed"] for k in fake.kwargs[5:]] == seeds[:4]
+    assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds)
+    assert seeds[4] == 7  # a seed the caller gives is kept
