@@ -164,11 +164,27 @@ class OptimizeRun(SearchSetup, SideBySide):
         shares = self._shares(len(groups))
         done: dict[str, tuple[str, Any]] = {}
         errors: dict[str, str] = {}
-        jobs = [
-            functools.partial(self._steps, group, share, done, errors)
-            for group, share in zip(groups, shares, strict=True)
-        ]
-        self.runner.concurrently(jobs)
+        while True:
+            before = self._snapshot(keys) if len(groups) > 1 else None
+            jobs = [
+                functools.partial(self._steps, group, share, done, errors)
+                for group, share in zip(groups, shares, strict=True)
+            ]
+            self.runner.concurrently(jobs)
+            regrouped = self._groups(keys)
+            if before is None or len(regrouped) == len(groups):
+                break
+            # A test started reading a prompt of another group while they ran side by side: its
+            # outcome may have seen the other's candidate, and neither search ran it as a guard.
+            # The step runs again, with the groups the new readers join one after another.
+            self._restore(before)
+            self._write_line(
+                f"textgrad: step {number}: a test started reading a prompt searched beside its own; "
+                "the step runs again with those searches in turn"
+            )
+            groups, shares = regrouped, self._shares(len(regrouped))
+            done.clear()
+            errors.clear()
         for key in keys:
             if key in errors:
                 record.error = record.error or errors[key]

@@ -6,6 +6,7 @@ depends on timing. A mixin of :class:`~.loop.OptimizeRun`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...optim.search import Search
@@ -13,7 +14,18 @@ from ..capture import UsageBook, counting
 from .evaluator import outcome_of
 
 if TYPE_CHECKING:
+    from ...optim.search import SearchState
     from .loop import OptimizeRun
+
+
+@dataclass
+class StepSnapshot:
+    """A side-by-side step's starting point (see :meth:`SideBySide._restore`)."""
+
+    states: dict[str, SearchState]
+    accepted: dict[str, str]
+    current: dict[str, Any]
+    joined: int
 
 
 class SideBySide:
@@ -105,3 +117,31 @@ class SideBySide:
         if cost is not None:
             search.budget.max_cost = search.state.cost + max(0.0, cost)
         return not search.exhausted
+
+    def _snapshot(self: OptimizeRun, keys: list[str]) -> StepSnapshot:
+        """What a side-by-side step may change, to undo it if its grouping proves wrong."""
+        return StepSnapshot(
+            states={k: self.searches[k].state.model_copy(deep=True) for k in keys},
+            accepted={k: self.registry[k].accepted for k in keys},
+            current=dict(self.current),
+            joined=len(self.new_guards.joined),
+        )
+
+    def _restore(self: OptimizeRun, before: StepSnapshot) -> None:
+        """Undo a step: each search's state (in place: its guards and proposer hold it), the files'
+        accepted texts and the current records; the guards that joined meanwhile stay."""
+        for key, saved in before.states.items():
+            state = self.searches[key].state
+            for name in type(state).model_fields:
+                setattr(state, name, getattr(saved, name))
+            prompt = self.registry[key]
+            if prompt.accepted != before.accepted[key]:
+                self.registry.accept(prompt, before.accepted[key])
+            self.registry.revert(prompt)
+            self.guards[key].collect()  # the undone step's refusals are not reported
+        for key, nodeid in self.new_guards.joined[before.joined :]:
+            state = self.searches[key].state if key in self.searches else None
+            if state is not None and nodeid not in state.train and nodeid not in state.holdout:
+                state.holdout.append(nodeid)
+        self.current.clear()
+        self.current.update(before.current)
