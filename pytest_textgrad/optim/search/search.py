@@ -292,7 +292,7 @@ class Search(Recovery):
             tests_run=len(trial.outcomes),
             tests=list(trial.outcomes),
             raised=comparison.raised,
-            lowered=comparison.lowered,
+            lowered=comparison.lowered + comparison.traded[comparison.lost :],  # dips given back too
             still_failing=[
                 t for t, o in trial.outcomes.items() if not o.passed and t not in comparison.broken
             ],

@@ -160,7 +160,7 @@ class OptimizeRun(SearchSetup, SideBySide):
         failing = self.failing_count()
         record = StepRecord(number=number, failing_before=failing, failing_after=failing)
         keys = [key for key, search in self.searches.items() if search.state.improvable()]
-        groups = self._groups(keys)
+        groups = self._in_turn_if_tight(self._groups(keys))
         shares = self._shares(len(groups))
         done: dict[str, tuple[str, Any]] = {}
         errors: dict[str, str] = {}

@@ -47,6 +47,32 @@ class SideBySide:
         ordered = [sorted(g[1], key=keys.index) for g in groups]
         return sorted(ordered, key=lambda g: keys.index(g[0]))
 
+    def _in_turn_if_tight(self: OptimizeRun, groups: list[list[str]]) -> list[list[str]]:
+        """The groups as one (searches in turn, in key order) when a call budget cannot pay one
+        step of every group: equal slices would leave each search short of a whole step, so none
+        would finish one, where in turn the first ones do (as without side-by-side steps)."""
+        budget = self.gate.budget
+        if len(groups) < 2 or budget is None or budget.max_calls is None:
+            return groups
+        left = budget.max_calls - budget.calls - self._reserve()
+        keys = [key for group in groups for key in group]
+        return groups if left >= sum(map(self._step_floor, keys)) else [keys]
+
+    def _step_floor(self: OptimizeRun, key: str) -> int:
+        """The fewest calls a step of ``key``'s search makes: its candidates' proposals and
+        gradients, and one run of a minibatch test each."""
+        state, config = self.searches[key].state, self.searches[key].config
+        tests = [t for t in state.train + state.holdout if t in self.baseline]
+        per_test = max(1, round(sum(outcome_of(self.baseline[t]).calls for t in tests) / max(1, len(tests))))
+        batch = max(1, min(config.batch, len(state.failing())))
+        return config.k * (1 + -(-batch // config.k)) + config.k * per_test
+
+    def _reserve(self: OptimizeRun) -> int:
+        """Calls the final run needs when no response cache replays it (the selection only)."""
+        if self.settings.cache:
+            return 0
+        return sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
+
     def _shares(self: OptimizeRun, count: int) -> list[tuple[int | None, float | None]]:
         """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
         parts, the first groups taking the remainder, so a slice never depends on timing."""
@@ -54,11 +80,7 @@ class SideBySide:
         if budget is None or not count:
             return [(None, None)] * count
         _ = budget.exhausted  # a budget shared by xdist workers reads its file here
-        reserve = (
-            0
-            if self.settings.cache
-            else sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
-        )  # the final run replays the selection only
+        reserve = self._reserve()
         calls: list[int | None] = [None] * count
         if budget.max_calls is not None:
             left = max(0, budget.max_calls - budget.calls - reserve)
