@@ -9,11 +9,9 @@ from ``pytest_xdist_make_scheduler`` (ours in an optimize run, :class:`.dist_sch
 (``--max-worker-restart``), reports and Ctrl-C stay xdist's; a KeyboardInterrupt raised while pumping
 unwinds through the loop's ``finally``, which restores the original prompt files.
 
-Silent passes (the baseline, candidates) reach no reporter: while one runs, DSession's event handlers
-for reports, log lines, warnings and crash items are instance attributes routed to the pass. The final
-pass is reported as a plain ``-n`` run. Results do not depend on the number of workers: each test's
-record is taken in the pass's order, and a stop rule (cheap rejection) sees them in that order; the
-records of tests that ran after the first stopping one (speculatively, on other workers) are dropped.
+Silent passes reach no reporter (DSession's report, log, warning and crash handlers are routed to the
+pass meanwhile); the final pass is reported as a plain ``-n`` run. Records are taken, and a stop rule
+sees them, in the pass's order; those after the first stopping one (run speculatively) are dropped.
 """
 
 from __future__ import annotations

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from .loop import OptimizeRun
 
 
+Share = tuple[int | None, float | None]
+"""A group's slice of the run's budget: (calls, cost), None where unlimited."""
+Done = dict[str, tuple[str, Any]]
+"""Prompt key -> (its accepted text before the step, the step's log or None after an error)."""
+
+
 @dataclass
 class StepSnapshot:
     """A side-by-side step's starting point (see :meth:`SideBySide._restore`)."""
@@ -73,7 +79,7 @@ class SideBySide:
             return 0
         return sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
 
-    def _shares(self: OptimizeRun, count: int) -> list[tuple[int | None, float | None]]:
+    def _shares(self: OptimizeRun, count: int) -> list[Share]:
         """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
         parts, the first groups taking the remainder, so a slice never depends on timing."""
         budget = self.gate.budget
@@ -90,46 +96,31 @@ class SideBySide:
             cost = [max(0.0, budget.max_cost - budget.cost) / count] * count
         return list(zip(calls, cost, strict=True))
 
-    def _steps(
-        self: OptimizeRun,
-        group: list[str],
-        share: tuple[int | None, float | None],
-        done: dict[str, tuple[str, Any]],
-        errors: dict[str, str],
-    ) -> None:
+    def _steps(self: OptimizeRun, group: list[str], share: Share, done: Done, errors: dict[str, str]) -> None:
         """One group's searches, one after another, each settled before the next (they share tests);
         each search counts its own calls (:func:`~..capture.counting`)."""
         with self.runner.owning(group):
-            self._steps_owned(group, share, done, errors)
-
-    def _steps_owned(
-        self: OptimizeRun,
-        group: list[str],
-        share: tuple[int | None, float | None],
-        done: dict[str, tuple[str, Any]],
-        errors: dict[str, str],
-    ) -> None:
-        calls, cost = share
-        for key in group:
-            search = self.searches[key]
-            if not self._within_budget(search, calls, cost):
-                errors[key] = "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
-                continue
-            parent, before = search.state.accepted, (search.state.calls, search.state.cost)
-            try:
-                with counting(UsageBook()):
-                    log = search.step()
-            except Exception as error:
-                errors[key] = f"{type(error).__name__}: {error}"
-                done[key] = (parent, None)
+            calls, cost = share
+            for key in group:
+                search = self.searches[key]
+                if not self._within_budget(search, calls, cost):
+                    errors[key] = "the LLM budget (--tg-max-calls / --tg-max-cost) is spent"
+                    continue
+                parent, before = search.state.accepted, (search.state.calls, search.state.cost)
+                try:
+                    with counting(UsageBook()):
+                        log = search.step()
+                except Exception as error:
+                    errors[key] = f"{type(error).__name__}: {error}"
+                    done[key] = (parent, None)
+                    self._settle(key, search)
+                    return
                 self._settle(key, search)
-                return
-            self._settle(key, search)
-            done[key] = (parent, log)
-            if calls is not None:
-                calls -= search.state.calls - before[0]
-            if cost is not None:
-                cost -= search.state.cost - before[1]
+                done[key] = (parent, log)
+                if calls is not None:
+                    calls -= search.state.calls - before[0]
+                if cost is not None:
+                    cost -= search.state.cost - before[1]
 
     def _within_budget(self: OptimizeRun, search: Search, calls: int | None, cost: float | None) -> bool:
         """Give the search its group's share of what is left of the run's budget (spent by every
