@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,15 +42,20 @@ class GradientMemo:
         self.memo: dict[str, Gradients] = {}
         self.passes = 0
         """Records actually back-propagated (a memo hit costs no gradient call)."""
+        self._lock = threading.Lock()
+        """Side-by-side searches (threads) back-propagate at the same time; the gradient calls run
+        outside it."""
 
     def backward(self, batch: list[TestRecord], variables: Mapping[str, Variable], engine: Any) -> None:
         """Every record's gradients reach ``variables`` (prompt key -> variable), in batch order;
         records not seen before are back-propagated together, their gradient calls concurrent."""
         keys = [memo_key(r, variables, engine) for r in batch]
+        with self._lock:
+            known = set(self.memo)
         fresh: dict[str, Gradients] = {}
         losses, copies = [], []
         for record, key in zip(batch, keys, strict=True):
-            if key in self.memo or key in fresh:
+            if key in known or key in fresh:
                 continue
             own = {
                 k: Variable(v.value, requires_grad=v.requires_grad, role_description=v.role_description)
@@ -60,10 +66,12 @@ class GradientMemo:
             fresh[key] = {}
         if losses:
             wait_for_gradients(schedule_backward(losses, engine))
+        with self._lock:
             self.passes += len(losses)
-        for key, own in copies:
-            self.memo[key] = {k: list(v.pending_gradients) for k, v in own.items() if v.pending_gradients}
-        for key in keys:
-            for name, gradients in self.memo[key].items():
+            for key, own in copies:
+                self.memo[key] = {k: list(v.pending_gradients) for k, v in own.items() if v.pending_gradients}
+            found = [self.memo[key] for key in keys]
+        for gradients_of in found:
+            for name, gradients in gradients_of.items():
                 for gradient in gradients:
                     variables[name].add_gradient(gradient)

@@ -17,6 +17,7 @@ candidate fails it (the search's lazy baseline for held-out tests then runs the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING
 
@@ -41,10 +42,16 @@ class NewGuards:
         self.say = say
         self.joined: list[tuple[str, str]] = []
         """(prompt key, node id) of every guard that joined a search during the run, in order."""
+        self._lock = threading.Lock()
+        """Side-by-side searches (threads) observe their passes at the same time."""
 
     def observe(self, records: Mapping[str, TestRecord]) -> None:
         """After a pass: every test that read a prompt it was not known to use becomes its user,
         and a guard of its search (if it has one)."""
+        with self._lock:
+            self._observe(records)
+
+    def _observe(self, records: Mapping[str, TestRecord]) -> None:
         for nodeid, record in records.items():
             for key in record.prompts:
                 known = self.users.setdefault(key, set())
