@@ -12,9 +12,25 @@ from collections.abc import Callable
 
 from .budget import Budget
 from .config import SearchConfig
-from .protocols import Proposal, ProposalRequest, Proposer, TestFeedback
+from .protocols import Proposal, ProposalRequest, Proposals, Proposer, TestFeedback
 from .sentences import EditError, apply, fingerprint
 from .state import SearchState, StepLog
+
+
+def affordable(config: SearchConfig, budget: Budget, state: SearchState) -> int:
+    """How many candidates a request may ask for: ``config.k``, or fewer when the call budget
+    has less left."""
+    remaining = budget.remaining_calls(state.calls)
+    return config.k if remaining is None else min(config.k, remaining)
+
+
+def ask(proposer: Proposer, request: ProposalRequest, state: SearchState, log: StepLog) -> Proposals:
+    """The proposer's answer, its calls and cost counted in ``state`` and its notes in ``log``."""
+    answer = proposer.propose(request)
+    state.calls += answer.calls
+    state.cost += answer.cost
+    log.notes.extend(answer.notes)
+    return answer
 
 
 def candidates(
@@ -26,8 +42,7 @@ def candidates(
     fresh: Callable[[str], bool],
 ) -> list[tuple[str, Proposal]]:
     """Fresh candidate texts for ``log.batch``, with the proposal each came from."""
-    remaining = budget.remaining_calls(state.calls)
-    k = config.k if remaining is None else min(config.k, remaining)
+    k = affordable(config, budget, state)
     if k <= 0:
         return []
     request = ProposalRequest(
@@ -43,10 +58,7 @@ def candidates(
         kinds=config.kinds,
         attempt=state.idle,
     )
-    answer = proposer.propose(request)
-    state.calls += answer.calls
-    state.cost += answer.cost
-    log.notes.extend(answer.notes)
+    answer = ask(proposer, request, state, log)
     found: list[tuple[str, Proposal]] = []
     for proposal in answer.proposals:
         try:

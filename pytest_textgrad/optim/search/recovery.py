@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .evaluation import OutOfBudget, Trial
+from .proposing import affordable, ask
 from .protocols import ProposalRequest, TestFeedback
 from .sentences import EditError, apply, fingerprint, without
 from .state import StepLog
@@ -96,8 +97,7 @@ class Recovery:
         proposer for a sentence to add for the broken tests' feedback, beside the deletion."""
         state = self.state
         broken = [t for t in trial.comparison(state).broken if t in trial.outcomes]
-        remaining = self.budget.remaining_calls(state.calls)
-        k = self.config.k if remaining is None else min(self.config.k, remaining)
+        k = affordable(self.config, self.budget, state)
         if not broken or k <= 0:
             return False
         request = ProposalRequest(
@@ -109,10 +109,7 @@ class Recovery:
             kinds=["add"],
             attempt=state.idle,
         )
-        answer = self.proposer.propose(request)
-        state.calls += answer.calls
-        state.cost += answer.cost
-        log.notes.extend(answer.notes)
+        answer = ask(self.proposer, request, state, log)
         first = trial.comparison(state).fixed + broken
         for proposal in answer.proposals:
             try:
