@@ -8,6 +8,12 @@
    outcome with the accepted text is not known yet costs nothing when the candidate passes it; the
    accepted text runs on it only when the candidate fails it (a lazy baseline).
 
+When trades are on and a candidate makes a test worse whose outcome with the *original* text is not
+known (a held-out test the search fixed before its lazy baseline ran, a test that started reading
+the prompt mid-run), the original text runs on it once (one call, outside the candidate's run): a
+test the original failed may be traded, one it passed never. Assuming "passed" instead refused
+trades the promise allows (bench/quality_ab.py: +0.19 train tests at 400 calls).
+
 Tests that fail with the accepted text and are not in the minibatch are not run (a failing test
 cannot regress from pass to fail): after an acceptance their outcome is *stale*, and the search
 re-runs a stale test with the accepted text only when it picks it for a minibatch. With
@@ -48,6 +54,13 @@ class Trial(BaseModel):
         return any(t in train for t in c.fixed + c.raised)
 
 
+def cannot_pay(c: Comparison, train: Sequence[str]) -> bool:
+    """Under strict with trades: a regression that cannot be traded, or as many train tests given
+    back as fixed so far (tests that passed cannot add fixes, so the trade cannot pay any more)."""
+    fixed, lost = c.balance(train)
+    return bool(c.broken or c.lowered) or lost >= max(1, fixed)
+
+
 class Gauntlet:
     """Runs trials for one prompt key against the search state, spending through the budget."""
 
@@ -66,6 +79,8 @@ class Gauntlet:
         self.state = state
         self.budget = budget
         self.rule = rule
+        self._unanchored: list[str] = []
+        """Tests a running trial made worse whose original outcome is not known yet."""
 
     def run(self, text: str, tests: Sequence[str], stop_on_regression: bool | StopRule):
         """Run ``tests`` with ``text``; stop after the first regression (True), or after the first
@@ -149,6 +164,7 @@ class Gauntlet:
         state, strict = self.state, self.rule == "strict"
         trial = Trial(text=text, outcomes=dict(start.outcomes) if start else {})
         seen = dict(trial.outcomes)
+        self._unanchored = []
 
         def hopeless(outcome: TestOutcome) -> bool:
             """Under strict: a regression that cannot be traded, or as many tests given back as
@@ -158,9 +174,10 @@ class Gauntlet:
                 return False
             if not self.trade:
                 return True
-            c = compare(state.current, seen, state.first)
-            fixed, lost = c.balance(state.train)
-            return bool(c.broken or c.lowered) or lost >= max(1, fixed)
+            if outcome.test not in state.first:
+                self._unanchored.append(outcome.test)  # stop; the stage learns the original's outcome
+                return True
+            return cannot_pay(compare(state.current, seen, state.first), state.train)
 
         def record(outcomes: list[TestOutcome]) -> bool:
             """Store outcomes; True when the trial cannot be accepted any more (strict stops there)."""
@@ -235,6 +252,8 @@ class Gauntlet:
         while True:
             if not record(self.run(text, [t for t in passing if t not in trial.outcomes], hopeless)):
                 return True
+            if self._anchor_unknown() and not cannot_pay(trial.comparison(self.state), self.state.train):
+                continue
             if self.rule != "strict":
                 return True
             c = trial.comparison(self.state)
@@ -247,6 +266,14 @@ class Gauntlet:
             fixed, lost = c.balance(self.state.train)
             if lost >= max(1, fixed):
                 return False
+
+    def _anchor_unknown(self) -> bool:
+        """Run the original text on the tests a trial made worse whose original outcome is not
+        known, so the trade rule can judge them; False when there were none."""
+        tests, self._unanchored = list(dict.fromkeys(self._unanchored)), []
+        for outcome in self.run(self.state.original, tests, stop_on_regression=False):
+            self.state.first[outcome.test] = outcome
+        return bool(tests)
 
     def _holdout(self, text: str, trial: Trial, record, strict: bool, hopeless: StopRule) -> bool:
         state = self.state

@@ -11,7 +11,9 @@ score may drop back (never below its original score), when the candidate fixes m
 it gives back: the gate can leave a local optimum (e.g. switch sides of two conflicting rules)
 without ever touching what passed before the run. Such changes are ``traded``, not ``broken``.
 Only the train tests count in that balance: trading a selected test for a guard the search
-happened to fix would lower what the run is for (bench/quality_ab.py: -0.33 train tests).
+happened to fix would lower what the run is for (bench/quality_ab.py: -0.33 train tests). A test
+whose original outcome is unknown is never traded; the gauntlet learns that outcome (one run of
+the original text) before it judges a trade that would give such a test back (:mod:`.evaluation`).
 """
 
 from __future__ import annotations

@@ -181,6 +181,37 @@ def test_a_trade_counts_the_fixes_outside_its_minibatch_before_giving_up():
     assert state.accepted == "Base. A. B."
 
 
+def test_a_held_out_test_fixed_before_its_baseline_ran_is_checked_on_the_original_then_traded():
+    # h1 passed lazily with "Base. A." (the accepted text never ran on it, nor did the original);
+    # "B." breaks it: the original runs on h1 once, fails it, so h1 may be given back
+    evaluator = ToyEvaluator({**CONFLICT, "h1": {"A."}}, {**FORBIDS, "h1": {"B."}})
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], ["h1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. A. B."
+    assert evaluator.runs_of("Base.").count("h1") == 1 and not state.first["h1"].passed
+    assert evaluator.runs_of("Base. A.").count("h1") == 1  # as a candidate; no baseline run after
+    assert "h1" in state.steps[1].tried[0].broken
+
+
+def test_a_held_out_test_the_original_passed_is_never_given_back_even_if_learned_late():
+    evaluator = ToyEvaluator({**CONFLICT, "h1": {"Base."}}, {**FORBIDS, "h1": {"B."}})
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], ["h1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. A."
+    assert evaluator.runs_of("Base.").count("h1") == 1 and state.first["h1"].passed
+    assert state.steps[1].tried[0].why == "it broke a held-out test"
+
+
+def test_without_trades_the_original_is_not_run_on_a_held_out_test():
+    evaluator = ToyEvaluator({**CONFLICT, "h1": {"A."}}, {**FORBIDS, "h1": {"B."}})
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(
+        evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], ["h1"], k=1, ablation=False, trade=False
+    ).run(2)
+    assert state.accepted == "Base. A."
+    assert "h1" not in evaluator.runs_of("Base.") and "h1" not in state.first
+
+
 def test_a_guard_fixed_by_chance_is_neither_a_gain_nor_a_loss():
     status = {"t1": (True, False), "t2": (False, True), "t3": (False, True), "h1": (True, False)}
     before = {t: TestOutcome.of(t, old) for t, (old, _) in status.items()}
