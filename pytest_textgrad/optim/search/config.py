@@ -27,6 +27,8 @@ class SearchConfig(BaseModel):
     """Delete sentences one by one for tests no proposal moved (see :mod:`.recovery`)."""
     mend: bool = True
     """When a swept deletion fixed a test but broke others, ask for a sentence to add beside it."""
+    unblock: bool = True
+    """Once trades are on, sweep beside an addition that changed a test's failure without fixing it."""
     ablation: bool = True
     shown_rejections: int = 5
     """How many of the latest rejected texts each request shows."""

@@ -11,9 +11,9 @@ One step for one prompt:
 4. a survivor that fixed tests but broke others is repaired before it is rejected: the sentences
    it dropped are put back, then each sentence it added is tried alone;
 5. a step whose proposer gave nothing new tries to merge pool members that win on disjoint tests;
-6. a step that accepted nothing sweeps its stalled tests (:mod:`.recovery`), then tries to delete
-   one sentence (ablation, most blamed first): a deletion that loses nothing is kept, so a
-   sentence no test needs can go.
+6. a step that accepted nothing sweeps its stalled tests (:mod:`.recovery`; once trades are on,
+   also beside an addition that changed a failure), then tries to delete one sentence (ablation,
+   most blamed first): a deletion that loses nothing is kept, so a sentence no test needs can go.
 
 The gate: only a complete trial — the minibatch, every test that passes with the accepted text
 (train and held-out) and every held-out test not known yet — that :func:`.verdict.accepts` replaces
@@ -83,11 +83,11 @@ class Search(Recovery):
     def start(self) -> bool:
         """Run the accepted text on every train test not known yet (the baseline); False when the
         budget ran out first. ``run`` calls it; a caller driving ``step()`` itself calls it once."""
-        if not self.state.baseline_done:
-            try:
+        try:
+            if not self.state.baseline_done:
                 self.gauntlet.baseline()
-            except OutOfBudget:
-                return False
+        except OutOfBudget:
+            return False
         return True
 
     def run(self, steps: int, on_step: Callable[[StepLog], None] | None = None) -> SearchState:
@@ -132,12 +132,12 @@ class Search(Recovery):
     def _try_candidates(self, fresh: list[tuple[str, Proposal]], log: StepLog) -> bool:
         parent = self.state.accepted
         probes: list[Trial] = []
+        dead: list[Trial] = []
         for text, _ in fresh:
             probe = self.gauntlet.probe(text, log.batch)
+            (dead if probe.stopped else probes).append(probe)
             if probe.stopped:
                 self._reject(probe, "proposal", log)
-            else:
-                probes.append(probe)
         probes.sort(key=lambda p: -len(p.comparison(self.state).fixed))
         accepted = False
         done: set[str] = set()
@@ -163,7 +163,8 @@ class Search(Recovery):
                 accepted = True
             elif self.config.repair and trial.progress_on_train(self.state) and not self.exhausted:
                 accepted = self._repair(trial, parent, log) or accepted
-        return accepted
+        unblock = self.config.unblock and self.gauntlet.trade and self.state.accepted == parent
+        return accepted or (unblock and self._unblock(dead, log))
 
     # ----- repair, merge, ablation -------------------------------------------------------------------
     def _repair(self, trial: Trial, parent: str, log: StepLog) -> bool:

@@ -66,6 +66,8 @@ class SearchState(BaseModel):
     """Per test: minibatches it was in that left it failing (it is picked later next time)."""
     swept: list[str] = Field(default_factory=list)
     """Stalled tests whose deletion sweep ran with the accepted text (see :mod:`.recovery`)."""
+    unblocked: list[str] = Field(default_factory=list)
+    """Additions whose deletion sweep ran (see :mod:`.recovery`), by fingerprint: once each."""
     probed: dict[str, list[str]] = Field(default_factory=dict)
     """Deletions a sweep probed without a fix (by fingerprint): the stalled tests they ran on. Not
     in ``seen``: the same deletion may still fix another test."""

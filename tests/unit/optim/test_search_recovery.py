@@ -114,6 +114,56 @@ def test_without_sweeps_the_stalled_test_stays_failing():
     assert state.accepted == "Base. Always. Cancel."
 
 
+# ----- unblock: a sweep beside an addition that changed a failure -----------------------------------
+# "A." (fixed t1 during the search) cancels "B.", which t2 and t3 need
+CANCELS = {"t1": {"A."}, "t2": {"B."}, "t3": {"B."}, "p1": {"Base."}}
+
+
+def cancelling(evaluator):
+    """t2 and t3 fail with "B." beside "A.", saying so (their score stays 0 either way)."""
+
+    def outcome(text, name):
+        if name in ("t2", "t3") and "A." in text and "B." in text:
+            return TestOutcome.of(name, False, "the reply ignored B.", calls=1)
+        return plain(text, name)
+
+    plain, evaluator.outcome = evaluator.outcome, outcome
+    return evaluator
+
+
+def test_an_addition_that_changed_a_failure_gets_a_sweep_beside_it_once_trades_are_on():
+    evaluator = cancelling(ToyEvaluator(CANCELS))
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    state = search(evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], k=1, ablation=False).run(2)
+    assert state.accepted == "Base. B."  # t1 (fixed by the search) given back for t2 and t3
+    dead, unblocked = state.steps[1].tried
+    assert dead.text == "Base. A. B." and dead.why == "it fixed none of the tests it was made for"
+    assert unblocked.origin == "sweep" and unblocked.accepted and "gave back 1" in unblocked.why
+    runs = evaluator.runs_of("Base. B.")
+    assert runs[0] in {"t2", "t3"} and sorted(runs) == ["p1", "t1", "t2", "t3"]  # probe, then the trial
+    assert len(state.unblocked) == 1
+
+
+def test_no_sweep_beside_an_addition_that_left_the_failures_as_they_were():
+    evaluator = cancelling(ToyEvaluator(CANCELS))
+    proposer = ScriptedProposer([[add("A.")], [add("Noise.")]])
+    state = search(
+        evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], k=1, ablation=False, sweep=False
+    ).run(2)
+    assert state.accepted == "Base. A."
+    assert evaluator.runs_of("Base. Noise.") == [] and state.unblocked == []
+
+
+def test_no_sweep_beside_an_addition_without_the_option_or_before_trades():
+    for config in ({"unblock": False}, {"trade": False}):
+        evaluator = cancelling(ToyEvaluator(CANCELS))
+        proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+        train = ["t1", "t2", "t3", "p1"]
+        state = search(evaluator, proposer, "Base.", train, k=1, ablation=False, sweep=False, **config).run(2)
+        assert state.accepted == "Base. A."
+        assert evaluator.runs_of("Base. B.") == []
+
+
 # ----- trades -------------------------------------------------------------------------------------
 # "B." breaks t1 (which needs "A."); t2 and t3 need "B.".
 CONFLICT = {"t1": {"A."}, "t2": {"B."}, "t3": {"B."}, "p1": {"Base."}}
