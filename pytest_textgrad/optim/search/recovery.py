@@ -21,7 +21,8 @@ worlds better, 11 worse), +0.12 ± 0.04 at 1,600; 0 at 150 (trades are not on ye
 probed on every changed test, ±0.02; on any dead addition, changed failure or not (what a
 model-judged test may look like, its critique never the same twice), -0.02 ± 0.03; as soon as an
 addition died, without waiting for trades, -0.10 ± 0.09 (-0.12 at 150 calls); deleting in text
-order instead of most blamed first, -0.03 ± 0.02.
+order instead of most blamed first, -0.03 ± 0.02; beside dead candidates that also dropped
+sentences (replaces, rewrites), -0.04 ± 0.03.
 
 Measured and dropped (bench/quality_ab.py, train tests at 400 calls, variant minus defaults):
 
@@ -60,7 +61,7 @@ from typing import TYPE_CHECKING
 from .evaluation import OutOfBudget, Trial
 from .proposing import affordable, ask
 from .protocols import ProposalRequest, TestFeedback
-from .sentences import EditError, apply, diff, fingerprint, without
+from .sentences import EditError, apply, diff, fingerprint, sentences, without
 from .state import StepLog
 from .variants import ablation_order
 
@@ -111,10 +112,13 @@ class Recovery:
         when it broke others."""
         state = self.state
         useless, mended = 0, False
+        present = {fingerprint(s) for s in sentences(base)}
         for sentence in ablation_order(state.accepted, state.blame, blamed_only=False):
-            text = without(base, sentence)
             if self.exhausted:
                 break
+            if fingerprint(sentence) not in present:
+                continue
+            text = without(base, sentence)
             done = state.probed.get(fingerprint(text), [])
             tests = [t for t in stalled if t not in done]
             if not tests or not self._fresh(text):
