@@ -252,7 +252,7 @@ class Gauntlet:
         while True:
             if not record(self.run(text, [t for t in passing if t not in trial.outcomes], hopeless)):
                 return True
-            if self._anchor_unknown() and not cannot_pay(trial.comparison(self.state), self.state.train):
+            if self._anchored_and_pays(trial):
                 continue
             if self.rule != "strict":
                 return True
@@ -267,13 +267,13 @@ class Gauntlet:
             if lost >= max(1, fixed):
                 return False
 
-    def _anchor_unknown(self) -> bool:
-        """Run the original text on the tests a trial made worse whose original outcome is not
-        known, so the trade rule can judge them; False when there were none."""
+    def _anchored_and_pays(self, trial: Trial) -> bool:
+        """Run the original text on the tests ``trial`` made worse whose original outcome is not
+        known; True when there were some and, judged with them, the trade can still pay."""
         tests, self._unanchored = list(dict.fromkeys(self._unanchored)), []
         for outcome in self.run(self.state.original, tests, stop_on_regression=False):
             self.state.first[outcome.test] = outcome
-        return bool(tests)
+        return bool(tests) and not cannot_pay(trial.comparison(self.state), self.state.train)
 
     def _holdout(self, text: str, trial: Trial, record, strict: bool, hopeless: StopRule) -> bool:
         state = self.state
@@ -287,7 +287,7 @@ class Gauntlet:
         lacking = [o.test for o in outcomes if o.test in unknown and (not o.passed or o.score < 1.0)]
         for outcome in self.run(state.accepted, lacking, stop_on_regression=False):
             state.observe(outcome)
-        if record(outcomes) and strict:
+        if record(outcomes) and strict and not self._anchored_and_pays(trial):
             trial.stopped = "it broke a held-out test"
             return False
         if any(t not in trial.outcomes for t in known + unknown):

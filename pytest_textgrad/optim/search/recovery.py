@@ -49,9 +49,9 @@ Measured and dropped (bench/quality_ab.py, train tests at 400 calls, variant min
 - trying each sentence of a multi-sentence candidate that died on its minibatch alone:
   -0.03 ± 0.02.
 
-At 1,600 calls the defaults reach 19.1 of the 19.8 a no-regression gate can reach (20 worlds): the worlds left
-below it need two or three sentences changed at once (a conflict's side switched and a rule
-added), where every single step on the way gives back more than it fixes.
+At 1,600 calls the defaults reach 19.1 of the 19.4 a no-regression gate can reach (100 worlds):
+the worlds left below it need two or three sentences changed at once (a conflict's side switched
+and a rule added), where every single step on the way gives back more than it fixes.
 """
 
 from __future__ import annotations

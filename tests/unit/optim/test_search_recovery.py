@@ -1,6 +1,7 @@
 """Deletion sweeps for stalled tests and trades of tests the search itself fixed, through the real
 Search with scripted proposers over the toy rule world (see search_toys.py)."""
 
+import pytest
 from search_toys import KEY, ScriptedProposer, ToyEvaluator, add
 
 from pytest_textgrad.optim.search import (
@@ -250,6 +251,25 @@ def test_a_held_out_test_the_original_passed_is_never_given_back_even_if_learned
     assert state.accepted == "Base. A."
     assert evaluator.runs_of("Base.").count("h1") == 1 and state.first["h1"].passed
     assert state.steps[1].tried[0].why == "it broke a held-out test"
+
+
+@pytest.mark.parametrize("original_passes", [False, True])
+def test_a_guard_that_joined_mid_run_is_traded_only_if_the_original_failed_it(original_passes):
+    # g1 joins after step 1 (as a test that starts reading the prompt does): nothing is known of it;
+    # "B." breaks it, so the accepted text runs on it (the lazy baseline), then the original does
+    needs = {**CONFLICT, "g1": {"Base."} if original_passes else {"A."}}
+    evaluator = ToyEvaluator(needs, {**FORBIDS, "g1": {"B."}})
+    proposer = ScriptedProposer([[add("A.")], [add("B.")]])
+    s = search(evaluator, proposer, "Base.", ["t1", "t2", "t3", "p1"], k=1, ablation=False, sweep=False)
+    s.run(1)
+    s.state.holdout.append("g1")
+    state = s.run(2)
+    assert evaluator.runs_of("Base. A. B.")[-1] == "g1" and evaluator.runs_of("Base. A.")[-1] == "g1"
+    assert evaluator.runs_of("Base.").count("g1") == 1 and state.first["g1"].passed is original_passes
+    if original_passes:
+        assert state.accepted == "Base. A." and state.steps[1].tried[0].why == "it broke a held-out test"
+    else:
+        assert state.accepted == "Base. A. B." and "g1" in state.steps[1].tried[0].broken
 
 
 def test_without_trades_the_original_is_not_run_on_a_held_out_test():
