@@ -48,6 +48,10 @@ def one_run(threads: int | None) -> dict:
         if not report_path.exists():
             raise SystemExit(f"the run wrote no report:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         report = json.loads(report_path.read_text())
+        if done.returncode not in (0, 1) or any(t["after"] not in ("passed", "failed") for t in report["tests"]):
+            # not a plain pass/fail run (an internal error, a final run that did not happen): show why
+            print(f"exit code {done.returncode}; last lines:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}",
+                  file=sys.stderr)  # fmt: skip
         phases = {k: v["calls"] - v.get("cached_calls", 0) for k, v in (report.get("usage") or {}).items()}
         return {
             "wall": wall,
