@@ -28,7 +28,8 @@ Measured and dropped (bench/quality_ab.py, train tests at 400 calls, variant min
 
 - asking the proposer to edit a candidate that fixed tests but broke others, with the broken
   tests' feedback (150 worlds: +0.06 ± 0.07; -0.09 ± 0.07 at 150 calls): the proposer restates
-  the sentence whose conflict broke them;
+  the sentence whose conflict broke them; the sweep's mend applied to such a candidate once trades
+  are on: -0.11 ± 0.04 (300 worlds);
 - a candidate that fixed tests but broke others, tried without each sentence it kept, probed on
   the broken tests (150 worlds: -0.23 ± 0.07; -0.25 ± 0.08 at 150 calls): it found the sentence
   cancelling a new one in a few worlds, and paid a probe per sentence in all the others; the same
