@@ -54,11 +54,16 @@ class Trial(BaseModel):
         return any(t in train for t in c.fixed + c.raised)
 
 
-def cannot_pay(c: Comparison, train: Sequence[str]) -> bool:
-    """Under strict with trades: a regression that cannot be traded, or as many train tests given
-    back as fixed so far (tests that passed cannot add fixes, so the trade cannot pay any more)."""
+def gives_back_too_much(c: Comparison, train: Sequence[str]) -> bool:
+    """As many train tests given back as fixed so far (tests that passed cannot add fixes, so the
+    trade cannot pay any more)."""
     fixed, lost = c.balance(train)
-    return bool(c.broken or c.lowered) or lost >= max(1, fixed)
+    return lost >= max(1, fixed)
+
+
+def cannot_pay(c: Comparison, train: Sequence[str]) -> bool:
+    """Under strict with trades: a regression that cannot be traded, or giving back too much."""
+    return bool(c.broken or c.lowered) or gives_back_too_much(c, train)
 
 
 class Gauntlet:
@@ -262,9 +267,7 @@ class Gauntlet:
                 return False
             counted = True
             record(self.run(text, others, False))
-            c = trial.comparison(self.state)
-            fixed, lost = c.balance(self.state.train)
-            if lost >= max(1, fixed):
+            if gives_back_too_much(trial.comparison(self.state), self.state.train):
                 return False
 
     def _anchored_and_pays(self, trial: Trial) -> bool:
