@@ -48,7 +48,10 @@ Measured and dropped (bench/quality_ab.py, train tests at 400 calls, variant min
   tests its dropped sentences fixed and its added ones broke: -0.03 ± 0.02 (300 worlds);
 - ablating only once the proposer has nothing new: +0.06 ± 0.10; no ablation: +0.05 ± 0.10;
 - trying each sentence of a multi-sentence candidate that died on its minibatch alone:
-  -0.03 ± 0.02.
+  -0.03 ± 0.02; the unblock sweep beside such a single sentence that died: -0.01 ± 0.01;
+- once trades are on, proposing from a refused candidate that fixed tests but broke others (a
+  GEPA-style stepping stone), with the broken tests' feedback: +0.01 ± 0.03 (300 worlds; 5 of 187
+  such proposals accepted in 100 worlds: the proposer restates the rule whose conflict broke them).
 
 At 1,600 calls the defaults reach 19.1 of the 19.4 a no-regression gate can reach (100 worlds):
 the worlds left below it need two or three sentences changed at once (a conflict's side switched
