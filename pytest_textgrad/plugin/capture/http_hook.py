@@ -6,9 +6,12 @@ every request to the newest active :class:`HttpHook`, which, for a request made 
 
 1. replays the test's cassette entry for it (raw response: a stream replays byte for byte), or,
    when the record mode forbids recording, stops it with the cassette's miss message;
-2. reserves a call from the run's budget (LLM APIs only), or stops it with the budget's message;
-3. lets ``http://local-model.invalid/v1`` be answered in-process by the embedded model;
-4. after the exchange: records it in the cassette and, when it is an LLM call, as a call of the
+2. serves a request to ``http://local-model.invalid/v1`` that the response cache already holds
+   (source ``"cache"``): no model runs, so no call is counted, and a spent budget does not stop it
+   (a cached reply still serves, as for our engines' calls);
+3. reserves a call from the run's budget (LLM APIs only), or stops it with the budget's message;
+4. lets ``http://local-model.invalid/v1`` be answered in-process by the embedded model;
+5. after the exchange: records it in the cassette and, when it is an LLM call, as a call of the
    test (messages, reply, usage, cost, streamed), linked to prompts like every other call.
 
 Requests our engines make (``engines.in_engine_call()``) or that happen inside a litellm call the
@@ -25,11 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...engines import CallRecord, CallRefused, current_phase, in_engine_call
 from ...engines.usage import user_price
+from ..record import BlockedCall
 from . import http_patch, recording
 from .cassettes import canonical_request
 from .http import (
@@ -100,6 +104,14 @@ def _owned_elsewhere() -> bool:
     return in_engine_call() or (outer is not None and outer.owns)
 
 
+def _put_on_record(kind: Literal["miss", "refused"], message: str) -> None:
+    """A blocked request goes on the test's record, as the gate does for engine calls: the test
+    fails and the summary lists it as not measured (BLOCKED), whatever the application caught."""
+    recorder = recording.current_recorder()
+    if recorder is not None:
+        recorder.record.blocked.append(BlockedCall(kind, message))
+
+
 def _is_llm(request: RecordedRequest) -> bool:
     return api_of(Exchange(request, RecordedResponse())) is not None
 
@@ -141,7 +153,9 @@ class HttpHook:
         if interaction is not None and "http" in interaction:
             return RecordedResponse.from_dict(interaction["http"])
         if not cassette.may_record:
-            raise HttpCassetteMiss(cassette.miss_message(key))
+            message = cassette.miss_message(key)
+            _put_on_record("miss", message)
+            raise HttpCassetteMiss(message)
         return None
 
     def admit(self, request: RecordedRequest) -> None:
@@ -163,20 +177,31 @@ class HttpHook:
                 budget.reserve()
             except CallRefused as error:
                 error.refused()
+                _put_on_record("refused", str(error))
                 raise HttpBudgetExceeded(str(error)) from None
 
-    def answer_locally(self, request: RecordedRequest) -> RecordedResponse | None:
-        if request.host != LOCAL_HOST:
-            return None
+    def _responder(self) -> Any:
         with self._lock:
             if self._local is None:
                 from .http import LocalModelResponder
 
                 self._local = LocalModelResponder(cache=self.cache)
+            return self._local
+
+    def answer_from_cache(self, request: RecordedRequest) -> RecordedResponse | None:
+        """A local-model request whose reply the response cache holds, served before the budget."""
+        if request.host != LOCAL_HOST or not self.cache or _owned_elsewhere():
+            return None
+        return self._responder().cached(request)
+
+    def answer_locally(self, request: RecordedRequest) -> RecordedResponse | None:
+        if request.host != LOCAL_HOST:
+            return None
+        responder = self._responder()
         # The local engine's own call is part of this exchange, recorded and gated once, as HTTP.
         token = recording.in_app_litellm_call.set(True)
         try:
-            return self._local(request)
+            return responder(request)
         finally:
             recording.in_app_litellm_call.reset(token)
 
@@ -187,9 +212,10 @@ class HttpHook:
             return
         parsed = parse_exchange(exchange)
         replayed = exchange.source == "replay"
+        from_cache = exchange.source == "cache"  # never reserved from the budget: nothing to settle
         cost, priced = (0.0, True) if parsed is None else _price(parsed, exchange)
         if not replayed and self.gate is not None:
-            if parsed is not None and self.gate.budget is not None:
+            if parsed is not None and self.gate.budget is not None and not from_cache:
                 self.gate.budget.settle(cost, billed=True)
             cassette = self._cassette()
             if cassette is not None and cassette.may_record:
@@ -202,8 +228,8 @@ class HttpHook:
             params=parsed.params,
             text=parsed.text,
             usage=parsed.usage,
-            cost=0.0 if replayed else cost,
-            cached=replayed,
+            cost=0.0 if replayed or from_cache else cost,
+            cached=replayed or from_cache,
             priced=priced,
             phase=current_phase(),
         )

@@ -45,7 +45,8 @@ def _exchanged(exchange: Exchange) -> None:
 
 
 class _Admit:
-    """The budget and replay-only check, between replay and the in-process model; answers nothing."""
+    """The budget and replay-only check, between the replies that cost nothing (a recording, the
+    response cache) and the in-process model; answers nothing."""
 
     name = "admit"
 
@@ -62,7 +63,12 @@ def attach(hook: HttpHook) -> None:
     with _lock:
         _hooks.append(hook)
         if _capture is None and active_capture() is None:  # an HttpCapture the user opened wins
-            steps = [_Step("replay", "replay"), _Admit(), _Step("local", "answer_locally")]
+            steps = [
+                _Step("replay", "replay"),
+                _Step("cache", "answer_from_cache"),
+                _Admit(),
+                _Step("local", "answer_locally"),
+            ]
             capture = HttpCapture(_exchanged, steps)
             capture.__enter__()
             _capture = capture

@@ -69,30 +69,53 @@ class LocalModelResponder:
                 self._engines[name] = LocalLlamaEngine(f"local/{name}", cache=self.cache)
             return self._engines[name]
 
-    def __call__(self, request: RecordedRequest) -> RecordedResponse | None:
+    def _path(self, request: RecordedRequest) -> str | None:
         url = request.url.split("?", 1)[0].rstrip("/")
-        if not url.startswith(self.base_url):
+        return url[len(self.base_url) :] if url.startswith(self.base_url) else None
+
+    def __call__(self, request: RecordedRequest) -> RecordedResponse | None:
+        path = self._path(request)
+        if path is None:
             return None
-        path = url[len(self.base_url) :]
         if request.method == "GET" and path == "/models":
             return RecordedResponse.json_reply(
                 {"object": "list", "data": [{"id": f"local/{n}", "object": "model"} for n in LOCAL_MODELS]}
             )
         if request.method == "POST" and path in ("/chat/completions", "/responses"):
             body = request.json() or {}
-            messages = chat_messages(body) if path == "/chat/completions" else responses_messages(body)
             engine = self._engine(str(body.get("model") or "local/smollm2"))
             try:
                 # With a cache, complete() serves a repeated request from it; it also reports the
                 # call to the engine listeners, so whoever records the HTTP exchange as the call
                 # must mark this as part of it (the plugin does). Without one, _complete: no report.
                 complete = engine.complete if self.cache else engine._complete
-                completion = complete(messages, **_params(body))
+                completion = complete(_messages(path, body), **_params(body))
             except EngineError as exc:
                 return _error(400, str(exc))
-            reply = _chat_reply if path == "/chat/completions" else _responses_reply
-            return reply(body, engine.model_string, completion)
+            return _reply(path, body, engine.model_string, completion)
         return _error(404, f"{request.method} {path} is not served by the local model")
+
+    def cached(self, request: RecordedRequest) -> RecordedResponse | None:
+        """The reply the response cache holds for this completion request, or None; the model
+        never runs. A caller can serve it without counting a call (nothing was computed)."""
+        path = self._path(request)
+        if not self.cache or request.method != "POST" or path not in ("/chat/completions", "/responses"):
+            return None
+        body = request.json() or {}
+        engine = self._engine(str(body.get("model") or "local/smollm2"))
+        try:
+            completion = engine.cached_reply(_messages(path, body), **_params(body))
+        except EngineError:
+            return None
+        return None if completion is None else _reply(path, body, engine.model_string, completion)
+
+
+def _messages(path: str, body: dict[str, Any]) -> Any:
+    return chat_messages(body) if path == "/chat/completions" else responses_messages(body)
+
+
+def _reply(path: str, body: dict[str, Any], model: str, completion: Completion) -> RecordedResponse:
+    return (_chat_reply if path == "/chat/completions" else _responses_reply)(body, model, completion)
 
 
 def _params(body: dict[str, Any]) -> dict[str, Any]:
