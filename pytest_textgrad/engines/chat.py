@@ -135,18 +135,23 @@ class ChatEngine(EngineLM):
             call.reply = call.cache.get(call.key)
         return call
 
-    def cached_reply(self, messages: Messages, **params: Any) -> Completion | None:
+    def cached_reply(self, messages: Messages, *, peek: bool = False, **params: Any) -> Completion | None:
         """The reply this call would get from the response cache, or None; never the provider.
 
         For a caller that must not reach the provider (a spent budget) but may use what is
-        stored, as the engine itself does when an interceptor refuses one of its calls.
+        stored, as the engine itself does when an interceptor refuses one of its calls. With
+        ``peek``, a miss is not counted as a call (the caller makes the call next, which counts):
+        identical sampled calls in one cache scope keep their occurrence keys either way.
         """
         asked = self.request_params(params)
         shaped_messages, shaped = self.shape_request(messages, asked, given=params)
         cache = self.cache
         if cache is None or neutral_params({**self.default_params, **params}).get("use_cache") is False:
             return None
-        return cache.get(call_key(self.model_string, shaped_messages, shaped))
+        reply = cache.get(call_key(self.model_string, shaped_messages, shaped, count=not peek))
+        if peek and reply is not None:
+            call_key(self.model_string, shaped_messages, shaped)  # served: it counts as this call
+        return reply
 
     def _store(self, call: _Call, reply: Completion) -> None:
         call.reply = reply

@@ -59,11 +59,13 @@ class _Scope:
         self._seen: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
 
-    def occurrence(self, key: str) -> int:
-        """How many times ``key`` was asked for before in this scope (0 the first time)."""
+    def occurrence(self, key: str, count: bool = True) -> int:
+        """How many times ``key`` was asked for before in this scope (0 the first time); counts
+        this time too unless ``count`` is False (a look that may not become a call)."""
         with self._lock:
             seen = self._seen[key]
-            self._seen[key] += 1
+            if count:
+                self._seen[key] += 1
             return seen
 
 
@@ -119,16 +121,19 @@ def cache_key(
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
-def call_key(model: str, messages: list[dict[str, Any]], params: Mapping[str, Any]) -> str:
+def call_key(
+    model: str, messages: list[dict[str, Any]], params: Mapping[str, Any], *, count: bool = True
+) -> str:
     """The key of a call made now: :func:`cache_key` plus its occurrence inside the scope.
 
-    Counts the call, so engines call it exactly once per call.
+    Counts the call, so engines call it exactly once per call; ``count=False`` gives the key the
+    next call would get without counting (a cache lookup that may be followed by the call itself).
     """
     key = cache_key(model, messages, params)
     scope = _scope.get()
     if scope is None or not samples_randomly(params):
         return key
-    occurrence = scope.occurrence(key)
+    occurrence = scope.occurrence(key, count=count)
     if occurrence == 0:
         return key
     return cache_key(model, messages, params, scope={**scope.items, "occurrence": occurrence})

@@ -58,10 +58,10 @@ import openai
 LOCAL_BASE_URL = "http://local-model.invalid/v1"
 
 
-def ask(question, stream):
+def ask(question, stream, temperature):
     client = openai.OpenAI(base_url=LOCAL_BASE_URL, api_key="unused", max_retries=0)
     ask = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": question}], "max_tokens": 4,
-           "temperature": 0}
+           "temperature": temperature}
     if stream:
         return "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(**ask, stream=True))
     return client.chat.completions.create(**ask).choices[0].message.content
@@ -69,8 +69,11 @@ def ask(question, stream):
 
 def test_app(tg_prompt):
     tg_prompt("prompts/p.txt")
+    question = open("question.txt").read()
+    # greedy, greedy streamed, then two samples of the same sampled call (distinct cache entries)
+    asked = [(False, 0), (True, 0), (False, 1.0), (False, 1.0)]
     with open("answer.txt", "a") as handle:
-        handle.write(repr([ask(open("question.txt").read(), stream) for stream in (False, True)]) + "\\n")
+        handle.write(repr([ask(question, stream, t) for stream, t in asked]) + "\\n")
 """
 
 
@@ -87,7 +90,7 @@ def test_cached_sdk_calls_to_the_local_url_are_free_and_new_ones_blocked(pyteste
     first, again = (pytester.path / "answer.txt").read_text().splitlines()
     assert first == again and "''" not in first
     usage = json.loads((pytester.path / "report.json").read_text())["usage_total"]
-    assert (usage["calls"], usage["cached_calls"]) == (0, 2)  # both recorded, both from the cache
+    assert (usage["calls"], usage["cached_calls"]) == (0, 4)  # all recorded, all from the cache
     (pytester.path / "question.txt").write_text("Name one colour.")
     result = pytester.runpytest_inprocess("--tg-max-calls", "0")
     result.assert_outcomes(failed=1)

@@ -107,3 +107,30 @@ def test_a_refused_call_is_served_from_the_scoped_entry_it_would_have_used() -> 
         assert run_test(engine, 1.0) == ["reply 1", "reply 2", "reply 3"]
     finally:
         remove()
+
+
+def peek_then_call(engine: Counter, temperature: float) -> list[tuple[str | None, str]]:
+    """One test whose three identical calls each look in the cache first (as the HTTP capture does
+    for the in-process model) and are made only when nothing is stored."""
+    with cache_scope():
+        found = []
+        for _ in range(3):
+            stored = engine.cached_reply(HI, peek=True, temperature=temperature)
+            found.append(
+                (
+                    stored and stored.text,
+                    stored.text if stored else engine.complete(HI, temperature=temperature).text,
+                )
+            )
+        return found
+
+
+def test_a_peek_that_misses_is_not_a_call_and_one_that_hits_is() -> None:
+    engine = Counter()
+    assert peek_then_call(engine, 1.0) == [(None, "reply 1"), (None, "reply 2"), (None, "reply 3")]
+    assert peek_then_call(engine, 1.0) == [
+        ("reply 1", "reply 1"),
+        ("reply 2", "reply 2"),
+        ("reply 3", "reply 3"),
+    ]
+    assert run_test(engine, 1.0) == ["reply 1", "reply 2", "reply 3"], "the same entries as plain calls"

@@ -104,7 +104,7 @@ class LocalModelResponder:
         body = request.json() or {}
         engine = self._engine(str(body.get("model") or "local/smollm2"))
         try:
-            completion = engine.cached_reply(_messages(path, body), **_params(body))
+            completion = engine.cached_reply(_messages(path, body), peek=True, **_params(body))
         except EngineError:
             return None
         return None if completion is None else _reply(path, body, engine.model_string, completion)
