@@ -146,5 +146,19 @@ def resolve(config: pytest.Config) -> Settings:
             f"{sources.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
         )
         raise pytest.UsageError(f"pytest-textgrad settings: {problems}") from None
+    _check_combinations(settings)
     config.stash[_KEY] = settings
     return settings
+
+
+def _check_combinations(settings: Settings) -> None:
+    """Options that are each valid but cannot work together: refused before anything runs."""
+    if settings.optimize and settings.record_mode in ("none", "once"):
+        source = settings.sources.get("record_mode", "--tg-record-mode")
+        raise pytest.UsageError(
+            f"--tg-optimize cannot run with --tg-record-mode {settings.record_mode} ({source}): the "
+            "search runs the tests with candidate prompts, whose calls no cassette holds, and this "
+            "mode blocks every such call (each candidate would look as if it fixed nothing). Use "
+            "--tg-record-mode new for the optimize run: it replays what matches, records the rest, "
+            "and leaves each cassette with the calls of the final prompts."
+        )

@@ -134,6 +134,25 @@ def test_bad_values_are_usage_errors_naming_their_source(pytester: pytest.Pytest
     result.stderr.fnmatch_lines(["*argument --tg-accept: invalid choice: 'maybe'*"])
 
 
+def test_optimize_with_a_replay_only_record_mode_is_refused_before_anything_runs(pytester: pytest.Pytester) -> None:
+    """Candidate prompts make calls no cassette holds: under ``none`` or ``once`` every candidate
+    would be blocked and look as if it fixed nothing, so the run is refused with the way out."""
+    (pytester.path / "p.txt").write_text("Be brief.\n")
+    pytester.makepyfile("def test_x(tg_prompt):\n    tg_prompt('p.txt')\n    assert False\n")
+    for mode in ("none", "once"):
+        result = pytester.runpytest_inprocess("--tg-optimize", "--tg-record-mode", mode)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(
+            [f"*--tg-optimize cannot run with --tg-record-mode {mode} (option --tg-record-mode)*"
+             "Use --tg-record-mode new for the optimize run*"]
+        )  # fmt: skip
+    pytester.makeini("[pytest]\ntg_record_mode = once\n")
+    result = pytester.runpytest_inprocess("--tg-optimize")
+    result.stderr.fnmatch_lines(["*--tg-record-mode once (ini tg_record_mode)*"])
+    assert (pytester.path / "p.txt").read_text() == "Be brief.\n"
+    pytester.runpytest_inprocess("--tg-record-mode", "once").assert_outcomes(failed=1)  # a gate run is fine
+
+
 ENGINE_CONFTEST = """
 import pytest
 from pytest_textgrad import ScriptedEngine
