@@ -87,6 +87,11 @@ def test_a_read_only_prompt_file_is_refused_with_a_message(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(["*prompts/support.txt is read-only; the optimizer does not rewrite it*"])
     assert path.read_text() == ORIGINAL and stat.S_IMODE(path.stat().st_mode) == 0o444
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # known before the search: no proposal is paid for, no candidate is said to have been refused
+    output = result.stdout.str()
+    assert output.count("is read-only; the optimizer does not rewrite it") == 1
+    assert "no prompt file to search (none is writable and read by a failing test)" in output
+    assert "refused:" not in output and "rejected" not in output
 
 
 @pytest.mark.parametrize("text", ["", "  \n\t\n", "\u200b\n"])

@@ -45,6 +45,8 @@ class SearchSetup:
         learners = [n for n in train if self._learner(records[n])]
         if not any(records[n].outcome == "failed" for n in train) and not learners and saved is None:
             return
+        if self.registry.refuses_writes(key):  # read-only: its notice says so; no search, no calls
+            return
         small = small_model(self._engine_for([records[n] for n in train]))  # the first group's engine
         config = SearchConfig(
             k=self.settings.candidates,

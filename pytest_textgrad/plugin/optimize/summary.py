@@ -114,7 +114,7 @@ def projection_line(
     """``textgrad projection: 3 step(s) over 2 prompt file(s): 20-160 LLM calls (~$...)``, from
     each search's tests and the calls and cost each test made in the baseline."""
     if not searches:
-        return "textgrad projection: no prompt file has a failing test to learn from"
+        return "textgrad projection: no prompt file to search (none is writable and read by a failing test)"
     calls = sum(o.calls for o in baseline.values())
     cost = sum(o.cost for o in baseline.values())
     low = high = 0

@@ -121,6 +121,14 @@ class PromptRegistry:
         self.notices.append(f"pytest-textgrad: {why}")
         return PromptFileError(why)
 
+    def refuses_writes(self, key: str) -> str:
+        """Why the optimizer may not write ``key``'s file, or "": asked before a search starts, so a
+        read-only file costs no proposal and no candidate is reported refused for it."""
+        prompt = self[key]
+        if not prompt.frozen and prompt.path.exists() and is_read_only(prompt.path):
+            self._freeze(prompt, _read_only(prompt.key))
+        return prompt.frozen
+
     def _put(self, prompt: Prompt, data: bytes) -> None:
         """The one writer: refuses a frozen prompt, a file changed since it was last read or written
         (someone edited it during the run: it is left as they wrote it) and a read-only file."""
@@ -137,11 +145,7 @@ class PromptRegistry:
                 "it is and not optimized further",
             )
         if is_read_only(prompt.path):
-            raise self._freeze(
-                prompt,
-                f"{prompt.key} is read-only; the optimizer does not rewrite it (make it writable to "
-                "optimize it)",
-            )
+            raise self._freeze(prompt, _read_only(prompt.key))
         write_atomic(prompt.path, data)
         prompt.on_disk = data
         self._written.add(prompt.key)
@@ -222,3 +226,7 @@ class PromptRegistry:
                 changed.append(prompt)
         self._written.clear()
         return changed
+
+
+def _read_only(key: str) -> str:
+    return f"{key} is read-only; the optimizer does not rewrite it (make it writable to optimize it)"
