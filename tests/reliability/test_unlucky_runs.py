@@ -78,6 +78,10 @@ def test_a_file_edited_during_the_run_is_left_as_the_person_wrote_it(pytester: p
     result.stdout.fnmatch_lines(["*prompts/support.txt was changed on disk during the optimize run*left as it is*"])
     assert path.read_text() == "Edited by a person during the run.\n"
     assert not (pytester.path / ".tg_journal").exists()
+    # the candidate it interrupted is refused for that reason, and the prompt is not searched again
+    output = result.stdout.str()
+    result.stdout.fnmatch_lines(["*step 1 prompts/support.txt: * -> refused: *was changed on disk during*"])
+    assert "the budget ran out" not in output and "textgrad step 2" not in output
 
 
 def test_a_read_only_prompt_file_is_refused_with_a_message(pytester: pytest.Pytester) -> None:

@@ -11,6 +11,7 @@ from .config import SearchConfig
 from .evaluation import Gauntlet, OutOfBudget, Trial
 from .pool import Member, Pool
 from .protocols import (
+    CannotEvaluate,
     EditKind,
     Evaluator,
     Proposal,
@@ -30,6 +31,7 @@ from .verdict import AcceptRule, Comparison, accepts, compare
 __all__ = [
     "AcceptRule",
     "Budget",
+    "CannotEvaluate",
     "Comparison",
     "EditError",
     "EditKind",

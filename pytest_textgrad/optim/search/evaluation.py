@@ -8,11 +8,10 @@
    outcome with the accepted text is not known yet costs nothing when the candidate passes it; the
    accepted text runs on it only when the candidate fails it (a lazy baseline).
 
-When trades are on and a candidate makes a test worse whose outcome with the *original* text is not
-known (a held-out test the search fixed before its lazy baseline ran, a test that started reading
-the prompt mid-run), the original text runs on it once (one call, outside the candidate's run): a
-test the original failed may be traded, one it passed never. Assuming "passed" instead refused
-trades the promise allows (bench/quality_ab.py: +0.19 train tests at 400 calls).
+When trades are on and a candidate makes a test worse whose original outcome is not known (a
+held-out test fixed before its lazy baseline ran, a test that started reading the prompt mid-run),
+the original text runs on it once: a test the original failed may be traded, one it passed never
+(assuming "passed" refused trades the promise allows; bench/quality_ab.py: +0.19 at 400 calls).
 
 Tests that fail with the accepted text and are not in the minibatch are not run (a failing test
 cannot regress from pass to fail): after an acceptance their outcome is *stale*, and the search
@@ -27,13 +26,13 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from .budget import Budget
-from .protocols import Evaluator, StopRule, TestOutcome
+from .protocols import CannotEvaluate, Evaluator, StopRule, TestOutcome
 from .state import SearchState
 from .verdict import AcceptRule, Comparison, compare, regressed
 
 
 class OutOfBudget(Exception):
-    """The budget ran out before the evaluation could finish."""
+    """The budget ran out before the evaluation could finish (its message, if any: what else did)."""
 
 
 class Trial(BaseModel):
@@ -103,7 +102,10 @@ class Gauntlet:
                 return stop_on_regression(outcome)
             return stop_on_regression and regressed(current.get(outcome.test), outcome)
 
-        outcomes = self.evaluator.evaluate({self.state.key: text}, tests, stop)
+        try:
+            outcomes = self.evaluator.evaluate({self.state.key: text}, tests, stop)
+        except CannotEvaluate as error:  # the text cannot run at all: the trial stops, saying why
+            raise OutOfBudget(str(error)) from error
         for outcome in outcomes:
             self.state.calls += outcome.calls
             self.state.cost += outcome.cost
@@ -154,8 +156,8 @@ class Gauntlet:
         try:
             for outcome in self.run(text, [t for t in first if t in self.state.current], False):
                 trial.outcomes[outcome.test] = outcome
-        except OutOfBudget:
-            trial.stopped = "the budget ran out"
+        except OutOfBudget as error:
+            trial.stopped = str(error) or "the budget ran out"
             return trial
         if not trial.progress_on_train(self.state):
             trial.stopped = "it fixed none of the tests it was made for"
@@ -217,23 +219,22 @@ class Gauntlet:
                 return trial
             if not self._holdout(text, trial, record, strict, hopeless):
                 return trial
-        except OutOfBudget:
-            trial.stopped = "the budget ran out"
+        except OutOfBudget as error:
+            trial.stopped = str(error) or "the budget ran out"
             return trial
         trial.complete = True
         return trial
 
     def finish(self, trial: Trial) -> Trial:
-        """Run every train and held-out test ``trial`` skipped, without stopping (a review approved
-        a candidate the rule refused); complete unless the budget ran out."""
+        """Run every test ``trial`` skipped, without stopping (a review approved what the rule refused)."""
         state = self.state
         rest = [t for t in state.train + state.holdout if t not in trial.outcomes]
         done = Trial(text=trial.text, outcomes=dict(trial.outcomes))
         try:
             for outcome in self.run(trial.text, rest, stop_on_regression=False):
                 done.outcomes[outcome.test] = outcome
-        except OutOfBudget:
-            done.stopped = "the budget ran out"
+        except OutOfBudget as error:
+            done.stopped = str(error) or "the budget ran out"
             return done
         if any(t not in done.outcomes for t in rest):
             done.stopped = "the budget ran out"
@@ -242,8 +243,7 @@ class Gauntlet:
         return done
 
     def _order(self, passing: list[str]) -> list[str]:
-        """Passing tests in cheap-rejection order: most often broken first; with trades, the tests
-        that cannot be traded (a break there ends the trial) before those that can."""
+        """Passing tests, most often broken first; with trades, untradable ones (a break ends it) first."""
         ranked = self.state.by_breaks(passing)
         return sorted(ranked, key=self.state.tradable) if self.trade else ranked
 

@@ -39,6 +39,11 @@ class TestOutcome(BaseModel):
 StopRule = Callable[[TestOutcome], bool]
 
 
+class CannotEvaluate(Exception):
+    """Raised by an :class:`Evaluator` that cannot run a text at all (its prompt file may not be
+    written, say): the trial stops, refused with this message, never as a test outcome."""
+
+
 @runtime_checkable
 class Evaluator(Protocol):
     """Runs tests with prompt files holding the given texts."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from ...optim.search import StopRule, TestOutcome
+from ...optim.search import CannotEvaluate, StopRule, TestOutcome
 from ..prompts import PromptFileError, PromptRegistry
 from ..record import TestRecord
 from .runner import Runner
@@ -75,10 +75,11 @@ class RegistryEvaluator:
             for prompt, text in prompts:
                 self.registry.try_candidate(prompt, text)
         except PromptFileError as error:  # changed by someone, read-only: named, never written
-            self.notices.append(f"textgrad: {error}")
+            if not any(prompt.frozen for prompt, _ in prompts):  # a freeze: the registry names it
+                self.notices.append(f"textgrad: {error}")
             for prompt, _ in prompts:
                 self.registry.revert(prompt)
-            return []
+            raise CannotEvaluate(str(error)) from None
         try:
             records = self.runner.silently(list(tests), stop=done)
         finally:

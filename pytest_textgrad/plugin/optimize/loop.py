@@ -93,7 +93,7 @@ class OptimizeRun(SearchSetup, SideBySide):
             with sigterm_as_interrupt():
                 self._baseline()
                 for number in range(1, self.settings.steps + 1):
-                    if not any(s.state.improvable() for s in self.searches.values()):
+                    if not self._searchable():
                         break
                     record = self._step(number)
                     self._emit(record)
@@ -152,6 +152,10 @@ class OptimizeRun(SearchSetup, SideBySide):
             self._write_line(line)
 
     # ----- one step ----------------------------------------------------------------------------------
+    def _searchable(self) -> list[str]:
+        """Prompts a step searches: improvable, and not frozen (edited by a person, read-only)."""
+        return [k for k, s in self.searches.items() if s.state.improvable() and not self.registry[k].frozen]
+
     def _step(self, number: int) -> StepRecord:
         """Each improvable search takes a step. Searches whose prompts share no test run side by side
         (threads; their passes go out together, see :meth:`.runner.Runner.concurrently`), those that
@@ -159,7 +163,7 @@ class OptimizeRun(SearchSetup, SideBySide):
         started = time.perf_counter()
         failing = self.failing_count()
         record = StepRecord(number=number, failing_before=failing, failing_after=failing)
-        keys = [key for key, search in self.searches.items() if search.state.improvable()]
+        keys = self._searchable()
         groups = self._in_turn_if_tight(self._groups(keys))
         shares = self._shares(len(groups))
         done: dict[str, tuple[str, Any]] = {}

@@ -228,3 +228,21 @@ def test_a_test_left_failing_by_its_minibatch_is_picked_after_the_others():
     state = search(ToyEvaluator(needs), proposer, train=list(needs), holdout=[], k=1, batch=1, ablation=False).run(3)
     assert [s.batch for s in state.steps] == [["t1"], ["t2"], ["t3"]]
     assert state.futile == {"t1": 1, "t2": 1, "t3": 1}
+
+
+def test_a_text_the_evaluator_cannot_run_is_refused_with_its_reason_not_as_outcomes():
+    """An evaluator that cannot run a text at all (its prompt file may not be written) raises
+    CannotEvaluate: the candidate is refused saying why, no test outcome is invented for it."""
+    from pytest_textgrad.optim.search import CannotEvaluate
+
+    class Unwritable(ToyEvaluator):
+        def evaluate(self, texts, tests, stop=None):
+            if texts[KEY] != "Base.":
+                raise CannotEvaluate("prompt.txt is read-only")
+            return super().evaluate(texts, tests, stop)
+
+    evaluator = Unwritable(NEEDS)
+    state = search(evaluator, ScriptedProposer([[add("R1.")]]), k=1, repair=False, ablation=False).run(1)
+    (tried,) = state.steps[0].tried
+    assert (tried.accepted, tried.why, tried.tests_run) == (False, "prompt.txt is read-only", 0)
+    assert state.accepted == "Base." and state.current["t1"].passed is False
