@@ -51,7 +51,7 @@ OPTIONS: tuple[Option, ...] = (
         "feedback, propose new prompt text, keep it only if it fixes tests and breaks none.",
     ),
     Option("steps", "int", 5, "Maximum number of optimize steps (default 5).", metavar="N"),
-    Option("batch", "int", 4, "Failing tests whose feedback one step uses (default 4).", metavar="K"),
+    Option("batch", "int", 3, "Failing tests whose feedback one step uses (default 3).", metavar="K"),
     Option(
         "accept",
         "choice",

@@ -28,7 +28,7 @@ class Settings(BaseModel):
 
     optimize: bool = False
     steps: int = Field(5, ge=0)
-    batch: int = Field(4, ge=1)
+    batch: int = Field(3, ge=1)
     accept: Literal["strict", "improve"] = "strict"
     candidates: int = Field(3, ge=1)
     edits: str = "auto"
