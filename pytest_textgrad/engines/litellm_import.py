@@ -84,8 +84,20 @@ def key_env_var(model: str) -> str | None:
     return f"{provider.upper()}_API_KEY"
 
 
+_NO_KEY = (
+    "missing credentials",
+    "api_key client option must be set",
+    "could not resolve authentication method",
+)
+"""How SDKs say no key was given. litellm wraps OpenAI's "Missing credentials" in an
+``InternalServerError``: retrying it only delays the message that names the key's variable."""
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Whether a failed call may succeed if tried again: rate limit, timeout, connection or 5xx."""
+    """Whether a failed call may succeed if tried again: rate limit, timeout, connection or 5xx
+    (never a missing key, however the SDK classed it)."""
+    if any(marker in str(exc).lower() for marker in _NO_KEY):
+        return False
     litellm = import_litellm()
     transient = (
         litellm.RateLimitError,

@@ -93,6 +93,13 @@ def fatal_errors(litellm):
         litellm.NotFoundError("no such model", model="m", llm_provider="openai"),
         litellm.ContextWindowExceededError("too long", model="m", llm_provider="openai"),
         litellm.APIError(400, "bad", "openai", "m"),
+        # what litellm 1.8x raises for an OpenAI model with no key set: a 500, yet no retry can help
+        litellm.InternalServerError(
+            "OpenAIException - Missing credentials. Please pass an `api_key`, or set the `OPENAI_API_KEY` "
+            "environment variable.",
+            llm_provider="openai",
+            model="m",
+        ),
     ]
 
 
@@ -129,7 +136,7 @@ def test_backoff_grows_and_is_jittered(litellm, fake, monkeypatch):
         assert 2**attempt / 2 <= slept <= 2**attempt
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(6))
 def test_fatal_errors_fail_at_once(litellm, fake, index):
     fake.errors = [fatal_errors(litellm)[index]]
     with pytest.raises(EngineError) as info:
