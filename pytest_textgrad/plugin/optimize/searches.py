@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from ...optim.search import Search, SearchConfig, SearchState
+from ...optim.search import CannotEvaluate, Search, SearchConfig, SearchState
 from ...optim.search.sentences import fingerprint
 from ..capture import ScopedBook
 from ..gate import gradient_worthy
@@ -87,7 +87,10 @@ class SearchSetup:
         if state.accepted != prompt.original:
             self.registry.accept(prompt, state.accepted)
             self.registry.revert(prompt)
-        outcomes = self.evaluator.evaluate({key: state.accepted}, state.train + state.holdout)
+        try:
+            outcomes = self.evaluator.evaluate({key: state.accepted}, state.train + state.holdout)
+        except CannotEvaluate:  # frozen meanwhile (its notice says why): it is not searched again
+            return
         state.current = {o.test: o for o in outcomes}
         state.stale = []
         state.baseline_done = True
