@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...engines import CallRecord, CallRefused, current_phase, in_engine_call
 from ...engines.usage import user_price
-from ..record import BlockedCall
 from . import http_patch, recording
 from .cassettes import canonical_request
 from .http import (
@@ -104,14 +103,6 @@ def _owned_elsewhere() -> bool:
     return in_engine_call() or (outer is not None and outer.owns)
 
 
-def _put_on_record(kind: Literal["miss", "refused"], message: str) -> None:
-    """A blocked request goes on the test's record, as the gate does for engine calls: the test
-    fails and the summary lists it as not measured (BLOCKED), whatever the application caught."""
-    recorder = recording.current_recorder()
-    if recorder is not None:
-        recorder.record.blocked.append(BlockedCall(kind, message))
-
-
 def _is_llm(request: RecordedRequest) -> bool:
     return api_of(Exchange(request, RecordedResponse())) is not None
 
@@ -154,7 +145,7 @@ class HttpHook:
             return RecordedResponse.from_dict(interaction["http"])
         if not cassette.may_record:
             message = cassette.miss_message(key)
-            _put_on_record("miss", message)
+            recording.block(recording.current_recorder(), "miss", message)
             raise HttpCassetteMiss(message)
         return None
 
@@ -177,7 +168,7 @@ class HttpHook:
                 budget.reserve()
             except CallRefused as error:
                 error.refused()
-                _put_on_record("refused", str(error))
+                recording.block(recording.current_recorder(), "refused", str(error))
                 raise HttpBudgetExceeded(str(error)) from None
 
     def _responder(self) -> Any:

@@ -16,11 +16,11 @@ import contextvars
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ...engines.base import add_call_listener
 from ...engines.usage import CallRecord
-from ..record import CallLog, Source, TestRecord
+from ..record import BlockedCall, CallLog, Source, TestRecord
 from .dataflow import link_call
 from .linking import prompts_in, relink
 
@@ -89,6 +89,13 @@ made from threads the test started: they do not inherit the test's context."""
 def current_recorder() -> Recorder | None:
     """The recorder of the test this call belongs to: the context's, else the running test's."""
     return _current.get() or _running
+
+
+def block(recorder: Recorder | None, kind: Literal["miss", "refused"], message: str) -> None:
+    """Put a blocked call on a test's record: the test then fails and is listed as not measured,
+    whatever the application caught (engine calls through the gate, HTTP requests through the hook)."""
+    if recorder is not None:
+        recorder.record.blocked.append(BlockedCall(kind, message))
 
 
 def set_running(recorder: Recorder | None) -> None:

@@ -18,6 +18,7 @@ from ...engines.usage import Completion
 from ..capture import (
     CassetteBook,
     CassetteMiss,
+    block,
     cassette_path,
     current_recorder,
     in_app_litellm_call,
@@ -172,12 +173,6 @@ class Gate:
                     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
                     props.append((f"tg_prompt_sha256[{key}]", digest))
         return props
-
-
-def block(recorder: Recorder | None, kind: str, message: str) -> None:
-    """Put a blocked call on the current test's record (it then fails, whatever the app caught)."""
-    if recorder is not None:
-        recorder.record.blocked.append(BlockedCall(kind, message))  # type: ignore[arg-type]
 
 
 def set_properties(target: list[tuple[str, object]], props: list[tuple[str, str]]) -> None:

@@ -28,6 +28,7 @@ from .exchange import RecordedRequest, RecordedResponse
 from .parsers.openai import chat_messages, responses_messages
 
 LOCAL_BASE_URL = "http://local-model.invalid/v1"
+COMPLETION_PATHS = ("/chat/completions", "/responses")
 
 _PASSED = ("temperature", "top_p", "max_tokens", "stop", "seed", "response_format", "presence_penalty",
            "frequency_penalty")  # fmt: skip
@@ -81,9 +82,8 @@ class LocalModelResponder:
             return RecordedResponse.json_reply(
                 {"object": "list", "data": [{"id": f"local/{n}", "object": "model"} for n in LOCAL_MODELS]}
             )
-        if request.method == "POST" and path in ("/chat/completions", "/responses"):
-            body = request.json() or {}
-            engine = self._engine(str(body.get("model") or "local/smollm2"))
+        if request.method == "POST" and path in COMPLETION_PATHS:
+            body, engine = self._body_and_engine(request)
             try:
                 # With a cache, complete() serves a repeated request from it; it also reports the
                 # call to the engine listeners, so whoever records the HTTP exchange as the call
@@ -99,15 +99,18 @@ class LocalModelResponder:
         """The reply the response cache holds for this completion request, or None; the model
         never runs. A caller can serve it without counting a call (nothing was computed)."""
         path = self._path(request)
-        if not self.cache or request.method != "POST" or path not in ("/chat/completions", "/responses"):
+        if not self.cache or request.method != "POST" or path not in COMPLETION_PATHS:
             return None
-        body = request.json() or {}
-        engine = self._engine(str(body.get("model") or "local/smollm2"))
+        body, engine = self._body_and_engine(request)
         try:
             completion = engine.cached_reply(_messages(path, body), peek=True, **_params(body))
         except EngineError:
             return None
         return None if completion is None else _reply(path, body, engine.model_string, completion)
+
+    def _body_and_engine(self, request: RecordedRequest) -> tuple[dict[str, Any], LocalLlamaEngine]:
+        body = request.json() or {}
+        return body, self._engine(str(body.get("model") or "local/smollm2"))
 
 
 def _messages(path: str, body: dict[str, Any]) -> Any:
