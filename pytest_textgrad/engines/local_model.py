@@ -28,6 +28,7 @@ from typing import Any
 from .errors import EngineError, MissingExtraError
 from .images import has_images
 from .keys import request_seed
+from .local_grammar import with_schema_grammar
 from .usage import Completion, Usage
 
 INSTALL_HINT = 'install it with: pip install "pytest-textgrad[local]"'
@@ -276,6 +277,8 @@ def run_chat(
         kwargs["temperature"] = 0.0
     if "seed" in accepted and kwargs.get("seed") is None:
         kwargs["seed"] = request_seed(messages, kwargs)
+    if "grammar" in accepted:
+        kwargs = with_schema_grammar(kwargs)
     with _call_lock:
         try:
             _set_threads(model)

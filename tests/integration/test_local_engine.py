@@ -98,3 +98,18 @@ def test_litellm_custom_provider():
         )
 
     assert asyncio.run(async_call()).choices[0].message.content.strip()
+
+
+@pytest.mark.parametrize(
+    "option",
+    ['Answer with JSON only, like {"label": "billing"}.', "Use a back\\slash.", "Two\nlines.", "Say café."],
+    ids=["quotes", "backslash", "newline", "non-ascii"],
+)
+def test_an_enum_value_with_quotes_or_escapes_is_matched_exactly(option):
+    """A prompt sentence holding a quote made llama-cpp-python's grammar unparsable and crashed the
+    process (a ``delete`` edit of a prompt with a JSON example); a newline or a non-ASCII letter asked
+    for raw characters where JSON needs escapes. Each value must now come back as valid JSON, exact."""
+    engine = LocalLlamaEngine(cache=False)
+    schema = {"type": "object", "properties": {"target": {"type": "string", "enum": [option]}}, "required": ["target"]}
+    reply = engine.generate("Copy the sentence: " + option, json_schema=schema, temperature=0.7)
+    assert json.loads(reply) == {"target": option}

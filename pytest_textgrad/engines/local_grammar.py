@@ -1,0 +1,55 @@
+"""The grammar a JSON schema becomes on the embedded model, with string literals escaped correctly.
+
+llama-cpp-python (0.3.36 measured) turns a ``response_format`` schema into a GBNF grammar with its
+``SchemaConverter``, whose literal escaping handles ``"``, ``\\r`` and ``\\n`` but not the backslash.
+Every ``enum`` or ``const`` string is written as its JSON form, so a value holding a quote (a prompt
+sentence such as ``Answer like {"label": "billing"}``) becomes ``\\\\"`` in the grammar: llama.cpp
+fails to parse it, prints ``parse: error parsing grammar`` and then crashes the whole process in its
+sampler (a segmentation fault, measured on a ``delete`` edit of such a prompt). A value with a
+newline or a non-ASCII letter parsed, but asked the model for a raw control character or a decoded
+letter where the JSON needs its escape. :func:`schema_grammar` builds the grammar with the backslash
+escaped first, so each literal matches the JSON text exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\r": "\\r", "\n": "\\n", "\t": "\\t"}
+
+
+def gbnf_literal(text: str) -> str:
+    """``text`` as a GBNF string literal that matches exactly these characters."""
+    return '"' + "".join(_ESCAPES.get(c, c) for c in text) + '"'
+
+
+def schema_gbnf(schema: dict[str, Any]) -> str:
+    """The GBNF grammar text of ``schema`` (llama-cpp-python's converter, literals escaped right)."""
+    from llama_cpp import llama_grammar
+
+    class Converter(llama_grammar.SchemaConverter):
+        def _format_literal(self, literal: str) -> str:
+            return gbnf_literal(literal)
+
+    converter = Converter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    resolved = converter.resolve_refs(json.loads(json.dumps(schema)), "stdin")
+    converter.visit(resolved, "")
+    return converter.format_grammar()
+
+
+def with_schema_grammar(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``create_chat_completion`` keyword arguments where a ``json_object`` response format with a
+    schema is replaced by the equivalent ``grammar`` (llama.cpp's chat handler would otherwise build
+    it with the faulty escaping); other arguments are returned as they are."""
+    response_format = kwargs.get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_object":
+        return kwargs
+    schema = response_format.get("schema")
+    if not isinstance(schema, dict):
+        return kwargs
+    from llama_cpp import llama_grammar
+
+    shaped = {k: v for k, v in kwargs.items() if k != "response_format"}
+    shaped["grammar"] = llama_grammar.LlamaGrammar.from_string(schema_gbnf(schema), verbose=False)
+    return shaped
