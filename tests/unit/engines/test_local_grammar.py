@@ -12,7 +12,10 @@ def test_a_literal_escapes_the_backslash_before_the_quote():
 
 
 def test_enum_values_become_their_json_text():
-    schema = {"type": "object", "properties": {"t": {"type": "string", "enum": ['say {"a": 1}', "café", "a\\b"]}}}
+    schema = {
+        "type": "object",
+        "properties": {"t": {"type": "string", "enum": ['say {"a": 1}', "café", "a\\b"]}},
+    }
     grammar = schema_gbnf(schema)
     assert gbnf_literal('"say {\\"a\\": 1}"') in grammar
     assert gbnf_literal('"caf\\u00e9"') in grammar
@@ -22,6 +25,11 @@ def test_enum_values_become_their_json_text():
 def test_only_a_json_object_format_with_a_schema_is_replaced():
     plain = {"temperature": 0.0, "response_format": {"type": "json_object"}}
     assert with_schema_grammar(plain) is plain
-    shaped = with_schema_grammar({"temperature": 0.0, "response_format": {"type": "json_object", "schema": {"type": "string", "enum": ['"q"']}}})
+    shaped = with_schema_grammar(
+        {
+            "temperature": 0.0,
+            "response_format": {"type": "json_object", "schema": {"type": "string", "enum": ['"q"']}},
+        }
+    )
     assert "response_format" not in shaped and shaped["temperature"] == 0.0
     assert gbnf_literal('"\\"q\\""') in shaped["grammar"]._grammar
