@@ -230,6 +230,11 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
             f"; {mode}: steps={settings.steps} batch={settings.batch} "
             f"candidates={settings.candidates} accept={settings.accept}"
         )
+    from .prompts import project_prompts
+
+    project = project_prompts(config)
+    if project:
+        head += f"; {len(project)} project prompt file{'' if len(project) == 1 else 's'} (tg_prompts)"
     cache = "off" if settings.no_cache else str(settings.cache_dir)
     lines = [f"{head}; response cache: {cache}"]
     lines += [
@@ -259,7 +264,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         raise session.Interrupted(
             f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection"
         )
-    if not session.config.stash.get(_PROMPT_TESTS, 0):
+    from .prompts import project_prompts  # tg_prompts: plain tests that read one learn too
+
+    if not session.config.stash.get(_PROMPT_TESTS, 0) and not project_prompts(session.config):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line("textgrad: no prompt test selected, nothing to optimize: running tests once")

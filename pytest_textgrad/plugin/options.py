@@ -84,6 +84,15 @@ OPTIONS: tuple[Option, ...] = (
         "texts, its pool and every candidate it already tried or rejected.",
     ),
     Option(
+        "prompts",
+        "list",
+        (),
+        "Prompt files of the whole project, as paths or globs relative to the rootdir (e.g. "
+        "prompts/*.txt; repeatable; ini: one per line): every test that reads one, plain tests "
+        "included, is a prompt test of it, so --tg-optimize learns from its failures.",
+        metavar="GLOB",
+    ),
+    Option(
         "engine",
         "str",
         None,

@@ -57,6 +57,8 @@ class Settings(BaseModel):
     fail_on: Literal["regression", "any"] = "any"
     max_calls: int | None = Field(None, ge=0)
     max_cost: float | None = Field(None, ge=0.0)
+    prompts: tuple[str, ...] = ()
+    """Paths or globs of the project's prompt files (``--tg-prompts``, ini ``tg_prompts`` lines)."""
     price: tuple[str, ...] = ()
     """``MODEL=IN,OUT`` prices in USD per million tokens (``--tg-price``, ini ``tg_price`` lines)."""
     sources: dict[str, str] = Field(default_factory=dict)

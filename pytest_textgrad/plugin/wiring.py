@@ -20,6 +20,11 @@ def activate(config: pytest.Config) -> None:
 
     settings = resolve(config)
     registry = prompts.activate(config)
+    if settings.prompts:
+        try:
+            prompts.declare_project_prompts(registry, settings.prompts)
+        except prompts.PromptFileError as error:
+            raise pytest.UsageError(f"{settings.sources.get('prompts', 'tg_prompts')}: {error}") from None
     state = capture.activate(config, settings, registry)
     try:
         gate.activate(config, settings, state)

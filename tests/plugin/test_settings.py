@@ -85,9 +85,12 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
             other=1,2
         tg_html = ci/run.html
         tg_patch = ci/prompts.diff
+        tg_prompts =
+            ci/*.txt
         """
     )
     (pytester.path / "ci").mkdir()
+    (pytester.path / "ci/system.txt").write_text("Be brief.")
     (pytester.path / "ci/old.json").write_text('{"version": 1, "tests": {}}')
     settings = settings_of(pytester)
     ci = ("record_mode", "record_failing", "drop_failing", "prune_cassettes", "repeat", "pass_rate", "fail_on")
@@ -120,6 +123,7 @@ def test_every_option_has_an_ini_twin_that_works(pytester: pytest.Pytester) -> N
     assert settings["dry_run"] and settings["no_cache"] and settings["cache_dir"] == "/tmp/somewhere"
     assert (settings["pass_score"], settings["score_tolerance"], settings["learn_from_passing"]) == (0.7, 0.2, True)
     assert settings["price"] == ["my-vllm/llama=0.2,0.6", "other=1,2"]
+    assert settings["prompts"] == ["ci/*.txt"]
     assert all(source.startswith("ini ") for name, source in settings["sources"].items() if name != "report")
 
 

@@ -94,7 +94,7 @@ def test_a_read_only_prompt_file_is_refused_with_a_message(pytester: pytest.Pyte
     # known before the search: no proposal is paid for, no candidate is said to have been refused
     output = result.stdout.str()
     assert output.count("is read-only; the optimizer does not rewrite it") == 1
-    assert "no prompt file to search (none is writable and read by a failing test)" in output
+    assert "no prompt file to search (no failing test uses a writable declared prompt)" in output
     assert "refused:" not in output and "rejected" not in output
 
 

@@ -31,6 +31,7 @@ import pytest
 
 from ..capture import capture_of
 from ..gate import gate_of, record_of
+from ..prompts import project_prompts
 from ..record import RECORD
 from . import dist_usage as usage
 from .quiet import collect_project
@@ -64,16 +65,18 @@ class OptimizeWorker:
         # tryfirst: before xdist's hook sends the collected ids to the controller.
         self.selected = len(session.items)
         prompt_tests = [i.nodeid for i in session.items if i.get_closest_marker("textgrad") is not None]
+        project = project_prompts(self.config)  # tg_prompts: plain tests that read one learn too
         guards: list[str] = []
-        if prompt_tests:
+        if prompt_tests or project:
             known = {item.nodeid for item in session.items}
             extra = [item for item in collect_project(session) if item.nodeid not in known]
             session.items.extend(extra)
             guards = [item.nodeid for item in extra]
-        observer = capture_of(self.config).observer if prompt_tests else None
+        observer = capture_of(self.config).observer if prompt_tests or project else None
         info = {
             "selected": self.selected,
             "prompt_tests": len(prompt_tests),
+            "project_prompts": len(project),
             "guards": guards,
             "pid": os.getpid(),
             "before_tests": sorted(observer.before_tests) if observer is not None else [],

@@ -39,7 +39,14 @@ from .resume import SearchStore
 from .runner import Runner, sigterm_as_interrupt
 from .searches import SearchSetup
 from .side_by_side import SideBySide
-from .summary import TriedSummary, candidate_record, closing_line, projection_line, step_lines
+from .summary import (
+    TriedSummary,
+    candidate_record,
+    closing_line,
+    projection_line,
+    step_lines,
+    undeclared_hint,
+)
 from .update import Updater
 from .vetting import Guards
 
@@ -254,6 +261,13 @@ class OptimizeRun(SearchSetup, SideBySide):
         line = projection_line(self.searches, calls, self.settings.steps, self.settings.max_calls)
         self._write_line(line)
         self.summary.head.insert(0, line)
+        if not self.searches:
+            baseline, selected = self.baseline.items(), self.selected
+            failing = {n: r.reads for n, r in baseline if n in selected and r.outcome == "failed"}
+            hint = undeclared_hint(failing, (p.key for p in self.registry.all()))
+            if hint:
+                self._write_line(hint)
+                self.summary.head.insert(1, hint)
 
     def _explain(self) -> None:
         self.summary.lines += [closing_line(key, search) for key, search in self.searches.items()]

@@ -104,8 +104,11 @@ class SearchSetup:
         return bool(self.settings.learn_from_passing and record.outcome == "passed" and record.suggestion)
 
     def _teaches(self: OptimizeRun, record: TestRecord) -> bool:
-        """A train test: its failures can teach (a prompt test; flaky noise and skips excluded)."""
-        if record.holdout or not record.prompt_test or record.outcome == "skipped":
+        """A train test: its failures can teach (a prompt test, or a plain test that uses a prompt
+        declared for the whole project with ``tg_prompts``; flaky noise and skips excluded)."""
+        if record.holdout or record.outcome == "skipped":
+            return False
+        if not record.prompt_test and self.registry.project.isdisjoint(record.prompts):
             return False
         return record.outcome == "passed" or bool(record.feedback and gradient_worthy(record))
 

@@ -8,7 +8,7 @@ run that changed nothing still says what it tried and why each candidate was ref
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pytest
 
@@ -114,7 +114,9 @@ def projection_line(
     """``textgrad projection: 3 step(s) over 2 prompt file(s): 20-160 LLM calls (~$...)``, from
     each search's tests and the calls and cost each test made in the baseline."""
     if not searches:
-        return "textgrad projection: no prompt file to search (none is writable and read by a failing test)"
+        return (
+            "textgrad projection: no prompt file to search (no failing test uses a writable declared prompt)"
+        )
     calls = sum(o.calls for o in baseline.values())
     cost = sum(o.cost for o in baseline.values())
     low = high = 0
@@ -154,3 +156,28 @@ def closing_line(key: str, search: Search) -> str:
         end += "; the budget ran out"
     accepted = sum(t.accepted for t in tried)
     return f"{key}: {len(tried)} candidate(s) evaluated, {accepted} accepted, {state.calls} calls; {end}"
+
+
+def undeclared_hint(failing: Mapping[str, list[str]], known: Iterable[str]) -> str | None:
+    """When nothing is searched: the files the failing tests read that are no declared prompt (the
+    app's own prompt files, most likely), and the two ways to declare them; None if there are none.
+    ``failing``: node id -> the files that test read."""
+    known = set(known)
+    readers: dict[str, list[str]] = {}
+    for nodeid, reads in failing.items():
+        for key in reads:
+            if key not in known:
+                readers.setdefault(key, []).append(nodeid)
+    if not readers:
+        return None
+    shown = sorted(readers)[:5]
+    files = ", ".join(
+        f"{key} (by {readers[key][0]}{f' and {len(readers[key]) - 1} more' if len(readers[key]) > 1 else ''})"
+        for key in shown
+    )
+    more = f" and {len(readers) - len(shown)} more file(s)" if len(readers) > len(shown) else ""
+    return (
+        f"textgrad: the failing tests read files that are not declared prompts: {files}{more}. To "
+        "optimize one, declare it: tg_prompt(\"path\") in the tests, or for the whole project in the "
+        "ini file (tg_prompts = path or glob, one per line) or with --tg-prompts GLOB"
+    )

@@ -5,7 +5,8 @@ them), :func:`placeholders`, :func:`activate` / :func:`registry_of` (the registr
 ``config.stash`` key), the journal (:class:`Journal`, :func:`restore_interrupted`,
 :func:`ensure_no_live_run`, :func:`journal_path`) and the file helpers in ``files``
 (:func:`write_atomic`, :func:`resolve_prompt_path`, :class:`PromptFileError`), and the run lock
-(:class:`RunLock`, :class:`LockBusy`: one optimize run per project at a time).
+(:class:`RunLock`, :class:`LockBusy`: one optimize run per project at a time), and
+:func:`declare_project_prompts` (``tg_prompts``: prompt files declared for the whole project).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .files import (
 )
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .lock import LockBusy, RunLock
+from .project import declare as declare_project_prompts
 from .registry import Prompt, PromptRegistry, placeholders
 
 __all__ = [
@@ -35,11 +37,13 @@ __all__ = [
     "PromptRegistry",
     "RunLock",
     "activate",
+    "declare_project_prompts",
     "encode_like",
     "ensure_no_live_run",
     "journal_path",
     "normalize",
     "placeholders",
+    "project_prompts",
     "read_prompt",
     "reading_prompt",
     "registry_of",
@@ -60,3 +64,9 @@ def activate(config: pytest.Config) -> PromptRegistry:
 
 def registry_of(config: pytest.Config) -> PromptRegistry:
     return config.stash[_KEY]
+
+
+def project_prompts(config: pytest.Config) -> set[str]:
+    """The keys declared with ``tg_prompts`` in this run (none when the plugin is not active)."""
+    registry = config.stash.get(_KEY, None)
+    return set(registry.project) if registry is not None else set()

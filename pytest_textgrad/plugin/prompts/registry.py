@@ -79,6 +79,8 @@ class PromptRegistry:
         """Held around each write: searches that share no test run side by side (threads)."""
         self.notices: list[str] = []
         """Messages for the user about files the optimizer stopped writing."""
+        self.project: set[str] = set()
+        """Keys declared for the whole project (``tg_prompts``): any test that uses one learns."""
 
     def get(
         self, path: str | os.PathLike[str], role: str | None = None, constraints: list[str] | None = None
