@@ -6,9 +6,8 @@ Every ``enum`` or ``const`` string is written as its JSON form, so a value holdi
 sentence such as ``Answer like {"label": "billing"}``) becomes ``\\\\"`` in the grammar: llama.cpp
 fails to parse it, prints ``parse: error parsing grammar`` and then crashes the whole process in its
 sampler (a segmentation fault, measured on a ``delete`` edit of such a prompt). A value with a
-newline or a non-ASCII letter parsed, but asked the model for a raw control character or a decoded
-letter where the JSON needs its escape. :func:`schema_grammar` builds the grammar with the backslash
-escaped first, so each literal matches the JSON text exactly.
+newline parsed, but asked the model for a raw newline where JSON needs its escape. :func:`schema_gbnf`
+builds the grammar with the backslash escaped first, so each literal matches the JSON text exactly.
 """
 
 from __future__ import annotations
@@ -24,13 +23,27 @@ def gbnf_literal(text: str) -> str:
     return '"' + "".join(_ESCAPES.get(c, c) for c in text) + '"'
 
 
+def _unescaped_letters(literal: str) -> str:
+    """A JSON string literal (the converter writes ``json.dumps(value)``, ASCII only) with its
+    non-ASCII letters written as themselves: the model then writes ``café`` (valid JSON) rather than
+    six escape characters per letter, a sequence it never saw for a Japanese or Greek sentence.
+    Anything else (a single raw character of a pattern) is returned as it is."""
+    if len(literal) < 2 or not (literal.startswith('"') and literal.endswith('"')):
+        return literal
+    try:
+        value = json.loads(literal)
+    except ValueError:
+        return literal
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else literal
+
+
 def schema_gbnf(schema: dict[str, Any]) -> str:
     """The GBNF grammar text of ``schema`` (llama-cpp-python's converter, literals escaped right)."""
     from llama_cpp import llama_grammar
 
     class Converter(llama_grammar.SchemaConverter):
         def _format_literal(self, literal: str) -> str:
-            return gbnf_literal(literal)
+            return gbnf_literal(_unescaped_letters(literal))
 
     converter = Converter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
     resolved = converter.resolve_refs(json.loads(json.dumps(schema)), "stdin")
