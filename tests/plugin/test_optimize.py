@@ -152,7 +152,10 @@ def test_a_candidate_that_drops_a_needed_sentence_is_repaired_before_it_is_rejec
             "prompts/support.txt accepted (repair (dropped sentences put back): fixed 2, broke 0)",
         ]
     )
-    assert prompt_file(pytester) == "You are a support assistant for a shoe shop. Be brief.\nMention the 30 days window.\n"
+    assert (
+        prompt_file(pytester)
+        == "You are a support assistant for a shoe shop. Be brief.\nMention the 30 days window.\n"
+    )
 
 
 def test_a_rejected_candidate_restores_the_original_bytes_and_exits_1(pytester: pytest.Pytester) -> None:
@@ -493,3 +496,44 @@ def test_tone(tg_prompt, tg_llm, tg_judge):
     assert "JUDGE-CRITIQUE: the reply is curt" in update and "stays polite, apologizes at most once" in update
     assert "Your product is garbage." in update and "Deal with it." in update
     assert "Apologize once" in (pytester.path / "prompts/support.txt").read_text()
+
+
+def test_jinja_block_tags_must_survive_in_order(pytester: pytest.Pytester) -> None:
+    """A candidate that drops ``{% endif %}`` (the app's render would raise) is refused before any test
+    runs; one that keeps the tags in order is evaluated. The update prompt names the tags."""
+    template = "Classify the ticket.{% if vip %} The customer is a VIP.{% endif %} Ticket: {{ ticket }}"
+    dropped = "Classify the ticket into billing or shipping.{% if vip %} The customer is a VIP. Ticket: {{ ticket }}"
+    swapped = "{% endif %}Classify the ticket into billing or shipping.{% if vip %} Ticket: {{ ticket }}"
+    kept = "Classify the ticket into billing or shipping.{%- if vip %} The customer is a VIP.{% endif %} Ticket: {{ ticket }}"
+    conftest = f"""
+ENGINE = scripted(
+    lambda text: "billing" if "billing or shipping" in text else "no",
+    updates={{"Classify": {[dropped, swapped, kept]!r}}},
+)
+
+
+@pytest.fixture
+def tg_engine():
+    return ENGINE
+
+
+def pytest_sessionfinish(session):
+    dump_calls(ENGINE)
+"""
+    tests = """
+import jinja2
+
+
+def test_it(tg_prompt, tg_llm):
+    text = jinja2.Template(tg_prompt("prompts/t.j2").value).render(vip=False, ticket="card charged twice")
+    assert tg_llm(None, text).value == "billing", "the ticket is about billing"
+"""
+    write_project(pytester, conftest=conftest, tests={"test_it": tests}, prompts={"prompts/t.j2": template})
+    result = pytester.runpytest_inprocess(
+        "--tg-optimize", "--tg-steps", "3", "--tg-edits", "rewrite", "--tg-candidates", "1"
+    )
+    refused = "*rejected (it changes the template's block tags (they must stay, in order: {% if vip %} {% endif %}))*"
+    result.stdout.fnmatch_lines([refused, refused])  # the dropped tag, then the swapped order
+    assert (pytester.path / "prompts/t.j2").read_text() == kept
+    assert result.ret == 0
+    assert any("{% if vip %} {% endif %}" in update for update in update_prompts(pytester))

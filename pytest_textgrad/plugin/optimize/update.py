@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ...optim import TextualGradientDescent
-from ..prompts import Prompt, PromptRegistry, placeholders
+from ..prompts import Prompt, PromptRegistry, block_tags, placeholders
 from ..record import TestRecord
 from .gradient_memo import GradientMemo
 from .losses import raw_feedback
@@ -72,6 +72,12 @@ class Updater:
                 constraints.append(
                     "Keep these template fields exactly as written, the application fills them in: "
                     + ", ".join(fields)
+                )
+            blocks = block_tags(prompt.original)
+            if blocks:
+                constraints.append(
+                    "Keep these template tags exactly as written and in this order: "
+                    + " ".join(f"{{% {tag} %}}" for tag in blocks)
                 )
             optimizer = TextualGradientDescent(
                 [prompt.variable], engine=engine, constraints=constraints, gradient_memory=GRADIENT_MEMORY

@@ -2,9 +2,10 @@
 
 ``guard`` refuses a text before any test runs: any text of a frozen prompt (its file changed under
 the run), one that cannot be a prompt file, one that drops a template field of the original
-(``{ticket}``: the application fills it in), or one a ``pytest_textgrad_review_candidate`` hook
-vetoes at the ``proposed`` stage. ``review`` shows the hook every judged candidate at the
-``evaluated`` stage with the built-in verdict: it may veto an acceptance or approve a rejection.
+(``{ticket}``: the application fills it in) or changes its Jinja block tags (``{% if %}``...), or
+one a ``pytest_textgrad_review_candidate`` hook vetoes at the ``proposed`` stage. ``review`` shows
+the hook every judged candidate at the ``evaluated`` stage with the built-in verdict: it may veto an
+acceptance or approve a rejection.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from ...optim import problem_with
 from ...optim.search import SearchState, Tried
-from ..prompts import Prompt, placeholders
+from ..prompts import Prompt, block_tags, placeholders
 from .review import CandidateReview, ask_hook
 
 
@@ -23,6 +24,7 @@ class Guards:
         self.prompt = prompt
         self.state = state
         self.fields = placeholders(prompt.original)
+        self.blocks = block_tags(prompt.original)
         self.refused: list[tuple[str, str]] = []
         """(text, why) of each text refused before any test ran, until the loop collects them."""
 
@@ -38,6 +40,9 @@ class Guards:
             why = f"it cannot be a prompt file: {problem}"
         if why is None and missing:
             why = f"it drops the template fields {', '.join(missing)}"
+        if why is None and block_tags(text) != self.blocks:
+            kept = " ".join(f"{{% {tag} %}}" for tag in self.blocks)
+            why = f"it changes the template's block tags (they must stay, in order: {kept})"
         if why is None:
             verdict, reason = ask_hook(self.config, self._review(text))
             why = reason if verdict is False else None

@@ -1,12 +1,13 @@
 """Prompts: prompt files as trainable parameters.
 
 Public API: :class:`PromptRegistry` and :class:`Prompt` (the run's prompt files; the only writer of
-them), :func:`placeholders`, :func:`activate` / :func:`registry_of` (the registry under its
-``config.stash`` key), the journal (:class:`Journal`, :func:`restore_interrupted`,
-:func:`ensure_no_live_run`, :func:`journal_path`) and the file helpers in ``files``
-(:func:`write_atomic`, :func:`resolve_prompt_path`, :class:`PromptFileError`), and the run lock
-(:class:`RunLock`, :class:`LockBusy`: one optimize run per project at a time), and
-:func:`declare_project_prompts` (``tg_prompts``: prompt files declared for the whole project).
+them), :func:`placeholders` and :func:`block_tags` (what a candidate must keep of a template),
+:func:`activate` / :func:`registry_of` (the registry under its ``config.stash`` key), the journal
+(:class:`Journal`, :func:`restore_interrupted`, :func:`ensure_no_live_run`, :func:`journal_path`)
+and the file helpers in ``files`` (:func:`write_atomic`, :func:`resolve_prompt_path`,
+:class:`PromptFileError`), and the run lock (:class:`RunLock`, :class:`LockBusy`: one optimize run
+per project at a time), and :func:`declare_project_prompts` (``tg_prompts``: prompt files declared
+for the whole project).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .files import (
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .lock import LockBusy, RunLock
 from .project import declare as declare_project_prompts
-from .registry import Prompt, PromptRegistry, placeholders
+from .registry import Prompt, PromptRegistry, block_tags, placeholders
 
 __all__ = [
     "Journal",
@@ -37,6 +38,7 @@ __all__ = [
     "PromptRegistry",
     "RunLock",
     "activate",
+    "block_tags",
     "declare_project_prompts",
     "encode_like",
     "ensure_no_live_run",

@@ -36,6 +36,16 @@ def placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
 
 
+_BLOCK_TAG = re.compile(r"\{%-?\s*(.*?)\s*-?%\}", re.DOTALL)
+
+
+def block_tags(text: str) -> list[str]:
+    """A Jinja template's block tags (``{% if vip %}``, ``{% endif %}``...), in order, whitespace
+    collapsed: the template's logic, which a candidate must keep as it is, in order (drop
+    ``{% endif %}`` and the application's render raises)."""
+    return [" ".join(tag.split()) for tag in _BLOCK_TAG.findall(text)]
+
+
 @dataclass(eq=False)
 class Prompt:
     """One prompt file: where it is, what it was, what is accepted now, and its variable."""
