@@ -8,8 +8,8 @@ Components (the plugin's capture wing wires them to tests, prompts, cassettes an
 * :func:`parse_exchange` (:mod:`.parsers`) — an exchange as a neutral :class:`ParsedCall`
   (OpenAI chat and responses, Anthropic messages, Gemini generateContent; streamed or not).
 * :class:`ExchangeReplayer` / :func:`request_key` (:mod:`.matching`) — replay recorded exchanges.
-* :class:`LocalModelResponder` / :data:`LOCAL_BASE_URL` (:mod:`.local_answer`) — the OpenAI API
-  answered in-process by the embedded model.
+* :class:`LocalModelResponder` / :data:`LOCAL_BASE_URL` (:mod:`.local_answer`) — the OpenAI,
+  Anthropic and Gemini APIs answered in-process by the embedded model (:mod:`.local_wire`).
 * :func:`outer_call` (:mod:`.layers`) — one record per call across litellm/engine/HTTP layers.
 * :func:`redact_exchange` (:mod:`.redaction`) — secrets out of headers, query and bodies.
 

@@ -1,38 +1,29 @@
-"""An OpenAI-compatible endpoint answered in-process by the embedded model, no server, no network.
+"""LLM APIs answered in-process by the embedded model: no server, no network.
 
-An application built on the OpenAI SDK runs offline when its ``base_url`` is
-:data:`LOCAL_BASE_URL`: the capture layer hands such requests to :class:`LocalModelResponder`,
-which answers ``/chat/completions`` and ``/responses`` (both streamed too) and ``/models`` from
-``local/smollm2``. The host
-is under ``.invalid``, a name reserved never to resolve (RFC 6761): an application run without the
-plugin fails at once instead of sending its prompts anywhere.
-
-The reply is computed whole and then streamed as chunks (one per word); an application that
-streams sees the same events as from a real server, only not paced.
+An application runs offline when its SDK's base URL is on the host of :data:`LOCAL_BASE_URL`: the
+capture layer hands such requests to :class:`LocalModelResponder`, which answers OpenAI's
+``/chat/completions`` and ``/responses``, Anthropic's ``/messages`` and Gemini's
+``models/{model}:generateContent`` / ``:streamGenerateContent`` (all streamed too, see
+:mod:`.local_wire`), and ``/models``, from ``local/smollm2``. The host is under ``.invalid``, a name
+reserved never to resolve (RFC 6761): an application run without the plugin fails at once instead of
+sending its prompts anywhere.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-import time
-import uuid
-from typing import Any
+from urllib.parse import urlsplit
 
 from ....engines.cache import CacheSetting
 from ....engines.errors import EngineError
 from ....engines.local import LocalLlamaEngine
 from ....engines.local_model import LOCAL_MODELS
-from ....engines.usage import Completion
 from .exchange import RecordedRequest, RecordedResponse
-from .parsers.openai import chat_messages, responses_messages
+from .local_wire import Asked, read_request
 
 LOCAL_BASE_URL = "http://local-model.invalid/v1"
-COMPLETION_PATHS = ("/chat/completions", "/responses")
-
-_PASSED = ("temperature", "top_p", "max_tokens", "stop", "seed", "response_format", "presence_penalty",
-           "frequency_penalty")  # fmt: skip
-"""Request fields handed to the engine; the rest (tools, logprobs...) is ignored."""
+"""The OpenAI SDK's base URL (Anthropic's SDK: ``http://local-model.invalid``; google-genai:
+``http_options={"base_url": "http://local-model.invalid"}``): any path on the host is answered."""
 
 
 def _local_name(model: str) -> str:
@@ -47,7 +38,8 @@ def _error(status: int, message: str) -> RecordedResponse:
 
 
 class LocalModelResponder:
-    """Answers OpenAI chat-completions requests to ``base_url`` with the embedded model.
+    """Answers OpenAI, Anthropic and Gemini completion requests to ``base_url``'s host with the
+    embedded model.
 
     Any ``model`` the application names is accepted; ``local/<name>`` or ``<name>`` picks a local
     model, anything else gets ``local/smollm2`` (so an app configured for ``gpt-4o-mini`` runs
@@ -70,128 +62,51 @@ class LocalModelResponder:
                 self._engines[name] = LocalLlamaEngine(f"local/{name}", cache=self.cache)
             return self._engines[name]
 
-    def _path(self, request: RecordedRequest) -> str | None:
-        url = request.url.split("?", 1)[0].rstrip("/")
-        return url[len(self.base_url) :] if url.startswith(self.base_url) else None
+    def _origin_and_path(self, request: RecordedRequest) -> tuple[str, str] | None:
+        """The request's path and query when it goes to this responder's host, else None."""
+        ours, theirs = urlsplit(self.base_url), urlsplit(request.url)
+        if theirs.hostname != ours.hostname:  # http or https: the request never leaves the process
+            return None
+        return theirs.path.rstrip("/"), theirs.query
+
+    def _asked(self, request: RecordedRequest) -> Asked | None:
+        where = self._origin_and_path(request)
+        if where is None or request.method != "POST":
+            return None
+        return read_request(*where, request.json() or {})
 
     def __call__(self, request: RecordedRequest) -> RecordedResponse | None:
-        path = self._path(request)
-        if path is None:
+        where = self._origin_and_path(request)
+        if where is None:
             return None
-        if request.method == "GET" and path == "/models":
+        path = where[0]
+        if request.method == "GET" and path.endswith("/models"):
             return RecordedResponse.json_reply(
                 {"object": "list", "data": [{"id": f"local/{n}", "object": "model"} for n in LOCAL_MODELS]}
             )
-        if request.method == "POST" and path in COMPLETION_PATHS:
-            body, engine = self._body_and_engine(request)
-            try:
-                # With a cache, complete() serves a repeated request from it; it also reports the
-                # call to the engine listeners, so whoever records the HTTP exchange as the call
-                # must mark this as part of it (the plugin does). Without one, _complete: no report.
-                complete = engine.complete if self.cache else engine._complete
-                completion = complete(_messages(path, body), **_params(body))
-            except EngineError as exc:
-                return _error(400, str(exc))
-            return _reply(path, body, engine.model_string, completion)
-        return _error(404, f"{request.method} {path} is not served by the local model")
+        asked = self._asked(request)
+        if asked is None:
+            return _error(404, f"{request.method} {path} is not served by the local model")
+        engine = self._engine(asked.model)
+        try:
+            # With a cache, complete() serves a repeated request from it; it also reports the
+            # call to the engine listeners, so whoever records the HTTP exchange as the call
+            # must mark this as part of it (the plugin does). Without one, _complete: no report.
+            complete = engine.complete if self.cache else engine._complete
+            completion = complete(asked.messages, **asked.params)
+        except EngineError as exc:
+            return _error(400, str(exc))
+        return asked.reply(completion, engine.model_string)
 
     def cached(self, request: RecordedRequest) -> RecordedResponse | None:
         """The reply the response cache holds for this completion request, or None; the model
         never runs. A caller can serve it without counting a call (nothing was computed)."""
-        path = self._path(request)
-        if not self.cache or request.method != "POST" or path not in COMPLETION_PATHS:
+        asked = self._asked(request) if self.cache else None
+        if asked is None:
             return None
-        body, engine = self._body_and_engine(request)
+        engine = self._engine(asked.model)
         try:
-            completion = engine.cached_reply(_messages(path, body), peek=True, **_params(body))
+            completion = engine.cached_reply(asked.messages, peek=True, **asked.params)
         except EngineError:
             return None
-        return None if completion is None else _reply(path, body, engine.model_string, completion)
-
-    def _body_and_engine(self, request: RecordedRequest) -> tuple[dict[str, Any], LocalLlamaEngine]:
-        body = request.json() or {}
-        return body, self._engine(str(body.get("model") or "local/smollm2"))
-
-
-def _messages(path: str, body: dict[str, Any]) -> Any:
-    return chat_messages(body) if path == "/chat/completions" else responses_messages(body)
-
-
-def _reply(path: str, body: dict[str, Any], model: str, completion: Completion) -> RecordedResponse:
-    return (_chat_reply if path == "/chat/completions" else _responses_reply)(body, model, completion)
-
-
-def _params(body: dict[str, Any]) -> dict[str, Any]:
-    params = {k: body[k] for k in _PASSED if body.get(k) is not None}
-    for alias in ("max_completion_tokens", "max_output_tokens"):
-        if body.get(alias) is not None:
-            params.setdefault("max_tokens", body[alias])
-    return params
-
-
-def _pieces(text: str) -> list[str]:
-    """The reply cut into word-sized chunks, as a server streams it."""
-    return re.findall(r"\s*\S+\s*", text) or [text]
-
-
-def _chat_reply(body: dict[str, Any], model: str, completion: Completion) -> RecordedResponse:
-    usage = {
-        "prompt_tokens": completion.usage.prompt_tokens,
-        "completion_tokens": completion.usage.completion_tokens,
-        "total_tokens": completion.usage.total_tokens,
-    }
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "created": int(time.time()), "model": model}
-    if not body.get("stream"):
-        message = {"role": "assistant", "content": completion.text}
-        choice = {"index": 0, "message": message, "finish_reason": "stop"}
-        return RecordedResponse.json_reply(
-            {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
-        )
-    chunk = {**base, "object": "chat.completion.chunk"}
-
-    def delta(content: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {**chunk, "choices": [{"index": 0, "delta": content, "finish_reason": finish}]}
-
-    events = [delta({"role": "assistant", "content": ""})]
-    events += [delta({"content": piece}) for piece in _pieces(completion.text)]
-    events.append(delta({}, "stop"))
-    if (body.get("stream_options") or {}).get("include_usage"):
-        events.append({**chunk, "choices": [], "usage": usage})
-    return RecordedResponse.sse_reply(events)
-
-
-def _responses_reply(body: dict[str, Any], model: str, completion: Completion) -> RecordedResponse:
-    """OpenAI's responses API: one message output; streamed as its documented event sequence."""
-    item_id = f"msg_{uuid.uuid4().hex[:12]}"
-    part = {"type": "output_text", "text": completion.text, "annotations": []}
-    item = {"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [part]}
-    usage = {
-        "input_tokens": completion.usage.prompt_tokens,
-        "output_tokens": completion.usage.completion_tokens,
-        "total_tokens": completion.usage.total_tokens,
-    }
-    response = {"id": f"resp_{uuid.uuid4().hex[:12]}", "object": "response", "created_at": int(time.time()),
-                "model": model, "status": "completed", "output": [item], "usage": usage}  # fmt: skip
-    if not body.get("stream"):
-        return RecordedResponse.json_reply(response)
-    started = {**response, "status": "in_progress", "output": [], "usage": None}
-    where = {"item_id": item_id, "output_index": 0, "content_index": 0}
-    events: list[dict[str, Any]] = [
-        {"type": "response.created", "response": started},
-        {
-            "type": "response.output_item.added",
-            "output_index": 0,
-            "item": {**item, "status": "in_progress", "content": []},
-        },
-        {"type": "response.content_part.added", **where, "part": {**part, "text": ""}},
-    ]
-    events += [{"type": "response.output_text.delta", **where, "delta": p} for p in _pieces(completion.text)]
-    events += [
-        {"type": "response.output_text.done", **where, "text": completion.text},
-        {"type": "response.content_part.done", **where, "part": part},
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
-        {"type": "response.completed", "response": response},
-    ]
-    for number, event in enumerate(events):
-        event["sequence_number"] = number
-    return RecordedResponse.sse_reply(events, done=False, named=True)
+        return None if completion is None else asked.reply(completion, engine.model_string)

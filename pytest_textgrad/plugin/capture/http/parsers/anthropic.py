@@ -15,7 +15,7 @@ from .call import ParsedCall, pick_params, text_of
 from .sse import sse_json
 
 
-def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+def anthropic_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     if body.get("system"):
         messages.append({"role": "system", "content": text_of(body["system"])})
@@ -62,7 +62,7 @@ def parse_messages(exchange: Exchange) -> ParsedCall:
     return ParsedCall(
         api="anthropic.messages",
         model=model,
-        messages=_messages(body),
+        messages=anthropic_messages(body),
         text=text,
         usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
         streamed=response.streamed,

@@ -18,7 +18,7 @@ from .sse import sse_json
 _MODEL = re.compile(r"/models/([^/:]+):")
 
 
-def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+def gemini_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     system = body.get("systemInstruction") or body.get("system_instruction")
     if isinstance(system, dict):
@@ -55,7 +55,7 @@ def parse_generate_content(exchange: Exchange) -> ParsedCall:
     return ParsedCall(
         api="gemini.generate_content",
         model=model,
-        messages=_messages(body),
+        messages=gemini_messages(body),
         text="".join(_candidate_text(chunk) for chunk in chunks),
         usage=Usage(
             prompt_tokens=int(usage.get("promptTokenCount") or 0),
