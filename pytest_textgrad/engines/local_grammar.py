@@ -66,3 +66,29 @@ def with_schema_grammar(kwargs: dict[str, Any]) -> dict[str, Any]:
     shaped = {k: v for k, v in kwargs.items() if k != "response_format"}
     shaped["grammar"] = llama_grammar.LlamaGrammar.from_string(schema_gbnf(schema), verbose=False)
     return shaped
+
+
+def check_grammar(model: Any, kwargs: dict[str, Any]) -> None:
+    """Raise ValueError when llama.cpp cannot compile the call's grammar (``kwargs["grammar"]``).
+
+    llama-cpp-python does not check the sampler it builds from a grammar: one llama.cpp refuses (a
+    literal it cannot parse, or repetitions past its limit, e.g. ``maxLength`` 2000 measured) is a
+    null pointer, and the first sampled token crashes the process. Compiling it once here, on the
+    model's vocabulary, turns that into an error the caller can report.
+    """
+    grammar = kwargs.get("grammar")
+    if grammar is None:
+        return
+    from llama_cpp import llama_cpp
+
+    text = getattr(grammar, "_grammar", "")
+    root = getattr(grammar, "_root", "root")
+    sampler = llama_cpp.llama_sampler_init_grammar(
+        model._model.vocab, text.encode("utf-8"), root.encode("utf-8")
+    )
+    if not sampler:
+        raise ValueError(
+            "llama.cpp cannot compile the grammar of this call's JSON schema (too many repetitions, "
+            "e.g. a maxLength or maxItems in the thousands, or a construct it does not support)"
+        )
+    llama_cpp.llama_sampler_free(sampler)

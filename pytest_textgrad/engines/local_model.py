@@ -28,7 +28,7 @@ from typing import Any
 from .errors import EngineError, MissingExtraError
 from .images import has_images
 from .keys import request_seed
-from .local_grammar import with_schema_grammar
+from .local_grammar import check_grammar, with_schema_grammar
 from .usage import Completion, Usage
 
 INSTALL_HINT = 'install it with: pip install "pytest-textgrad[local]"'
@@ -240,14 +240,17 @@ def text_messages(messages: list[dict[str, Any]], model: str) -> list[dict[str, 
 
 
 def bounded_strings(schema: Any, limit: int = STRING_LIMIT) -> Any:
-    """A copy of ``schema`` where every string without ``maxLength`` or ``enum`` gets ``limit``."""
+    """A copy of ``schema`` where every string without ``enum`` gets ``maxLength`` ``limit`` at most."""
     if isinstance(schema, list):
         return [bounded_strings(item, limit) for item in schema]
     if not isinstance(schema, dict):
         return schema
     bounded = {key: bounded_strings(value, limit) for key, value in schema.items()}
-    if schema.get("type") == "string" and "maxLength" not in schema and "enum" not in schema:
-        bounded["maxLength"] = limit
+    if schema.get("type") == "string" and "enum" not in schema:
+        # a larger bound does not compile (llama.cpp's repetition limit); any reply within this one
+        # satisfies the schema's own bound too
+        given = schema.get("maxLength")
+        bounded["maxLength"] = min(given, limit) if isinstance(given, int) else limit
     return bounded
 
 
@@ -282,6 +285,7 @@ def run_chat(
     with _call_lock:
         try:
             _set_threads(model)
+            check_grammar(model, kwargs)
             response = model.create_chat_completion(messages=messages, **kwargs)
         except Exception as exc:
             raise EngineError(f"{model_string}: {type(exc).__name__}: {exc}", model=model_string) from exc

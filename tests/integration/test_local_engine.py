@@ -8,6 +8,7 @@ import json
 import pytest
 
 from pytest_textgrad.engines import (
+    EngineError,
     LocalLlamaEngine,
     cache_policy,
     completion_from_response,
@@ -110,6 +111,25 @@ def test_an_enum_value_with_quotes_or_escapes_is_matched_exactly(option):
     process (a ``delete`` edit of a prompt with a JSON example); a newline or a non-ASCII letter asked
     for raw characters where JSON needs escapes. Each value must now come back as valid JSON, exact."""
     engine = LocalLlamaEngine(cache=False)
-    schema = {"type": "object", "properties": {"target": {"type": "string", "enum": [option]}}, "required": ["target"]}
+    schema = {
+        "type": "object",
+        "properties": {"target": {"type": "string", "enum": [option]}},
+        "required": ["target"],
+    }
     reply = engine.generate("Copy the sentence: " + option, json_schema=schema, temperature=0.7)
     assert json.loads(reply) == {"target": option}
+
+
+def test_a_schema_llama_cpp_cannot_compile_is_an_error_not_a_crash():
+    """llama-cpp-python does not check the grammar sampler it builds: a schema past llama.cpp's
+    repetition limit was a null sampler and a segmentation fault at the first token. A string bound
+    above the limit is lowered to it (any reply within it fits the schema); what still cannot compile
+    is an EngineError, and the process goes on."""
+    engine = LocalLlamaEngine(cache=False)
+    wide = {"type": "object", "properties": {"a": {"type": "string", "maxLength": 2000}}, "required": ["a"]}
+    assert set(json.loads(engine.generate("Say hello.", json_schema=wide, max_tokens=24))) == {"a"}
+    items = {"type": "array", "items": {"type": "string", "maxLength": 50}, "maxItems": 3000}
+    many = {"type": "object", "properties": {"xs": items}, "required": ["xs"]}
+    with pytest.raises(EngineError, match="cannot compile the grammar"):
+        engine.generate("List words.", json_schema=many, max_tokens=8)
+    assert engine.generate("Say hi.", max_tokens=4)  # the model still answers

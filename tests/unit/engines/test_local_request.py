@@ -36,6 +36,7 @@ def test_unbounded_strings_get_a_length_limit_llama_cpp_can_sample_fast():
         "properties": {
             "free": {"type": "string"},
             "short": {"type": "string", "maxLength": 5},
+            "wide": {"type": "string", "maxLength": 5000},
             "label": {"type": "string", "enum": ["a", "b"]},
             "items": {"type": "array", "items": {"type": "string"}},
         },
@@ -43,6 +44,7 @@ def test_unbounded_strings_get_a_length_limit_llama_cpp_can_sample_fast():
     bounded = bounded_strings(schema)
     assert bounded["properties"]["free"]["maxLength"] == STRING_LIMIT
     assert bounded["properties"]["short"]["maxLength"] == 5
+    assert bounded["properties"]["wide"]["maxLength"] == STRING_LIMIT  # 5000 does not compile
     assert "maxLength" not in bounded["properties"]["label"]
     assert bounded["properties"]["items"]["items"]["maxLength"] == STRING_LIMIT
     assert "maxLength" not in schema["properties"]["free"], "the caller's schema is not modified"
