@@ -64,11 +64,15 @@ def plain_project(pytester: pytest.Pytester, ini: str = "", candidates: list[str
 def test_plain_tests_learn_from_a_prompt_declared_in_the_ini_file(pytester: pytest.Pytester) -> None:
     plain_project(pytester, "tg_prompts = prompts/*.txt\n", candidates=[WORDY, GOOD])
     result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize")
-    result.stdout.fnmatch_lines(["textgrad: 0 prompt tests; optimize:*; 1 project prompt file (tg_prompts);*"])
+    result.stdout.fnmatch_lines(
+        ["textgrad: 0 prompt tests; optimize:*; 1 project prompt file (tg_prompts);*"]
+    )
     result.stdout.fnmatch_lines(["prompts/support.txt: 2 train test(s), 0 held-out"])  # both read it
     # the passing plain test still guards: the wordy rewrite broke it and was refused (then repaired)
     result.stdout.fnmatch_lines(["*prompts/support.txt rejected (fixed 1, broke 1: broke test_brief)*"])
-    result.stdout.fnmatch_lines(["│ tests/test_window.py::test_window │ prompts/support.txt │ failed │ passed │*"])
+    result.stdout.fnmatch_lines(
+        ["│ tests/test_window.py::test_window │ prompts/support.txt │ failed │ passed │*"]
+    )
     assert support(pytester) != ORIGINAL and "Be brief." in support(pytester)
     result.assert_outcomes(passed=2)
     assert (pytester.path / "prompts/notes.md").read_text() == "Not a prompt: no test reads it.\n"
@@ -76,7 +80,9 @@ def test_plain_tests_learn_from_a_prompt_declared_in_the_ini_file(pytester: pyte
 
 def test_the_command_line_option_declares_them_too(pytester: pytest.Pytester) -> None:
     plain_project(pytester)
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize", "--tg-prompts", "prompts/support.txt")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:randomly", "--tg-optimize", "--tg-prompts", "prompts/support.txt"
+    )
     assert support(pytester) == GOOD + "\n"
     result.assert_outcomes(passed=2)
 
@@ -90,7 +96,9 @@ def test_on_xdist_workers(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
-def test_without_a_declaration_the_run_names_the_files_the_failing_tests_read(pytester: pytest.Pytester) -> None:
+def test_without_a_declaration_the_run_names_the_files_the_failing_tests_read(
+    pytester: pytest.Pytester,
+) -> None:
     plain_project(pytester)
     pytester.makepyfile(test_fixture="def test_uses_fixture(tg_prompt):\n    tg_prompt('prompts/notes.md')\n")
     result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize")
@@ -110,7 +118,9 @@ def test_a_pattern_that_matches_no_file_is_a_usage_error(pytester: pytest.Pytest
     plain_project(pytester, f"tg_prompts =\n    prompts/support.txt\n    {pattern}\n")
     result = pytester.runpytest_inprocess("--tg-optimize")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*ini tg_prompts: tg_prompts: {pattern!r} matches no file under the rootdir*"])
+    result.stderr.fnmatch_lines(
+        [f"*ini tg_prompts: tg_prompts: {pattern!r} matches no file under the rootdir*"]
+    )
     assert support(pytester) == ORIGINAL
 
 
@@ -123,3 +133,14 @@ def test_a_pattern_that_resolves_outside_the_rootdir_is_refused(pytester: pytest
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*option --tg-prompts: prompt file*outside the project rootdir*"])
     assert outside.read_text() == "Be nice.\n"
+
+
+def test_a_dry_run_writes_the_patch_and_leaves_the_file(pytester: pytest.Pytester) -> None:
+    plain_project(pytester, "tg_prompts = prompts/support.txt\n")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:randomly", "--tg-optimize", "--tg-dry-run", "--tg-patch", "p.diff"
+    )
+    assert support(pytester) == ORIGINAL
+    patch = (pytester.path / "p.diff").read_text()
+    assert "--- a/prompts/support.txt" in patch and f"+{GOOD}" in patch
+    result.assert_outcomes(passed=1, failed=1)  # the final pass ran the original prompt
