@@ -80,9 +80,9 @@ class DistRunner(Runner):
         self.index = {nodeid: i for i, nodeid in enumerate(self.collection)}
         self.workers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
         info = self.workers[0] if self.workers else {"selected": len(self.collection), "guards": []}
-        self.prompt_tests = int(info.get("prompt_tests", 0))
-        """Prompt tests the workers collected (fixture users), or the project prompts' count."""
-        self.prompt_tests = self.prompt_tests or int(info.get("project_prompts", 0))
+        # what there is to optimize: the fixture tests the workers collected, else (tg_prompts) the
+        # project prompts, which plain tests may use
+        self.prompt_tests = int(info.get("prompt_tests", 0)) or int(info.get("project_prompts", 0))
         selected = self.collection[: int(info["selected"])]
         self.guards = [n for n in info.get("guards", []) if n in self.index]
         self.items = [SimpleNamespace(nodeid=n) for n in selected]  # type: ignore[misc]
