@@ -6,30 +6,30 @@ import os
 
 import pytest
 
-from pytest_textgrad.engines import local_model
+from pytest_textgrad.engines import local_model, local_threads
 
 
 @pytest.mark.parametrize(("busy", "threads"), [(0.0, 2), (0.4, 2), (0.8, 1), (1.0, 1), (3.0, 1)])
 def test_cores_other_processes_keep_busy_are_left_to_them(
     monkeypatch: pytest.MonkeyPatch, busy: float, threads: int
 ) -> None:
-    monkeypatch.delenv(local_model.THREADS_ENV, raising=False)
-    monkeypatch.setattr(local_model.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(local_model, "busy_cores", lambda: busy)
-    assert local_model.local_threads() == threads
+    monkeypatch.delenv(local_threads.THREADS_ENV, raising=False)
+    monkeypatch.setattr(local_threads.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(local_threads, "busy_cores", lambda: busy)
+    assert local_threads.local_threads() == threads
 
 
 def test_each_call_follows_what_other_processes_used_since_the_previous_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(local_model.THREADS_ENV, raising=False)
-    monkeypatch.setattr(local_model.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.delenv(local_threads.THREADS_ENV, raising=False)
+    monkeypatch.setattr(local_threads.os, "sched_getaffinity", lambda pid: {0, 1})
     # (machine CPU seconds, own CPU seconds) at each call, one second apart
     samples = iter([(0.0, 0.0), (2.0, 1.9), (4.9, 2.9), (6.9, 4.8), (7.0, 4.9)])
     clock = iter([0.0, 1.0, 2.0, 3.0, 3.05])
-    monkeypatch.setattr(local_model, "_machine_busy", lambda: next(samples))
-    monkeypatch.setattr(local_model.time, "monotonic", lambda: next(clock))
-    chooser = local_model.ThreadChooser(2)
+    monkeypatch.setattr(local_threads, "_machine_busy", lambda: next(samples))
+    monkeypatch.setattr(local_threads.time, "monotonic", lambda: next(clock))
+    chooser = local_threads.ThreadChooser(2)
     assert chooser.choose() == 2  # nothing measured yet
     assert chooser.choose() == 2  # others used 0.1 of a core
     assert chooser.choose() == 1  # others used 1.9 cores
@@ -38,12 +38,12 @@ def test_each_call_follows_what_other_processes_used_since_the_previous_one(
 
 
 def test_the_environment_sets_the_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(local_model.THREADS_ENV, "3")
-    assert local_model.local_threads() == 3
+    monkeypatch.setenv(local_threads.THREADS_ENV, "3")
+    assert local_threads.local_threads() == 3
 
 
 def test_busy_cores_reads_the_machine() -> None:
-    busy = local_model.busy_cores(0.05)
+    busy = local_threads.busy_cores(0.05)
     assert 0.0 <= busy <= (os.cpu_count() or 1) + 1e-9
 
 
