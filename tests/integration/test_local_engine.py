@@ -133,3 +133,19 @@ def test_a_schema_llama_cpp_cannot_compile_is_an_error_not_a_crash():
     with pytest.raises(EngineError, match="cannot compile the grammar"):
         engine.generate("List words.", json_schema=many, max_tokens=8)
     assert engine.generate("Say hi.", max_tokens=4)  # the model still answers
+
+
+def test_a_greedy_reply_does_not_depend_on_the_calls_before_it():
+    """llama-cpp-python reuses the previous call's KV cache for a common prefix and evaluates the
+    rest in a smaller batch; without a reset, repeating this exact request flipped a near tie and
+    answered differently ("La France, or France, is the", then "La Famélilanada is")."""
+    engine = LocalLlamaEngine(cache=False)
+    france = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "Capital of France?"},
+    ]
+    spain = [france[0], {"role": "user", "content": "Capital of Spain?"}]
+    first = engine.complete(france, max_tokens=8, temperature=0).text
+    assert engine.complete(france, max_tokens=8, temperature=0).text == first
+    engine.complete(spain, max_tokens=8, temperature=0)
+    assert engine.complete(france, max_tokens=8, temperature=0).text == first
