@@ -144,3 +144,13 @@ def test_a_dry_run_writes_the_patch_and_leaves_the_file(pytester: pytest.Pyteste
     patch = (pytester.path / "p.diff").read_text()
     assert "--- a/prompts/support.txt" in patch and f"+{GOOD}" in patch
     result.assert_outcomes(passed=1, failed=1)  # the final pass ran the original prompt
+
+
+def test_a_plain_test_marked_holdout_guards_but_never_teaches(pytester: pytest.Pytester) -> None:
+    plain_project(pytester, "tg_prompts = prompts/support.txt\n")
+    window = (pytester.path / "tests/test_window.py").read_text()
+    held = window.replace("def test_window", "import pytest\n\n\n@pytest.mark.tg_holdout\ndef test_window")
+    (pytester.path / "tests/test_window.py").write_text(held)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize")
+    result.stdout.fnmatch_lines(["textgrad projection: no prompt file to search*"])  # nothing to learn from
+    assert support(pytester) == ORIGINAL

@@ -133,8 +133,9 @@ class Observer:
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         with self._lock:
             self._reads = set()
-        if self.every_test:
-            record = TestRecord(item.nodeid, prompt_test=False)
+        if self.every_test:  # a plain test may teach too (tg_prompts): its holdout marker counts
+            holdout = item.get_closest_marker("tg_holdout") is not None
+            record = TestRecord(item.nodeid, prompt_test=False, holdout=holdout)
             item.stash[RECORD] = record
             self.attach(record)
         return (yield)
