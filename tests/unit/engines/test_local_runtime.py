@@ -52,6 +52,10 @@ class FakeLlama:
 
     def __init__(self) -> None:
         self.kwargs: list[dict] = []
+        self.resets = 0
+
+    def reset(self) -> None:
+        self.resets += 1
 
     def create_chat_completion(self, messages, temperature=0.2, max_tokens=None):
         self.kwargs.append({"temperature": temperature, "max_tokens": max_tokens})
@@ -67,6 +71,7 @@ def test_a_call_without_a_temperature_is_greedy(monkeypatch: pytest.MonkeyPatch)
     local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": None})
     local_model.run_chat("smollm2", "local/smollm2", messages, {"temperature": 0.7})
     assert [k["temperature"] for k in fake.kwargs] == [0.0, 0.0, 0.7]
+    assert fake.resets == 2  # greedy calls start from an empty KV cache; the sampled one reuses it
 
 
 class SeededLlama(FakeLlama):
