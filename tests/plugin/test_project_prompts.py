@@ -105,7 +105,7 @@ def test_without_a_declaration_the_run_names_the_files_the_failing_tests_read(
     result.stdout.fnmatch_lines(
         [
             "textgrad projection: no prompt file to search (no failing test uses a writable declared prompt)",
-            "textgrad: the failing tests read files that are not declared prompts: prompts/support.txt "
+            "textgrad: failing tests read files that are not declared prompts: prompts/support.txt "
             "(by tests/test_window.py::test_window)*tg_prompts*--tg-prompts GLOB",
         ]
     )
@@ -153,4 +153,20 @@ def test_a_plain_test_marked_holdout_guards_but_never_teaches(pytester: pytest.P
     (pytester.path / "tests/test_window.py").write_text(held)
     result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize")
     result.stdout.fnmatch_lines(["textgrad projection: no prompt file to search*"])  # nothing to learn from
+    assert support(pytester) == ORIGINAL
+
+
+def test_the_files_are_named_beside_a_search_of_another_prompt(pytester: pytest.Pytester) -> None:
+    plain_project(pytester)
+    fixture_test = "def test_notes(tg_prompt):\n    assert 'Be brief' in tg_prompt('prompts/notes.md').value, 'be brief'\n"
+    pytester.makepyfile(test_fixture=fixture_test)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize")
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad projection: * over 1 prompt file(s)*",
+            "textgrad: failing tests read files that are not declared prompts: prompts/support.txt "
+            "(by tests/test_window.py::test_window)*",
+        ]
+    )
+    assert (pytester.path / "prompts/notes.md").read_text() == GOOD + "\n"  # the declared one is optimized
     assert support(pytester) == ORIGINAL

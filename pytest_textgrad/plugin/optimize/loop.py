@@ -261,13 +261,14 @@ class OptimizeRun(SearchSetup, SideBySide):
         line = projection_line(self.searches, calls, self.settings.steps, self.settings.max_calls)
         self._write_line(line)
         self.summary.head.insert(0, line)
-        if not self.searches:
-            baseline, selected = self.baseline.items(), self.selected
-            failing = {n: r.reads for n, r in baseline if n in selected and r.outcome == "failed"}
-            hint = undeclared_hint(failing, (p.key for p in self.registry.all()))
-            if hint:
-                self._write_line(hint)
-                self.summary.head.insert(1, hint)
+        # failing tests no search learns from, and files they read that no one declared
+        taught = {n for search in self.searches.values() for n in search.state.train}
+        baseline, selected = self.baseline.items(), self.selected - taught
+        failing = {n: r.reads for n, r in baseline if n in selected and r.outcome == "failed"}
+        hint = undeclared_hint(failing, (p.key for p in self.registry.all()))
+        if hint:
+            self._write_line(hint)
+            self.summary.head.insert(1, hint)
 
     def _explain(self) -> None:
         self.summary.lines += [closing_line(key, search) for key, search in self.searches.items()]

@@ -159,7 +159,7 @@ def closing_line(key: str, search: Search) -> str:
 
 
 def undeclared_hint(failing: Mapping[str, list[str]], known: Iterable[str]) -> str | None:
-    """When nothing is searched: the files the failing tests read that are no declared prompt (the
+    """The files that failing tests no search learns from read and that are no declared prompt (the
     app's own prompt files, most likely), and the two ways to declare them; None if there are none.
     ``failing``: node id -> the files that test read."""
     known = set(known)
@@ -177,7 +177,7 @@ def undeclared_hint(failing: Mapping[str, list[str]], known: Iterable[str]) -> s
     )
     more = f" and {len(readers) - len(shown)} more file(s)" if len(readers) > len(shown) else ""
     return (
-        f"textgrad: the failing tests read files that are not declared prompts: {files}{more}. To "
+        f"textgrad: failing tests read files that are not declared prompts: {files}{more}. To "
         "optimize one, declare it: tg_prompt(\"path\") in the tests, or for the whole project in the "
         "ini file (tg_prompts = path or glob, one per line) or with --tg-prompts GLOB"
     )
