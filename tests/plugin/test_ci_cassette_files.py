@@ -90,3 +90,21 @@ def test_new_mode_rewrites_a_cassette_with_the_interactions_the_run_used(pyteste
     path.write_text(first)
     pytester.runpytest_inprocess("--tg-record-mode", "new", "test_support.py").assert_outcomes(passed=2)
     assert path.read_text() == second
+
+
+def test_a_cassette_gets_a_normal_file_mode_and_keeps_it(pytester: pytest.Pytester) -> None:
+    """Written through ``mkstemp``, a cassette was 0600, and a re-recorded one lost its mode."""
+    import os
+
+    project(pytester)
+    old = os.umask(0o022)
+    try:
+        pytester.runpytest_inprocess("--tg-record-mode", "once", "test_support.py").assert_outcomes(passed=2)
+        path = pytester.path / "cassettes/test_support/test_support.json"
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o664)
+        (pytester.path / "prompts/support.txt").write_text("You answer shop customers.\n")
+        pytester.runpytest_inprocess("--tg-record-mode", "new", "test_support.py").assert_outcomes(passed=2)
+        assert "You answer shop customers." in path.read_text() and path.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)

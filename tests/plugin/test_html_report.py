@@ -188,3 +188,19 @@ def test_a_long_one_paragraph_prompt_diffs_fast_and_word_by_word() -> None:
     assert time.perf_counter() - started < 2.0  # difflib alone takes minutes here
     assert [s.text for s in row.old if s.kind == "del"] == ["word2500", "word4000 "]
     assert [s.text for s in row.new if s.kind == "ins"] == ["changed"]
+
+
+def test_the_report_gets_a_normal_file_mode_not_a_private_one(tmp_path) -> None:
+    """Written through ``mkstemp``, the page was 0600: a CI job's web server or another user of a
+    shared checkout could not open it. A new file gets 0666 less the umask; a rewritten one keeps its."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        target = html.write(sample_report(), tmp_path / "run.html")
+        assert target.stat().st_mode & 0o777 == 0o644
+        target.chmod(0o640)
+        html.write(sample_report(), target)
+        assert target.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

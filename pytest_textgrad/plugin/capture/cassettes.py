@@ -34,6 +34,7 @@ from typing import Any
 
 from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
+from ..prompts import new_file_mode
 from .cassette_files import FORMAT_VERSION, cassette_path, load_interactions
 from .redact import scrub, scrub_text
 
@@ -163,6 +164,7 @@ class Cassette:
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(_dump(data) + "\n")
+            os.chmod(temp, new_file_mode(self.path))  # not mkstemp's 0600: a cassette is shared
             os.replace(temp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -19,6 +19,7 @@ import pytest
 from .files import (
     PromptFileError,
     encode_like,
+    new_file_mode,
     normalize,
     read_prompt,
     reading_prompt,
@@ -43,6 +44,7 @@ __all__ = [
     "encode_like",
     "ensure_no_live_run",
     "journal_path",
+    "new_file_mode",
     "normalize",
     "placeholders",
     "project_prompts",

@@ -113,6 +113,16 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def new_file_mode(path: Path) -> int:
+    """The mode a file written through a temp file should get: the file's own when it exists, else
+    what ``open()`` would give (0666 less the umask), never ``mkstemp``'s private 0600."""
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None) -> None:
     """Replace ``target`` with ``data`` in one step: temp file + fsync + ``os.replace``.
 
