@@ -23,18 +23,15 @@ reported on a miss the same way: by their whole redacted ``request``.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
-from ..prompts import new_file_mode
+from ..prompts import write_atomic
 from .cassette_files import FORMAT_VERSION, cassette_path, load_interactions
 from .redact import scrub, scrub_text
 
@@ -160,16 +157,7 @@ class Cassette:
             "interactions": interactions,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(_dump(data) + "\n")
-            os.chmod(temp, new_file_mode(self.path))  # not mkstemp's 0600: a cassette is shared
-            os.replace(temp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomic(self.path, (_dump(data) + "\n").encode("utf-8"), shared=True)
         return True
 
     # ----- the message of a miss ----------------------------------------------------------------

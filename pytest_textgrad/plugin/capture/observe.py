@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..prompts import reading_prompt
+from ..prompts import NOT_PROJECT_PARTS, reading_prompt
 from ..record import RECORD, TestRecord
 from .recording import Recorder, set_running
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from ..prompts import PromptRegistry
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-_SKIPPED_PARTS = frozenset({".venv", "__pycache__", ".git", ".tg_journal", ".tg_cache", "site-packages"})
 _observers: list[Observer] = []
 _installed = False
 _install_lock = threading.Lock()
@@ -104,7 +103,7 @@ class Observer:
         if not absolute.startswith(self.root + os.sep):
             return
         key = absolute[len(self.root) + 1 :].replace(os.sep, "/")
-        if key.endswith((".py", ".pyc")) or not _SKIPPED_PARTS.isdisjoint(key.split("/")):
+        if key.endswith((".py", ".pyc")) or not NOT_PROJECT_PARTS.isdisjoint(key.split("/")):
             return
         with self._lock:
             if self._reads is None:

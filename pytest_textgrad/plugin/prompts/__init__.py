@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from .files import (
+    NOT_PROJECT_PARTS,
     PromptFileError,
     encode_like,
-    new_file_mode,
     normalize,
     read_prompt,
     reading_prompt,
@@ -32,6 +32,7 @@ from .project import declare as declare_project_prompts
 from .registry import Prompt, PromptRegistry, block_tags, placeholders
 
 __all__ = [
+    "NOT_PROJECT_PARTS",
     "Journal",
     "LockBusy",
     "Prompt",
@@ -44,7 +45,6 @@ __all__ = [
     "encode_like",
     "ensure_no_live_run",
     "journal_path",
-    "new_file_mode",
     "normalize",
     "placeholders",
     "project_prompts",

@@ -113,24 +113,38 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def new_file_mode(path: Path) -> int:
-    """The mode a file written through a temp file should get: the file's own when it exists, else
-    what ``open()`` would give (0666 less the umask), never ``mkstemp``'s private 0600."""
-    if path.exists():
-        return path.stat().st_mode & 0o7777
+NOT_PROJECT_PARTS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "site-packages",
+        "node_modules",
+        "__pycache__",
+        ".tg_cache",
+        ".tg_journal",
+        ".tg_search",
+    }
+)
+"""Path parts of files that are never the project's own (environments, caches, our run state)."""
+
+
+def _umask_mode() -> int:
+    """What ``open()`` gives a new file: 0666 less the umask."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
 
 
-def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None) -> None:
+def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None, shared: bool = False) -> None:
     """Replace ``target`` with ``data`` in one step: temp file + fsync + ``os.replace``.
 
-    The permission bits of ``mode_from`` (default: ``target`` itself when it exists) are kept.
+    The permission bits of ``mode_from`` (default: ``target`` itself when it exists) are kept. A new
+    file keeps ``mkstemp``'s private 0600 (run state), unless ``shared`` (a report, a cassette: what
+    ``open()`` would give, so a CI web server or another user of the checkout can read it).
     """
     folder = target.parent
     source = mode_from or target
-    mode = source.stat().st_mode & 0o7777 if source.exists() else None
+    mode = source.stat().st_mode & 0o7777 if source.exists() else (_umask_mode() if shared else None)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tg-tmp", dir=folder)
     temp = Path(temp_name)
     try:

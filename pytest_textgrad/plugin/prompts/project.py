@@ -15,12 +15,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .files import PromptFileError, resolve_prompt_path
+from .files import NOT_PROJECT_PARTS, PromptFileError, resolve_prompt_path
 from .registry import PromptRegistry
-
-_SKIPPED = frozenset(
-    {".git", ".venv", "__pycache__", ".tg_cache", ".tg_journal", ".tg_search", "node_modules"}
-)
 
 
 def expand(patterns: Iterable[str], rootdir: Path) -> list[str]:
@@ -41,7 +37,7 @@ def expand(patterns: Iterable[str], rootdir: Path) -> list[str]:
             matches = sorted(glob.glob(os.fspath(base), recursive=True))
         else:
             matches = [os.fspath(base)]
-        found = [m for m in matches if Path(m).is_file() and _SKIPPED.isdisjoint(Path(m).parts)]
+        found = [m for m in matches if Path(m).is_file() and NOT_PROJECT_PARTS.isdisjoint(Path(m).parts)]
         if not found:
             raise PromptFileError(
                 f"tg_prompts: {text!r} matches no file under the rootdir {root} (patterns are paths "

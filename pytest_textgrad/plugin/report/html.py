@@ -10,8 +10,6 @@ never calls home. Names are data: autoescaping is on for every value (a test id 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,19 +55,10 @@ def render(report: RunReport) -> str:
 
 def write(report: RunReport, path: Path) -> Path:
     """Write the report to ``path`` atomically (a reader never sees half a file)."""
-    from ..prompts import new_file_mode
+    from ..prompts import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render(report)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, new_file_mode(path))  # mkstemp's 0600 would hide it from a web server
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, render(report).encode("utf-8"), shared=True)
     return path
 
 
