@@ -84,7 +84,7 @@ class LocalModelResponder:
             return RecordedResponse.json_reply(
                 {"object": "list", "data": [{"id": f"local/{n}", "object": "model"} for n in LOCAL_MODELS]}
             )
-        asked = self._asked(request)
+        asked = read_request(*where, request.json() or {}) if request.method == "POST" else None
         if asked is None:
             return _error(404, f"{request.method} {path} is not served by the local model")
         engine = self._engine(asked.model)
