@@ -9,7 +9,7 @@ import pytest
 import pytest_textgrad as tg
 from pytest_textgrad.engines import ScriptedEngine
 
-DELAY = 0.2
+DELAY = 0.4  # long enough that a loaded CI machine's pauses stay well inside the margins
 
 
 def slow_engine(delay=DELAY, **kwargs):
