@@ -91,6 +91,29 @@ def test_whole_node_ids_never_wrap_mid_name(pytester: pytest.Pytester) -> None:
         )
 
 
+def test_outcome_score_and_calls_are_never_squeezed(pytester: pytest.Pytester) -> None:
+    """An 80-column CI log with a score column: the outcome once read ``fa…`` and the score ``0.…``."""
+    write_project(
+        pytester,
+        conftest=ECHO_CONFTEST,
+        prompts={"prompts/support_assistant.txt": "Be brief.\n"},
+        tests={
+            "test_support_replies": """
+            import pytest_textgrad as tg
+
+            def test_return_window_is_stated_in_the_reply(tg_prompt, tg_llm):
+                tg_llm(tg_prompt("prompts/support_assistant.txt"), "Can I return shoes?")
+                return tg.Feedback(score=0.5, critique="state the 30-day window")
+            """
+        },
+    )
+    result = pytester.runpytest_inprocess()  # not a terminal: pytest's 80 columns
+    out = result.stdout.str()
+    row = "test_support_replies.py::test_return_window_is_stated_in_the_reply"
+    assert re.search(r"┃ test +┃ prompts +┃ outcome ┃ score ┃ calls ┃", out), out
+    assert re.search(rf"│ {re.escape(row)} +│ prompts/support_assistant.txt +│ failed +│ +0\.50 │ +1 │", out), out
+
+
 # ----- failures read as one message, through the user's frames ------------------------------------------------
 def test_judge_without_verdict_is_one_clear_failure(pytester: pytest.Pytester) -> None:
     write_project(

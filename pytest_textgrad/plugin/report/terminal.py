@@ -107,14 +107,10 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
     """The summary as text (ANSI colours when ``color``). Names are data: every test id, prompt path and
     engine name is a ``Text``, never parsed as markup (``test_files[/etc]``, ``[bold red]``)."""
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
-    longest = max((len(row.nodeid) for row in report.tests), default=0)
-    paths = max((len(", ".join(row.prompts)) for row in report.tests), default=0)
-    others = 50 if report.mode == "dry-run" else 35 if report.mode == "optimize" else 25
-    # Never wrap a test id or a prompt path mid-name: wider than the terminal, the terminal wraps the row.
-    width = max(width, longest + paths + others)
     buffer = io.StringIO()
     console = Console(
         file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False, soft_wrap=True
@@ -141,7 +137,12 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             if scored:
                 cells.append(_score(row.score_before, row.score_after, optimizing))
             table.add_row(*cells, str(row.calls))
+        # Never squeeze a cell (a test id, an outcome, a score) into "fa…": a table wider than the
+        # terminal is printed at its natural width, and the terminal wraps the row.
+        unbounded = console.options.update(max_width=10**6)
+        console.width = max(width, Measurement.get(console, unbounded, table).maximum)
         console.print(table)
+        console.width = width
     for prompt in report.prompts:
         if not prompt.changed:
             continue
