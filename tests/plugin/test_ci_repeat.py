@@ -172,7 +172,12 @@ def test_each_sample_has_its_own_recording(pytester: pytest.Pytester) -> None:
 
 def test_junit_xml_holds_calls_tokens_cost_pass_rate_and_prompt_hashes(pytester: pytest.Pytester) -> None:
     project(pytester, ["Within 30 days.", "No idea."])
-    pytester.runpytest_inprocess("--tg-repeat", "2", "--tg-pass-rate", "0.5", "--junitxml", "out.xml")
+    result = pytester.runpytest_inprocess(
+        "--tg-repeat", "2", "--tg-pass-rate", "0.5", "--junitxml", "out.xml", "--tg-report", "r.json"
+    )
+    (row,) = read_json(pytester.path / "r.json")["tests"]
+    assert (row["samples"], row["calls"]) == (2, 2)  # the report counts both samples' calls, as JUnit does
+    result.stdout.re_match_lines([r"│ test_support.py::test_window +│ prompts/support.txt +│ passed +│ +2 │"])
     root = ET.parse(pytester.path / "out.xml").getroot()
     cases = {case.get("name"): case for case in root.iter("testcase")}
     props = {p.get("name"): p.get("value") for p in cases["test_window"].iter("property")}

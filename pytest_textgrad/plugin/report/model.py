@@ -62,6 +62,7 @@ class TestRow(BaseModel):
     feedback_before: str | None = None
     feedback_after: str | None = None
     calls: int = 0
+    """LLM calls of the test's final pass, all its samples together (as JUnit's ``tg_calls``)."""
     samples: int = 1
     """Runs of the test in its final pass (``--tg-repeat``)."""
     pass_rate: float | None = None
@@ -186,7 +187,7 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 after=a.outcome if a else None,
                 feedback_before=b.feedback if b and b.outcome == "failed" else None,
                 feedback_after=a.feedback if a and a.outcome == "failed" else None,
-                calls=len(shown.calls),
+                calls=max(len(shown.calls), shown.samples.calls),  # every --tg-repeat sample's
                 graph=call_graph(b if b is not None and b.outcome == "failed" else shown),
                 score_before=_score(b),
                 score_after=_score(a),
