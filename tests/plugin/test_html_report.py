@@ -141,6 +141,19 @@ def test_a_saved_json_report_becomes_html_from_the_command_line(pytester: pytest
     assert 'data-nodeid="test_support.py::test_window"' in page and "Mention the 30 days window." in page
 
 
+def test_the_command_line_names_a_file_it_cannot_use_without_a_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".json", baseline='{"version": 1, "tests": {}}')
+    for name, said in [
+        ("missing.json", "cannot read missing.json: No such file or directory"),
+        ("baseline.json", "baseline.json is not a --tg-report file (*"),
+    ]:
+        result = pytester.run(sys.executable, "-m", "pytest_textgrad.plugin.report.html", name, "out.html")
+        assert result.ret == 2
+        result.stderr.fnmatch_lines([f"*: error: {said}"])
+        assert "Traceback" not in result.stderr.str()
+    assert not (pytester.path / "out.html").exists()
+
+
 def test_a_step_that_stopped_with_an_error_says_why() -> None:
     report = sample_report()
     report.steps[2].error = "JudgeError: the judge's reply holds no verdict: <nothing>"

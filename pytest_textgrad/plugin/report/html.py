@@ -77,7 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", type=Path, help="a JSON report written by --tg-report")
     parser.add_argument("html", type=Path, help="where to write the HTML report")
     args = parser.parse_args(argv)
-    report = ReportDetail.model_validate_json(args.report.read_text(encoding="utf-8"))
+    from pydantic import ValidationError
+
+    try:
+        report = ReportDetail.model_validate_json(args.report.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        parser.error(f"cannot read {args.report}: {error.strerror if isinstance(error, OSError) else error}")
+    except ValidationError as error:  # not JSON, or JSON of another file (a baseline, a cassette)
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the file"
+        parser.error(f"{args.report} is not a --tg-report file ({where}: {first['msg']})")
     print(f"textgrad HTML report written to {write(report, args.html)}")
     return 0
 
