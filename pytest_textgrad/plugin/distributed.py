@@ -129,6 +129,8 @@ class Controller:
         hooks = self.config.pluginmanager.get_plugin("textgrad-gate")
         if unused is not None and hooks.remote_unused is None:
             hooks.remote_unused = unused
+        if "selected" in output and hooks.remote_selection is None:  # every worker collects the same tests
+            hooks.remote_selection = (list(output["selected"]), list(output.get("deselected", [])))
 
     def pytest_unconfigure(self) -> None:
         for path in (self.budget, Path(str(self.budget) + ".lock")):

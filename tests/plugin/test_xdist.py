@@ -155,6 +155,26 @@ def test_gate_run_on_two_workers_reports_what_a_sequential_run_does(pytester: py
     )
 
 
+def test_baseline_accounting_knows_what_the_workers_collected(pytester: pytest.Pytester) -> None:
+    """The controller collects nothing: a deselected test once read NOT COLLECTED under ``-n``, and a
+    test ``-x`` stopped before (NOT RUN, which fails the gate) read NOT COLLECTED too, which does not."""
+    project(pytester)
+    run(pytester, 0, "--tg-baseline-save", "base.json").assert_outcomes(passed=6, failed=1)
+    lines = {}
+    for workers in (0, 2):
+        result = run(
+            pytester, workers, "-m", "textgrad", "--tg-baseline", "base.json", "--tg-fail-on", "regression"
+        )
+        assert result.ret == 0
+        lines[workers] = [line for line in result.stdout.lines if "baseline tests:" in line]
+    assert lines[2] == lines[0] == ["  baseline tests: 7; ran 6, deselected 1, not run 0, not collected 0"]
+
+    result = run(pytester, 2, "-x", "--tg-baseline", "base.json", "--tg-fail-on", "regression")
+    (line,) = [line for line in result.stdout.lines if "baseline tests:" in line]
+    ran, not_run = map(int, re.findall(r"ran (\d+), deselected 0, not run (\d+), not collected 0$", line)[0])
+    assert ran + not_run == 7 and "NOT COLLECTED" not in result.stdout.str()  # which ran: up to the workers
+
+
 def test_budget_is_one_budget_for_all_workers(pytester: pytest.Pytester) -> None:
     project(pytester)
     outputs = {}

@@ -99,8 +99,18 @@ def score_drops(
     return drops
 
 
-def finish(gate: Gate, session: pytest.Session, deselected: list[str] | None = None) -> None:
-    """Write the baseline, compare with one, and set the exit status by ``--tg-fail-on``."""
+def finish(
+    gate: Gate,
+    session: pytest.Session,
+    deselected: list[str] | None = None,
+    *,
+    selected: list[str] | None = None,
+) -> None:
+    """Write the baseline, compare with one, and set the exit status by ``--tg-fail-on``.
+
+    ``selected``: the run's selected tests when this process did not collect them (an xdist
+    controller); by default ``session.items``.
+    """
     settings = gate.settings
     if hasattr(session.config, "workerinput"):
         return
@@ -125,7 +135,7 @@ def finish(gate: Gate, session: pytest.Session, deselected: list[str] | None = N
         gate.outcomes,
         prompt_tests,
         gate.blocked,
-        [i.nodeid for i in session.items],
+        [i.nodeid for i in session.items] if selected is None else selected,
         deselected or [],
     )
     comparison.regressions, comparison.improvements = accounting.regressions, accounting.improvements

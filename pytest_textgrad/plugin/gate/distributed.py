@@ -89,7 +89,9 @@ def absorb_report(gate: Gate, capture: Capture, report: pytest.TestReport) -> No
 
 
 def absorb_worker(gate: Gate, capture: Capture, output: dict[str, Any]) -> list[str] | None:
-    """Controller: add what a worker sent at its end; returns the cassettes it found unused."""
+    """Controller: add what a worker sent at its end; returns the cassettes it found unused.
+
+    (The tests it collected, ``output["selected"]`` / ``["deselected"]``, are the gate hooks'.)"""
     book = capture.book
     for phase, totals in output.get("book", {}).items():
         mine = book.by_phase.setdefault(phase, PhaseTotals())
@@ -129,6 +131,8 @@ class WorkerRelay:
             "models": list(book.models),
             "calls_by_model": dict(book.calls_by_model),
             "fixture_sources": dict(self.capture.fixture_sources),
+            "selected": [i.nodeid for i in session.items],
+            "deselected": list(self.deselected),
         }
         root = gate.rootdir
         if gate.cassettes is not None:

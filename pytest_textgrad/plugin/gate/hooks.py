@@ -55,6 +55,9 @@ class GateHooks:
         self.deselected: list[str] = []
         self.unused: list[Path] = []
         self.remote_unused: list[str] | None = None
+        self.remote_selection: tuple[list[str], list[str]] | None = None
+        """Under xdist, on the controller: the tests a worker collected (selected, deselected); the
+        controller collects none, and the baseline needs them to tell "not run" from "not collected"."""
         """Under xdist, on the controller: the unused cassettes a worker found (it collected the tests)."""
 
     @pytest.hookimpl(wrapper=True)
@@ -102,7 +105,11 @@ class GateHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        baseline.finish(self.gate, session, self.deselected)
+        if self.remote_selection is not None:
+            selected, deselected = self.remote_selection
+            baseline.finish(self.gate, session, deselected, selected=selected)
+        else:
+            baseline.finish(self.gate, session, self.deselected)
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
