@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,38 @@ def _reason(report: pytest.CollectReport) -> str:
     return (errors or lines or ["no reason given"])[-1][:200]
 
 
+@contextlib.contextmanager
+def _conftest_fixtures_for_new_nodes(session: pytest.Session) -> Iterator[None]:
+    """Let the second collection's Directory nodes see their conftest.py fixtures.
+
+    pytest >= 9.1 ties a conftest's fixtures to its Directory node *object*, parsed once, when that
+    directory is first collected (``FixtureManager._pending_conftests``). The second collection builds
+    new Directory nodes, so a test under ``tests/`` saw none of ``tests/conftest.py``'s fixtures: a
+    guard using one failed with ``FixtureLookupError``, and an engine fixture overridden there fell
+    back to the plugin's own. Queue each loaded conftest below the rootdir again while collecting
+    (pytest parses it onto the new node as it parsed it onto the first), then put the queue back.
+    Earlier pytest scopes conftest fixtures by node id, which the new nodes share.
+    """
+    pending = getattr(session._fixturemanager, "_pending_conftests", None)
+    if not isinstance(pending, dict):
+        yield
+        return
+    saved = dict(pending)
+    root = Path(session.config.rootpath)
+    pm = session.config.pluginmanager
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin) or ""
+        if name.endswith("conftest.py"):
+            folder = Path(os.path.abspath(name)).parent  # the path pytest keys it by (plugin_name)
+            if folder != root and folder.is_relative_to(root):  # the rootdir's is the Session's
+                pending.setdefault(folder, plugin)
+    try:
+        yield
+    finally:
+        pending.clear()
+        pending.update(saved)
+
+
 def collect_project(session: pytest.Session, errors: list[str] | None = None) -> list[pytest.Item]:
     """The items of the project's configured test paths, collected quietly (no modification hooks
     that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply).
@@ -157,7 +190,7 @@ def collect_project(session: pytest.Session, errors: list[str] | None = None) ->
     }
     items: list[pytest.Item] = []
     try:
-        with _routed(session, rules, held):
+        with _routed(session, rules, held), _conftest_fixtures_for_new_nodes(session):
             from _pytest.main import resolve_collection_argument
 
             parts = [
