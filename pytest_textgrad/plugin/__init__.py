@@ -65,7 +65,6 @@ MARKERS = (
 
 _PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
-_PROMPT_TESTS = pytest.StashKey[int]()
 _RUN_LOCK = pytest.StashKey["RunLock"]()
 
 
@@ -200,6 +199,13 @@ def _fixture_sources(config: pytest.Config, items: list[pytest.Item]) -> dict[st
     return sources
 
 
+def _selected_prompt_tests(items: list[pytest.Item]) -> int:
+    """Prompt tests among ``items`` once ``-k``/``-m``/``--deselect`` removed theirs: a run whose
+    selection holds none has nothing to learn from (counting before deselection, an optimize run
+    with only plain tests selected paid for a baseline of every prompt test)."""
+    return sum(item.get_closest_marker("textgrad") is not None for item in items)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     prompt_tests = [i for i in items if not PROMPT_FIXTURES.isdisjoint(getattr(i, "fixturenames", ()))]
@@ -207,7 +213,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     for item in prompt_tests:
         item.add_marker("textgrad")
-    config.stash[_PROMPT_TESTS] = len(prompt_tests)
     activate(config)
     from .capture import capture_of
 
@@ -222,7 +227,7 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     from .settings import resolve
 
     settings = resolve(config)
-    count = config.stash.get(_PROMPT_TESTS, 0)
+    count = _selected_prompt_tests(items)
     head = f"textgrad: {count} prompt test{'' if count == 1 else 's'}"
     if settings.optimize:
         mode = "dry run" if settings.dry_run else "optimize"
@@ -266,7 +271,7 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         )
     from .prompts import project_prompts  # tg_prompts: plain tests that read one learn too
 
-    if not session.config.stash.get(_PROMPT_TESTS, 0) and not project_prompts(session.config):
+    if not _selected_prompt_tests(session.items) and not project_prompts(session.config):
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line("textgrad: no prompt test selected, nothing to optimize: running tests once")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import write_project
+from .conftest import read_json, write_project
 from .test_optimize import GOOD, support_project
 
 ECHO_CONFTEST = """
@@ -269,6 +269,35 @@ def test_no_prompt_test_means_nothing_to_optimize(pytester: pytest.Pytester) -> 
         ["textgrad: no prompt test selected, nothing to optimize: running tests once"]
     )
     assert result.stdout.str().count("RAN") == 1
+
+
+def test_prompt_tests_all_deselected_mean_nothing_to_optimize(pytester: pytest.Pytester) -> None:
+    """Counted before ``-k`` deselected them, the prompt tests once made a silent baseline of all of
+    them (their LLM calls paid for) although no selected test could teach anything."""
+    write_project(
+        pytester,
+        conftest=ECHO_CONFTEST,
+        prompts={"prompts/support.txt": "Be brief.\n"},
+        tests={
+            "test_mixed": """
+            def test_reply(tg_prompt, tg_llm):
+                assert tg_llm(tg_prompt("prompts/support.txt"), "hi").value == "reply to: hi"
+
+            def test_plain():
+                print("RAN")
+            """
+        },
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", "-k", "plain", "-s", "--tg-report", "r.json")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad: 0 prompt tests; optimize:*",
+            "textgrad: no prompt test selected, nothing to optimize: running tests once",
+        ]
+    )
+    assert result.stdout.str().count("RAN") == 1
+    assert read_json(pytester.path / "r.json")["usage_total"]["calls"] == 0
 
 
 def test_cache_dir_option_resolves_from_the_invocation_dir(pytester: pytest.Pytester) -> None:
