@@ -108,3 +108,17 @@ def test_a_cassette_gets_a_normal_file_mode_and_keeps_it(pytester: pytest.Pytest
         assert "You answer shop customers." in path.read_text() and path.stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(old)
+
+
+def test_a_replayed_run_says_its_model_answered_from_cassettes(pytester: pytest.Pytester) -> None:
+    """A replay-only gate reached no provider: its ``called`` row once read "4 calls in this run"."""
+    project(pytester)
+    result = pytester.runpytest_inprocess("--tg-record-mode", "once")
+    result.stdout.fnmatch_lines(["called engine: m (4 calls in this run)"])
+    result = pytester.runpytest_inprocess("--tg-record-mode", "none", "-n", "2", "--tg-report", "r.json")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["called engine: m (4 calls in this run, all from the cache or a cassette)"])
+    engines = read_json(pytester.path / "r.json")["engines"]
+    assert {"role": "called", "engine": "m", "source": "4 calls in this run, all from the cache or a cassette"} in (
+        engines
+    )

@@ -156,10 +156,13 @@ class Capture:
                     rows[role].append({"role": role, "engine": choice.label, "source": choice.source})
             unique = {tuple(r.items()): r for r in rows[role]}
             rows[role] = list(unique.values())
-        called = [
-            {"role": "called", "engine": model, "source": f"{n} call{'' if n == 1 else 's'} in this run"}
-            for model, n in self.book.calls_by_model.items()
-        ]
+        called = []
+        for model, n in self.book.calls_by_model.items():
+            source = f"{n} call{'' if n == 1 else 's'} in this run"
+            cached = self.book.cached_by_model.get(model, 0)
+            if cached:  # a replay-only gate run "calls" a model it never reached
+                source += f", {'all' if cached == n else cached} from the cache or a cassette"
+            called.append({"role": "called", "engine": model, "source": source})
         return [row for role in ROLES for row in rows[role]] + called
 
 

@@ -143,6 +143,8 @@ class UsageBook:
         self.models: list[str] = []
         self.calls_by_model: dict[str, int] = {}
         """Calls (cached ones included) per model that made them: who really answered this run."""
+        self.cached_by_model: dict[str, int] = {}
+        """Of those, the calls answered from the response cache or a cassette (no provider call)."""
         self._lock = threading.Lock()
 
     def add(self, log: CallLog) -> None:
@@ -153,6 +155,7 @@ class UsageBook:
             self.calls_by_model[log.model] = self.calls_by_model.get(log.model, 0) + 1
             if log.cached:
                 totals.cached_calls += 1
+                self.cached_by_model[log.model] = self.cached_by_model.get(log.model, 0) + 1
                 return
             totals.calls += 1
             totals.prompt_tokens += log.prompt_tokens

@@ -100,8 +100,10 @@ def absorb_worker(gate: Gate, capture: Capture, output: dict[str, Any]) -> list[
     for model in output.get("models", []):
         if model not in book.models:
             book.models.append(model)
-    for model, count in output.get("calls_by_model", {}).items():
-        book.calls_by_model[model] = book.calls_by_model.get(model, 0) + count
+    for key in ("calls_by_model", "cached_by_model"):
+        mine = getattr(book, key)
+        for model, count in output.get(key, {}).items():
+            mine[model] = mine.get(model, 0) + count
     capture.fixture_sources.update(output.get("fixture_sources", {}))
     if gate.cassettes is not None:
         gate.cassettes.written.extend(gate.rootdir / p for p in output.get("written", []))
@@ -130,6 +132,7 @@ class WorkerRelay:
             "book": {phase: asdict(totals) for phase, totals in book.by_phase.items()},
             "models": list(book.models),
             "calls_by_model": dict(book.calls_by_model),
+            "cached_by_model": dict(book.cached_by_model),
             "fixture_sources": dict(self.capture.fixture_sources),
             "selected": [i.nodeid for i in session.items],
             "deselected": list(self.deselected),

@@ -14,7 +14,7 @@ from typing import Any
 
 USAGE = "tg_usage"
 """The report attribute with the usage a test's run added on its worker."""
-KEYS = ("book", "models", "calls_by_model")
+KEYS = ("book", "models", "calls_by_model", "cached_by_model")
 """The ``workeroutput["tg"]`` keys an optimize run takes test by test instead."""
 
 
@@ -25,6 +25,7 @@ def state(book: Any) -> dict[str, Any]:
             "book": {phase: asdict(totals) for phase, totals in book.by_phase.items()},
             "models": list(book.models),
             "calls_by_model": dict(book.calls_by_model),
+            "cached_by_model": dict(book.cached_by_model),
         }
 
 
@@ -36,9 +37,17 @@ def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         change = {name: value - old.get(name, 0) for name, value in totals.items()}
         if any(change.values()):
             book[phase] = change
-    calls = {
-        model: count - before["calls_by_model"].get(model, 0)
-        for model, count in after["calls_by_model"].items()
-        if count != before["calls_by_model"].get(model, 0)
+    calls, cached = (
+        {
+            model: count - before[key].get(model, 0)
+            for model, count in after[key].items()
+            if count != before[key].get(model, 0)
+        }
+        for key in ("calls_by_model", "cached_by_model")
+    )
+    return {
+        "book": book,
+        "models": [m for m in after["models"] if m in calls],
+        "calls_by_model": calls,
+        "cached_by_model": cached,
     }
-    return {"book": book, "models": [m for m in after["models"] if m in calls], "calls_by_model": calls}
