@@ -131,6 +131,8 @@ def pytest_configure(config: pytest.Config) -> None:
     files = ("tg_report", "tg_html", "tg_patch")
     if optimize or any(config.getoption(name, None) or config.getini(name) for name in files):
         activate(config)
+    elif (config.getoption("tg_record_mode", None) or config.getini("tg_record_mode")) == "none":
+        activate(config)  # "no request leaves": also in a run whose selection holds no prompt test
     if optimize:
         from .report import register
 

@@ -148,6 +148,23 @@ def test_replay_only_without_a_recording_stops_the_request_with_the_miss_message
     assert len(server.received) == 3
 
 
+def test_replay_only_lets_no_request_leave_a_run_without_prompt_tests(
+    pytester: pytest.Pytester, server: LoopbackServer
+) -> None:
+    """The plugin once stayed asleep in a run that collected no prompt test, so ``none`` was ignored."""
+    plain = "from shop import ask\n\n\ndef test_plain():\n    assert ask('hi?')\n"
+    project(pytester, tests=plain)
+    for args, ini in [(["--tg-record-mode", "none"], ""), ([], "tg_record_mode = none\n")]:
+        (pytester.path / "tox.ini").write_text("[pytest]\n" + ini)
+        result = pytester.runpytest_inprocess(*args)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*RequestStopped: pytest-textgrad: POST http*was not sent*"])
+        assert server.received == []
+    (pytester.path / "tox.ini").write_text("[pytest]\n")
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)  # without it, the plugin stays out of the way
+    assert len(server.received) == 1
+
+
 def test_http_calls_count_against_the_budget(pytester: pytest.Pytester, server: LoopbackServer) -> None:
     project(pytester)
     result = pytester.runpytest_inprocess("--tg-max-calls", "2")
