@@ -30,12 +30,15 @@ def busy_cores(window: float = 0.25) -> float:
     """Cores other processes keep busy now: the machine's CPU time less this process's over
     ``window`` seconds (``/proc/stat``), 0.0 where that cannot be read."""
     try:
-        before = _machine_busy()
+        start, before = time.monotonic(), _machine_busy()
         time.sleep(window)
-        after = _machine_busy()
+        after, elapsed = _machine_busy(), time.monotonic() - start
     except (OSError, ValueError, IndexError):
         return 0.0
-    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / window
+    # Over the time really slept (a loaded machine oversleeps), and never more cores than there are:
+    # /proc/stat counts in clock ticks, so a short window can read a tick or two too many.
+    busy = max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / max(elapsed, window)
+    return min(busy, float(_cores()))
 
 
 def _cores() -> int:
