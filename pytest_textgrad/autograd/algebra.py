@@ -3,10 +3,21 @@
 from collections.abc import Sequence
 
 from ..core.algebra import aggregate, sum
-from ..core.function import Function
+from ..core.function import BackwardContext, Function
 from ..core.variable import Variable
+from ..engines.base import EngineLM
+from .reduce_prompts import REDUCE_MEAN_SYSTEM_PROMPT, construct_reduce_prompt
 
-__all__ = ["Aggregate", "Sum"]
+__all__ = [
+    "REDUCE_MEAN_SYSTEM_PROMPT",
+    "Aggregate",
+    "BackwardContext",
+    "EngineLM",
+    "Function",
+    "Sum",
+    "Variable",
+    "construct_reduce_prompt",
+]
 
 
 class Sum(Function):

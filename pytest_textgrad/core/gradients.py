@@ -132,7 +132,10 @@ class GradientSet(MutableSet):
         return list(self._items)
 
     def __repr__(self) -> str:
-        return f"GradientSet({len(self._items)} added)"
+        """As TextGrad's set prints: ``set()``, or ``{Variable(value=..., role=feedback to ...)}``
+        (``print(x.gradients)`` is how its tutorials show the feedback); waits for running calls."""
+        items = list(self)
+        return "{" + ", ".join(repr(g) for g in items) + "}" if items else "set()"
 
 
 class GradientContexts(MutableMapping):
@@ -155,3 +158,8 @@ class GradientContexts(MutableMapping):
 
     def __len__(self) -> int:
         return len(self._owner.gradients)
+
+    def __repr__(self) -> str:
+        """As TextGrad's dict prints: each gradient with its context dict (or None)."""
+        shown = {g: None if g.gradient_context is None else dict(g.gradient_context) for g in self}
+        return repr(shown)

@@ -199,10 +199,14 @@ class Variable:
         return str(self.text())
 
     def __repr__(self) -> str:
-        shown = self.text() if self.is_ready else "<pending>"
-        return (
-            f"Variable(value={shown!r}, role={self.role_description!r}, grads={len(self.pending_gradients)})"
-        )
+        """TextGrad's form, ``Variable(value=..., role=..., grads=...)``: notebooks and ``print`` show
+        the text (waiting for its call, as ``str`` does), the role and the feedback. A failed call
+        shows its error instead of raising from ``repr``."""
+        try:
+            shown = self.text()
+        except CallError as error:
+            shown = f"<failed: {error}>"
+        return f"Variable(value={shown}, role={self.role_description}, grads={self._gradients!r})"
 
     def __add__(self, other: Variable) -> Variable:
         """TextGrad's ``+``: the two texts joined as they are; feedback on the sum reaches both."""

@@ -7,7 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..core.loss import MultiChoiceTestTime
+from ..core.loss import (
+    MultiChoiceTestTime,
+    MultiFieldTokenParsedEvaluation,  # noqa: F401 - TextGrad's module exposes it
+)
 from ..core.variable import Variable
 from .base import Dataset
 from .data import data_root, hf_dataset

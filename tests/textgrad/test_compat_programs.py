@@ -1,0 +1,262 @@
+"""TextGrad programs beyond its own tests: the names its modules expose, what its notebooks print,
+and operations users write themselves on TextGrad's classes (``BackwardContext(backward_fn=
+self.backward, ...)``), each run through our real graph with a scripted engine or a loopback
+OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+import pytest_textgrad as tg
+from pytest_textgrad.autograd.function import BackwardContext
+from pytest_textgrad.engines import ScriptedEngine
+
+NAMES = json.loads((Path(__file__).with_name("textgrad_0_1_8_names.json")).read_text())
+"""For each module of TextGrad 0.1.8, the names it exposes that TextGrad defines (its own classes,
+functions, constants and submodules, also those it imports from its other modules), listed from an
+installed ``textgrad==0.1.8``. Left out: its JSON log-file machinery (``LOG_DIR``, ``log_file``...)."""
+
+
+@pytest.mark.parametrize("module", sorted(NAMES))
+def test_every_name_a_textgrad_module_exposes_exists_here(module):
+    ours = importlib.import_module(module.replace("textgrad", "pytest_textgrad", 1))
+    missing = [name for name in NAMES[module] if not hasattr(ours, name)]
+    assert not missing, f"{module}: {missing}"
+
+
+def test_submodules_are_attributes_without_their_own_import():
+    # TextGrad's packages import their modules: `tg.autograd.functional.sum(...)` needs no import line
+    assert tg.autograd.functional.sum is tg.autograd.sum
+    assert tg.optimizer.optimizer_prompts.OPTIMIZER_SYSTEM_PROMPT
+    assert isinstance(tg.TextLoss("Be critical.", engine=ScriptedEngine(default="ok")), tg.autograd.Module)
+
+
+def test_prompt_constants_keep_textgrads_placeholders():
+    from pytest_textgrad.autograd import string_based_ops as sbo
+    from pytest_textgrad.optimizer import optimizer_prompts as op
+
+    keys = dict(
+        variable_desc="the prompt",
+        variable_short="Be nice.",
+        variable_grad="too vague",
+        new_variable_start_tag="<IMPROVED_VARIABLE>",
+        new_variable_end_tag="</IMPROVED_VARIABLE>",
+        past_values="v1",
+        constraint_text="short",
+        in_context_examples="ex",
+        function_purpose="checks",
+        inputs_string="x",
+        response_value="0",
+        conversation="c",
+        response_desc="score",
+        response_gradient="wrong",
+    )
+    prompt = op.TGD_PROMPT_PREFIX.format(**keys) + op.TGD_PROMPT_SUFFIX.format(**keys)
+    assert "Be nice." in prompt and "too vague" in prompt and "<IMPROVED_VARIABLE>{the" in prompt
+    for text in (
+        op.MOMENTUM_PROMPT_ADDITION,
+        op.CONSTRAINT_PROMPT_ADDITION,
+        op.IN_CONTEXT_EXAMPLE_PROMPT_ADDITION,
+    ):
+        assert "{" not in text.format(**keys)
+    conversation = sbo.CONVERSATION_TEMPLATE_STRING.format(**keys)
+    assert "checks" in conversation and "<OUTPUT_OF_FUNCTION> 0 </OUTPUT_OF_FUNCTION>" in conversation
+    assert "wrong" in sbo.OBJECTIVE_INSTRUCTION_CHAIN.format(**keys)
+
+
+# ----- what a notebook shows --------------------------------------------------------------------------------------
+def test_repr_is_textgrads_form_with_the_text_even_before_the_call_returned():
+    gate = threading.Event()
+    engine = ScriptedEngine(
+        rules={r"critic": "Say which city.", r"Evaluate": "Too short."},
+        default=lambda text: gate.wait(5) and "Paris",
+    )
+    question = tg.Variable("Capital of France?", role_description="question", requires_grad=False)
+    answer = tg.BlackboxLLM(engine)(question)
+    assert not answer.is_ready  # the call is still running...
+    threading.Timer(0.05, gate.set).start()
+    # ...and a notebook cell showing `answer` prints its text, as TextGrad's does
+    assert repr(answer) == "Variable(value=Paris, role=response from the language model, grads=set())"
+    assert repr(answer.gradients) == "set()"
+    tg.TextLoss("Evaluate the answer.", engine=engine)(answer).backward(engine)
+    # `print(code.gradients)` in TextGrad's tutorial shows the feedback itself
+    assert repr(answer.gradients) == (
+        "{Variable(value=Say which city., role=feedback to response from the language model, grads=set())}"
+    )
+    assert "Variable(value=Say which city." in repr(answer)
+    (context,) = answer.gradients_context.values()
+    assert "'context': '<LM_SYSTEM_PROMPT>" in repr(answer.gradients_context)
+    assert context["variable_desc"] == "response from the language model"
+
+
+def test_repr_of_a_failed_call_shows_the_error_instead_of_raising():
+    engine = ScriptedEngine(rules={})  # no rule, no default: the call fails
+    answer = tg.BlackboxLLM(engine)(tg.Variable("Hi", role_description="greeting", requires_grad=False))
+    assert repr(answer).startswith("Variable(value=<failed: LLM call to")
+    with pytest.raises(tg.CallError):
+        str(answer)
+
+
+# ----- operations users write on TextGrad's classes -------------------------------------------------------------
+def _critic_engine() -> ScriptedEngine:
+    return ScriptedEngine(
+        rules=[(r"Evaluate", "The answer shouts."), (r"You are the critic", "Ask for a calm tone.")],
+        default="answer text",
+    )
+
+
+def test_an_op_of_ones_own_reusing_llmcall_backward():
+    from pytest_textgrad.autograd.llm_ops import LLMCall
+
+    class Shouted(LLMCall):
+        def forward(self, x, response_role_description="shouted answer"):
+            system = self.system_prompt.value if self.system_prompt else None
+            text = self.engine(x.value, system_prompt=system).upper()
+            response = tg.Variable(
+                text, predecessors=[self.system_prompt, x], role_description=response_role_description
+            )
+            response.set_grad_fn(
+                BackwardContext(
+                    backward_fn=self.backward, response=response, prompt=x.value, system_prompt=system
+                )
+            )
+            return response
+
+    engine = _critic_engine()
+    system_prompt = tg.Variable("Answer briefly.", role_description="system prompt")
+    question = tg.Variable("What is 2+2?", role_description="question", requires_grad=False)
+    out = Shouted(engine, system_prompt)(question)
+    tg.TextLoss("Evaluate the answer.", engine=engine)(out).backward(engine)
+    assert system_prompt.get_gradient_text() == "Ask for a calm tone."
+    assert len(question.gradients) == 0  # it requires no gradient
+    (gradient_call,) = [c for c in engine.calls if "You are the critic" in (c.system_prompt or "")][1:]
+    # the gradient prompt shows the call this op made, and the feedback its output got
+    assert "What is 2+2?" in gradient_call.prompt and "ANSWER TEXT" in gradient_call.prompt
+    assert "The answer shouts." in gradient_call.prompt and "system prompt" in gradient_call.prompt
+    assert (
+        dict(system_prompt.gradients_context[system_prompt.gradients[0]])["response_desc"] == "shouted answer"
+    )
+
+
+def test_a_string_based_function_of_ones_own_with_backward_and_backward_static():
+    from pytest_textgrad.autograd.string_based_ops import StringBasedFunction
+
+    class Counter(StringBasedFunction):
+        def __init__(self, static: bool):
+            super().__init__(fn=self.forward, function_purpose="count the words")
+            self.static = static
+
+        def forward(self, text):
+            response = tg.Variable(
+                str(len(text.value.split())), predecessors=[text], role_description="word count"
+            )
+            backward = self.backward_static if self.static else self.backward
+            response.set_grad_fn(
+                BackwardContext(
+                    backward_fn=backward,
+                    response=response,
+                    function_purpose=self.function_purpose,
+                    inputs={"text": text},
+                )
+            )
+            return response
+
+    for static in (False, True):
+        engine = _critic_engine()
+        text = tg.Variable("one two three", role_description="draft")
+        tg.TextLoss("Evaluate the count.", engine=engine)(Counter(static)(text)).backward(engine)
+        assert text.get_gradient_text() == "Ask for a calm tone."
+        prompt = engine.calls[-1].prompt
+        assert "count the words" in prompt and "one two three" in prompt and "The answer shouts." in prompt
+
+
+def test_in_context_examples_and_images_reach_textgrad_style_backward_calls():
+    from pytest_textgrad.autograd import LLMCall_with_in_context_examples, MultimodalLLMCall
+
+    engine = _critic_engine()
+    draft = tg.Variable("Draft.", role_description="draft")
+    image = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    out = tg.Variable("ok", predecessors=[draft], role_description="reply")
+    out.gradients.add(tg.Variable("Too terse.", role_description="feedback to reply"))
+    LLMCall_with_in_context_examples(engine).backward(out, "Q", None, ["A calm, full answer."], engine)
+    MultimodalLLMCall(engine).backward(out, ["What is shown?", image], None, backward_engine=engine)
+    tg.autograd.StringBasedFunction(len, "length").backward(out, "length", {"d": draft}, engine)
+    assert len(draft.gradients) == 3  # one per call: the same text about three different calls
+    with_examples, with_image, _ = engine.calls
+    assert "A calm, full answer." in with_examples.prompt and "Too terse." in with_examples.prompt
+    assert any(isinstance(m["content"], list) for m in with_image.messages)  # the image is sent
+
+
+def test_functional_llm_call():
+    engine = ScriptedEngine(default="Paris")
+    out = tg.autograd.functional.llm_call(
+        tg.Variable("Capital of France?", role_description="question", requires_grad=False), engine
+    )
+    assert out.value == "Paris" and out.get_role_description() == "response from the language model"
+
+
+# ----- OpenAICompatibleEngine: a client of any OpenAI-compatible server ---------------------------------------
+class _Server(BaseHTTPRequestHandler):
+    requests: ClassVar[list[dict]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        _Server.requests.append(body)
+        reply = {
+            "id": "1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "7"}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        }
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_openai_compatible_engine_calls_the_clients_server(loopback_server, monkeypatch):
+    import openai
+
+    from pytest_textgrad.engine_experimental.openai import OpenAICompatibleEngine
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    client = openai.OpenAI(base_url=loopback_server, api_key="lm-studio")
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):  # TextGrad's check, kept
+        OpenAICompatibleEngine(client, "my-local-model")
+    monkeypatch.setenv("OPENAI_API_KEY", "unused")
+    engine = OpenAICompatibleEngine(client=client, model_string="my-local-model", cache=False)
+    assert engine.generate("what's 3+4", system_prompt="you are an assistant") == "7"
+    (request,) = _Server.requests[-1:]
+    assert (
+        request["model"] == "my-local-model" and request["messages"][0]["content"] == "you are an assistant"
+    )
+    assert engine.model_string == "my-local-model" and engine.client is client
