@@ -11,7 +11,7 @@ from typing import Any
 from ..engines.base import Content, EngineLM, ImageURL, run_generate
 from . import prompts
 from .config import EngineLike, forward_engine, get_engine
-from .function import DEFAULT_OUTPUT_ROLE, Function, as_text, as_variable
+from .function import DEFAULT_OUTPUT_ROLE, SYSTEM_PROMPT_DEFAULT_ROLE, Function, as_text, as_variable
 from .gradients import GradientContext
 from .llm_backward import GradientPrompt, feedback_text, llm_gradient_fn, textgrad_backward
 from .scheduler import when_ready
@@ -112,6 +112,8 @@ class LLMCall(Function):
             if system_prompt is not None
             else None
         )
+        if self.system_prompt is not None and self.system_prompt.role_description is None:
+            self.system_prompt.set_role_description(SYSTEM_PROMPT_DEFAULT_ROLE)  # as TextGrad does
         self.params = params
 
     def _node(

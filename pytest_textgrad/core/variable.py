@@ -54,10 +54,10 @@ class Variable:
         predecessors: Iterable[Variable] | None = None,
         requires_grad: bool = True,
         *,
-        role_description: str,
+        role_description: str | None,
     ) -> None:
-        if not isinstance(role_description, str) or not role_description.strip():
-            raise ValueError("Variable needs a non-empty role_description (what this text is for)")
+        if role_description is not None and not isinstance(role_description, str):
+            raise TypeError(f"role_description must be a text, not {type(role_description).__name__}")
         value = _checked_value(value)
         if image_path:
             if value != "":

@@ -260,3 +260,43 @@ def test_openai_compatible_engine_calls_the_clients_server(loopback_server, monk
         request["model"] == "my-local-model" and request["messages"][0]["content"] == "you are an assistant"
     )
     assert engine.model_string == "my-local-model" and engine.client is client
+
+
+# ----- smaller differences a TextGrad program would trip on ---------------------------------------------------
+def test_roles_textgrad_accepts_empty_or_none_for_a_system_prompt():
+    engine = ScriptedEngine(default="ok")
+    assert tg.Variable("x", role_description="").value == "x"  # TextGrad accepts it; so do we
+    system_prompt = tg.Variable("Be brief.", role_description=None)
+    tg.BlackboxLLM(engine, system_prompt)
+    # TextGrad's LLMCall gives a system prompt without a role its default role
+    assert system_prompt.get_role_description() == tg.defaults.SYSTEM_PROMPT_DEFAULT_ROLE
+    with pytest.raises(TypeError, match="role_description"):
+        tg.Variable("x", role_description=3)
+
+
+def test_optimizer_flags_and_assigning_the_singletons_engine():
+    engine = ScriptedEngine(default="ok")
+    x = tg.Variable("draft", role_description="draft")
+    optimizer = tg.TGD([x], engine=engine, constraints=["short"], in_context_examples=["an example"])
+    assert (optimizer.do_constrained, optimizer.do_in_context_examples, optimizer.do_gradient_memory) == (
+        True,
+        True,
+        False,
+    )
+    assert not tg.TGD([x], engine=engine).do_in_context_examples
+    tg.config.SingletonBackwardEngine().engine = engine  # TextGrad code sets (and clears) it this way
+    assert tg.config.SingletonBackwardEngine().get_engine() is engine
+    tg.config.SingletonBackwardEngine().engine = None
+    assert tg.config.SingletonBackwardEngine().get_engine() is None
+
+
+def test_generate_graph_shows_the_text_of_a_call_still_running():
+    gate = threading.Event()
+    engine = ScriptedEngine(default=lambda text: gate.wait(5) and "The code is O(n^2).")
+    code = tg.Variable("def f(): pass", role_description="code instance to optimize")
+    loss = tg.TextLoss("Evaluate the code.", engine=engine)(code)
+    assert not loss.is_ready
+    threading.Timer(0.05, gate.set).start()
+    assert (
+        "The code is O(n^2)." in loss.generate_graph().source
+    )  # as in TextGrad's tutorial, right after the call
