@@ -300,3 +300,44 @@ def test_generate_graph_shows_the_text_of_a_call_still_running():
     assert (
         "The code is O(n^2)." in loss.generate_graph().source
     )  # as in TextGrad's tutorial, right after the call
+
+
+def test_signatures_follow_textgrads():
+    import inspect
+
+    from pytest_textgrad.tasks.mmlu import MMLUInstanceDataset
+
+    # losses' forward keep their parameter names (TextGrad code calls them by keyword)
+    assert list(inspect.signature(tg.loss.ImageQALoss.forward).parameters) == [
+        "self",
+        "image",
+        "question",
+        "response",
+    ]
+    assert list(inspect.signature(tg.TextLoss.forward).parameters) == ["self", "instance"]
+    assert list(inspect.signature(MMLUInstanceDataset).parameters) == [
+        "evaluation_api",
+        "subset",
+        "root",
+        "split",
+        "max_samples",
+    ]
+
+
+def test_sum_and_aggregate_backward_for_ops_of_ones_own():
+    from pytest_textgrad.autograd.algebra import Aggregate, Sum
+
+    for op in (Sum(), Aggregate()):
+        a = tg.Variable("a", role_description="first")
+        b = tg.Variable("b", role_description="second", requires_grad=False)
+        joined = tg.Variable("a\nb", predecessors=[a, b], role_description="both")
+        joined.set_grad_fn(BackwardContext(backward_fn=op.backward, **{_first_arg(op): joined}))
+        joined.gradients.add(tg.Variable("Too short.", role_description="feedback to both"))
+        joined.backward(ScriptedEngine(default="unused"))
+        assert a.get_gradient_text() == "Too short." and len(b.gradients) == 0
+
+
+def _first_arg(op) -> str:
+    import inspect
+
+    return next(iter(inspect.signature(op.backward).parameters))
