@@ -223,6 +223,19 @@ class Variable:
         total.grad_fn = pass_through(total, inputs)
         return total
 
+    def __getstate__(self) -> dict[str, Any]:
+        """``copy.deepcopy`` and ``pickle`` (TextGrad code deep-copies a parameter to keep its best
+        value): the value is stored, waiting for its call, not the future behind it."""
+        state = self.__dict__.copy()
+        state["_future"] = self.value
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        value = state.pop("_future")
+        self.__dict__.update(state)
+        self._future = done(value)
+
     def __hash__(self) -> int:
         return id(self)
 

@@ -341,3 +341,21 @@ def _first_arg(op) -> str:
     import inspect
 
     return next(iter(inspect.signature(op.backward).parameters))
+
+
+def test_a_parameter_deep_copies_and_pickles_as_in_textgrad():
+    import copy
+    import pickle
+
+    engine = _critic_engine()
+    prompt = tg.Variable("Answer briefly.", role_description="system prompt")
+    answer = tg.BlackboxLLM(engine, prompt)(
+        tg.Variable("2+2?", role_description="question", requires_grad=False)
+    )
+    tg.TextLoss("Evaluate the answer.", engine=engine)(answer).backward(engine)
+    best = copy.deepcopy(prompt)  # TextGrad code keeps its best prompt this way
+    prompt.set_value("Answer at length.")
+    assert best.value == "Answer briefly." and best.get_gradient_text() == "Ask for a calm tone."
+    assert copy.deepcopy(answer).value == "answer text"  # a call's output: its text, once the call is done
+    restored = pickle.loads(pickle.dumps(tg.Variable("Be kind.", role_description="system prompt")))
+    assert (restored.value, restored.get_role_description()) == ("Be kind.", "system prompt")
