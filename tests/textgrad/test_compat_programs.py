@@ -359,3 +359,18 @@ def test_a_parameter_deep_copies_and_pickles_as_in_textgrad():
     assert copy.deepcopy(answer).value == "answer text"  # a call's output: its text, once the call is done
     restored = pickle.loads(pickle.dumps(tg.Variable("Be kind.", role_description="system prompt")))
     assert (restored.value, restored.get_role_description()) == ("Be kind.", "system prompt")
+
+
+def test_textgrads_engine_classes_send_its_sampling_defaults(loopback_server, monkeypatch):
+    import openai
+
+    from pytest_textgrad.engine.local_model_openai_api import ChatExternalClient
+
+    client = openai.OpenAI(base_url=loopback_server, api_key="lm-studio")
+    engine = ChatExternalClient(client=client, model_string="local-model")
+    engine.generate("one")
+    engine.generate("two", temperature=0.7, max_tokens=5)  # a call's own values win
+    first, second = _Server.requests[-2:]
+    # TextGrad's generate defaults: replies at temperature 0 (the provider's default is 1)
+    assert (first["temperature"], first["max_tokens"], first["top_p"]) == (0, 2000, 0.99)
+    assert (second["temperature"], second["max_tokens"], second["top_p"]) == (0.7, 5, 0.99)
