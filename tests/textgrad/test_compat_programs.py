@@ -374,3 +374,69 @@ def test_textgrads_engine_classes_send_its_sampling_defaults(loopback_server, mo
     # TextGrad's generate defaults: replies at temperature 0 (the provider's default is 1)
     assert (first["temperature"], first["max_tokens"], first["top_p"]) == (0, 2000, 0.99)
     assert (second["temperature"], second["max_tokens"], second["top_p"]) == (0.7, 5, 0.99)
+
+
+class _PickyServer(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server that refuses some ``response_format`` types with HTTP 500, as
+    llama-cpp-python's server refuses ``json_schema``."""
+
+    refuses: ClassVar[set[str]] = set()
+    formats: ClassVar[list[str | None]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        kind = (body.get("response_format") or {}).get("type")
+        _PickyServer.formats.append(kind)
+        if kind in _PickyServer.refuses:
+            # llama-cpp-python's body for it
+            message = f"1 validation error: {{'loc': ('body', 'response_format', 'type'), 'input': {kind!r}}}"
+            self._send(500, {"error": {"message": message, "type": "internal_server_error"}})
+            return
+        text = json.dumps({"reasoning": "r", "improved_variable": "Answer in one sentence."})
+        if "<CURRENT_TEXT>" not in json.dumps(body["messages"]):
+            text = "Too long."
+        message = {"role": "assistant", "content": text}
+        self._send(200, {"id": "1", "object": "chat.completion", "created": 0, "model": body["model"],
+                         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})  # fmt: skip
+
+    def _send(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.mark.parametrize(
+    ("refused", "kept_form", "sent"),
+    [
+        ({"json_schema"}, "llamacpp", ["json_schema", "json_object", "json_object"]),
+        ({"json_schema", "json_object"}, "none", ["json_schema", "json_object", None, None]),
+    ],
+)
+def test_a_model_name_behind_a_server_that_refuses_json_schema_still_updates(
+    monkeypatch, refused, kept_form, sent
+):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PickyServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _PickyServer.refuses, _PickyServer.formats = refused, []
+    # a TextGrad program naming gpt-4o, run against a local OpenAI-compatible server
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local")
+    tg.engines.clear_engines()  # engines made from a name are shared, and learn the form that works
+    try:
+        engine = tg.get_engine("gpt-4o", cache=False, max_retries=0)
+        for _ in range(2):  # the second update uses the form that worked, at once
+            prompt = tg.Variable("Answer.", role_description="system prompt")
+            prompt.gradients.add(tg.Variable("Too long.", role_description="feedback to system prompt"))
+            (result,) = tg.TGD([prompt], engine=engine).step()
+            assert result.changed and prompt.value == "Answer in one sentence."
+        assert engine.structured_output == kept_form and _PickyServer.formats == sent
+    finally:
+        tg.engines.clear_engines()
+        server.shutdown()
+        server.server_close()
