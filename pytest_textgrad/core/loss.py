@@ -68,8 +68,9 @@ class MultiFieldEvaluation(Function, Module):
         return self.formatted_call(named, f"evaluation of {roles}")
 
 
-class EvaluationParseError(ValueError):
-    """An evaluation reply lacks the tags that should enclose its verdict."""
+class EvaluationParseError(ValueError, IndexError):
+    """An evaluation reply lacks the tag that should open its verdict (an ``IndexError`` too: what
+    TextGrad's ``parse_output`` raises, so code catching that keeps working)."""
 
 
 class MultiFieldTokenParsedEvaluation(MultiFieldEvaluation):
@@ -90,15 +91,18 @@ class MultiFieldTokenParsedEvaluation(MultiFieldEvaluation):
         self.parse_tags = list(parse_tags)
 
     def parse_output(self, response: Variable | str) -> str:
-        """The text between the tags (the last such pair), stripped."""
+        """The text between the tags (the last such pair), stripped; without a closing tag, what
+        follows the last opening one (as TextGrad reads a reply cut short)."""
         text = response.text() if isinstance(response, Variable) else str(response)
         opening, closing = (re.escape(t) for t in self.parse_tags)
         found = re.findall(f"{opening}(.*?){closing}", text, flags=re.DOTALL)
-        if not found:
-            raise EvaluationParseError(
-                f"evaluation reply has no {self.parse_tags[0]}...{self.parse_tags[1]}: {text[:500]!r}"
-            )
-        return found[-1].strip()
+        if found:
+            return found[-1].strip()
+        if self.parse_tags[0] in text:
+            return text.rsplit(self.parse_tags[0], 1)[1].strip()
+        raise EvaluationParseError(
+            f"evaluation reply has no {self.parse_tags[0]}...{self.parse_tags[1]}: {text[:500]!r}"
+        )
 
 
 DEFAULT_TEST_TIME = (

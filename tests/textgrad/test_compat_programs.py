@@ -440,3 +440,22 @@ def test_a_model_name_behind_a_server_that_refuses_json_schema_still_updates(
         tg.engines.clear_engines()
         server.shutdown()
         server.server_close()
+
+
+def test_parse_output_reads_a_reply_cut_short_and_fails_as_textgrads_does():
+    evaluation = tg.MultiFieldTokenParsedEvaluation(
+        "Is the prediction right? Answer within <ACCURACY> </ACCURACY>.",
+        role_descriptions=["prediction", "truth"],
+        engine=ScriptedEngine(default="unused"),
+    )
+    # TextGrad reads what follows the opening tag when the reply lost its closing one
+    assert (
+        evaluation.parse_output(tg.Variable("Looks right. <ACCURACY> 1", role_description="verdict")) == "1"
+    )
+    assert evaluation.parse_output("<ACCURACY> 0 </ACCURACY> no: <ACCURACY> 1 </ACCURACY>") == "1"
+    try:
+        evaluation.parse_output("no verdict")
+    except IndexError as error:  # what TextGrad raises; a ValueError too
+        assert isinstance(error, ValueError) and "<ACCURACY>" in str(error)
+    else:
+        pytest.fail("no tag, no verdict")
