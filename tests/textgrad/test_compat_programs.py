@@ -459,3 +459,18 @@ def test_parse_output_reads_a_reply_cut_short_and_fails_as_textgrads_does():
         assert isinstance(error, ValueError) and "<ACCURACY>" in str(error)
     else:
         pytest.fail("no tag, no verdict")
+
+
+def test_an_engine_written_for_textgrad_finds_its_attributes():
+    class Mine(tg.EngineLM):  # TextGrad's engines fall back to self.system_prompt
+        def __init__(self):
+            self.model_string = "mine"
+
+        def generate(self, prompt, system_prompt=None, **kwargs):
+            return f"[{system_prompt or self.system_prompt}] {prompt}"
+
+        def __call__(self, prompt, **kwargs):
+            return self.generate(prompt, **kwargs)
+
+    assert Mine()("hi") == "[You are a helpful, creative, and smart assistant.] hi"
+    assert tg.get_engine("gpt-4o").is_multimodal and ScriptedEngine(default="x").is_multimodal
