@@ -99,6 +99,21 @@ class GradientSet(MutableSet):
     def discard(self, value: Variable) -> None:
         self._items = [item for item in self._items if item is not value]
 
+    def update(self, *others: Iterable[Variable]) -> None:
+        """``set.update``: add each gradient of ``others`` in order."""
+        for other in others:
+            for item in other:
+                self.add(item)
+
+    def clear(self) -> None:
+        """Forget every gradient, empty or still running ones too (``MutableSet.clear`` would only
+        remove the ones iteration yields)."""
+        self._items = []
+
+    def copy(self) -> GradientSet:
+        """``set.copy``: a new set with the same gradients (still running ones included)."""
+        return GradientSet(self._items)
+
     def __contains__(self, value: object) -> bool:
         return any(item is value for item in self._items)
 

@@ -474,3 +474,14 @@ def test_an_engine_written_for_textgrad_finds_its_attributes():
 
     assert Mine()("hi") == "[You are a helpful, creative, and smart assistant.] hi"
     assert tg.get_engine("gpt-4o").is_multimodal and ScriptedEngine(default="x").is_multimodal
+
+
+def test_gradients_take_the_set_methods_textgrad_code_uses():
+    x = tg.Variable("draft", role_description="draft")
+    first, second = (tg.Variable(t, role_description="feedback to draft") for t in ("Shorter.", "Kinder."))
+    x.gradients.update([first], {second})
+    kept = x.gradients.copy()
+    x.gradients.clear()
+    assert [g.value for g in kept] == ["Shorter.", "Kinder."] and x.gradients == set()
+    x.gradients |= {first}
+    assert first in x.gradients and len(x.gradients) == 1
