@@ -7,6 +7,7 @@ need litellm too, and none of them should import the engine to get it.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from types import ModuleType
 
@@ -93,10 +94,16 @@ _NO_KEY = (
 ``InternalServerError``: retrying it only delays the message that names the key's variable."""
 
 
+_NO_KEY_PATTERN = re.compile(r"\bmissing [\w .-]{0,40}api[ _-]?key\b")
+"""litellm's own wording for a provider without its key ("Missing Gemini API key", "Missing Anthropic
+API Key"): Gemini's comes as an ``APIConnectionError``, which was retried three times."""
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Whether a failed call may succeed if tried again: rate limit, timeout, connection or 5xx
     (never a missing key, however the SDK classed it)."""
-    if any(marker in str(exc).lower() for marker in _NO_KEY):
+    text = str(exc).lower()
+    if any(marker in text for marker in _NO_KEY) or _NO_KEY_PATTERN.search(text):
         return False
     litellm = import_litellm()
     transient = (

@@ -321,3 +321,15 @@ def test_max_concurrency_defaults_high_enough_for_a_batch_and_is_bounded():
         LiteLLMEngine("openai/x", cache=False, max_concurrency=MAX_CONCURRENCY + 1)
     with pytest.raises(ValueError, match="max_concurrency"):
         LiteLLMEngine("openai/x", cache=False, max_concurrency=0)
+
+
+@pytest.mark.parametrize("model", ["gemini/gemini-1.5-flash", "anthropic/claude-3-5-haiku-latest"])
+def test_a_provider_without_its_key_fails_at_once(litellm, monkeypatch, model):
+    """Through litellm's real code (it fails before any request): Gemini's missing key comes as an
+    APIConnectionError, which was retried three times before the message naming the key arrived."""
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(EngineError) as info:
+        engine(model, cache=False, max_retries=3).complete(HI)
+    assert not info.value.retryable and info.value.attempts == 1
+    assert "persisted after" not in str(info.value)
