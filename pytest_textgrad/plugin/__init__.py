@@ -218,7 +218,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     activate(config)
     from .capture import capture_of
 
-    capture_of(config).fixture_sources.update(_fixture_sources(config, prompt_tests))
+    known = capture_of(config).fixture_sources  # merged: the optimize run's second collection comes here too
+    for name, sources in _fixture_sources(config, prompt_tests).items():
+        listed = known.setdefault(name, [])
+        listed.extend(source for source in sources if source not in listed)
 
 
 @pytest.hookimpl(trylast=True)

@@ -82,3 +82,23 @@ def test_a_guard_outside_the_selection_gets_its_folders_conftest_fixtures(pytest
     rows = {row["nodeid"]: row for row in read_json(pytester.path / "r.json")["tests"]}
     guard = rows["tests/test_shop.py::test_names_the_shop"]
     assert (guard["guard_only"], guard["before"], guard["after"]) == (True, "passed", "passed")
+
+
+def test_the_summary_keeps_the_engines_of_selected_tests_outside_the_test_paths(
+    pytester: pytest.Pytester,
+) -> None:
+    """The second collection (``testpaths`` only) once replaced the engine rows the first one found."""
+    (pytester.path / "prompts").mkdir()
+    (pytester.path / "prompts/support.txt").write_text("You are the support assistant of Stride.\n")
+    for folder in ("tests", "other"):
+        (pytester.mkdir(folder) / "conftest.py").write_text(PREAMBLE + textwrap.dedent(TESTS_CONFTEST))
+        (pytester.path / folder / f"test_{folder}.py").write_text(
+            "def test_window(tg_prompt, tg_llm):\n"
+            "    assert '30 days' in tg_llm(tg_prompt('prompts/support.txt'), 'returns?').value\n"
+        )
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-dry-run", "--tg-steps", "1", "other", "tests")
+    for folder in ("other", "tests"):
+        row = f"task engine: fixture tg_engine (fixture overridden in {folder}/conftest.py)"
+        assert f"textgrad {row}" in result.stdout.lines  # the header, at collection
+        assert row in result.stdout.lines  # the summary, after the second collection
