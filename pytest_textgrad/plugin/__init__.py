@@ -114,6 +114,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # a test module imports (7 s of retries offline): the table it ships is used unless the user chose
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     optimize = _flag(config, "optimize")
+    if not hasattr(config, "workerinput"):  # every value checked before anything runs
+        from .wiring import check, uses_options
+
+        if uses_options(config):
+            check(config)
     if optimize and not hasattr(config, "workerinput"):
         _take_run_lock(config)
     # a killed optimize run's journal: one stat when there is none
@@ -287,7 +292,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if active(config) and not config.option.collectonly and not hasattr(config, "workerinput"):
         from .report import write_files
 
-        write_files(config, int(session.exitstatus))
+        if not write_files(config, int(session.exitstatus)) and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a green run must not lose its report
 
 
 def pytest_terminal_summary(

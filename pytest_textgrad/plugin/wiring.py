@@ -37,6 +37,41 @@ def activate(config: pytest.Config) -> None:
     config.stash[_ACTIVE] = True
 
 
+def uses_options(config: pytest.Config) -> bool:
+    """Whether any ``--tg-*`` option or ``tg_*`` ini key is set (no I/O: both are parsed already)."""
+    from .options import OPTIONS
+
+    for option in OPTIONS:
+        if config.getoption(option.dest, None) is not None:
+            return True
+        try:
+            value = config.getini(option.ini)
+        except (ValueError, pytest.UsageError):
+            return True  # a bad ini value: resolving the settings names it
+        if value is not None and value != "" and value != []:
+            return True
+    return False
+
+
+def check(config: pytest.Config) -> None:
+    """Every setting, output path and the ``--tg-baseline`` file checked before anything runs.
+
+    Called at configure, in the main process (the controller under xdist): a bad value is one
+    usage error there, not a crash of every xdist worker (an ``INTERNALERROR``), and a baseline or
+    report path that cannot work costs no run.
+    """
+    from . import gate, prompts
+    from .settings import resolve
+
+    settings = resolve(config)
+    for name in ("report", "html", "patch", "baseline_save"):
+        path = getattr(settings, name)
+        problem = None if path is None else prompts.output_problem(path)
+        if problem is not None:
+            raise pytest.UsageError(f"{settings.sources[name]}: {problem}")
+    gate.preload_baseline(config, settings.baseline)
+
+
 def active(config: pytest.Config) -> bool:
     return config.stash.get(_ACTIVE, False)
 

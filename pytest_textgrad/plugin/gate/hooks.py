@@ -102,6 +102,9 @@ class GateHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        unwritten = self.gate.cassettes is not None and self.gate.cassettes.unwritten
+        if unwritten and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a recording run that lost recordings
         baseline.finish(self.gate, session, self.deselected)
         cassettes = self.gate.cassettes
         settings = self.gate.settings
@@ -129,6 +132,8 @@ class GateHooks:
                 )
         summary_of_blocked(gate, write)
         baseline.summary(gate, write)
+        for note in gate.notes:
+            write(note, red=True)
         if gate.unpriced:
             models = ", ".join(sorted(gate.unpriced))
             write(
@@ -144,6 +149,10 @@ class GateHooks:
         if gate.cassettes is not None and gate.cassettes.written:
             count = len(gate.cassettes.written)
             write(f"textgrad cassettes: {count} written ({gate.settings.record_mode} mode)")
+        if gate.cassettes is not None and gate.cassettes.unwritten:
+            write(f"textgrad cassettes NOT written: {len(gate.cassettes.unwritten)}", red=True)
+            for path, why in gate.cassettes.unwritten:
+                write(f"  {_relative(path, gate.rootdir)}: {why}", red=True)
         unused = self.unused
         if unused:
             pruned = gate.settings.prune_cassettes

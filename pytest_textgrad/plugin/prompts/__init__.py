@@ -21,10 +21,12 @@ from .files import (
     PromptFileError,
     encode_like,
     normalize,
+    output_problem,
     read_prompt,
     reading_prompt,
     resolve_prompt_path,
     write_atomic,
+    write_output,
 )
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .lock import LockBusy, RunLock
@@ -46,6 +48,7 @@ __all__ = [
     "ensure_no_live_run",
     "journal_path",
     "normalize",
+    "output_problem",
     "placeholders",
     "project_prompts",
     "read_prompt",
@@ -54,6 +57,7 @@ __all__ = [
     "resolve_prompt_path",
     "restore_interrupted",
     "write_atomic",
+    "write_output",
 ]
 
 _KEY = pytest.StashKey[PromptRegistry]()

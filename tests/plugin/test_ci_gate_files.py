@@ -1,0 +1,202 @@
+"""A CI gate's inputs and outputs, as a user meets them: wrong values, a bad or shared baseline, output
+paths that cannot work, an interrupted run, and cassettes that are corrupt, from a newer version,
+unwritable or named by odd parametrize ids. Each fails with a message naming the file and what to
+do, before the run when it can be known then; nothing is left half-written; never an INTERNALERROR."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_textgrad.plugin.capture.cassette_files import cassette_path
+
+from .conftest import read_json, write_project
+from .test_ci_baseline import CONFTEST, TESTS, replies
+
+RAN = """
+
+def pytest_runtest_call(item):
+    (ROOT / "ran.txt").write_text("a test ran")
+"""
+
+
+def project(pytester: pytest.Pytester, returns: str = "Within 30 days.", shipping: str = "Shipping is free.") -> None:
+    write_project(
+        pytester,
+        conftest=CONFTEST + RAN,
+        tests={"test_support": TESTS},
+        prompts={"prompts/support.txt": "You are a support assistant.\n"},
+    )
+    replies(pytester, returns, shipping)
+
+
+def ran(pytester: pytest.Pytester) -> bool:
+    return (pytester.path / "ran.txt").exists()
+
+
+def test_a_bad_value_under_xdist_is_one_usage_error_not_a_crash_of_every_worker(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester)
+    result = pytester.runpytest_inprocess("-n", "2", "--tg-repeat", "-1")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines(["*option --tg-repeat: Input should be greater than or equal to 1*"])
+    assert not ran(pytester)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"tests": {"test_support.py::test_returns": "passed"}}', "its entry 'test_support.py::test_returns' is not*"),
+        ("[1, 2]", "it is not a baseline*"),
+        ('{"version": 1, "tests": {', "it is not valid JSON*"),
+        ('{"version": 7, "tests": {}}', "its format version is 7; this pytest-textgrad reads 1 (a newer*upgrade*"),
+    ],
+)  # fmt: skip
+def test_a_bad_baseline_is_refused_before_any_test_runs(pytester: pytest.Pytester, content: str, why: str) -> None:
+    project(pytester)
+    (pytester.path / "base.json").write_text(content)
+    result = pytester.runpytest_inprocess("--tg-baseline", "base.json", "--tg-fail-on", "regression")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines([f"*--tg-baseline: cannot use *base.json: {why}Save it again with --tg-baseline-save*"])
+    assert not ran(pytester)
+
+
+def test_a_run_saving_over_its_own_baseline_compares_with_the_one_it_started_from(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester)
+    pytester.runpytest_inprocess("--tg-baseline-save", "base.json").assert_outcomes(passed=3)
+    replies(pytester, "No returns.", "Shipping is free.")
+    result = pytester.runpytest_inprocess(
+        "--tg-baseline", "base.json", "--tg-baseline-save", "base.json", "--tg-fail-on", "regression"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["  REGRESSION test_support.py::test_returns (failed; was passed)"])
+    assert read_json(pytester.path / "base.json")["tests"]["test_support.py::test_returns"]["outcome"] == "failed"
+
+
+def test_an_interrupted_run_keeps_the_saved_baseline_and_says_so(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    pytester.runpytest_inprocess("--tg-baseline-save", "base.json").assert_outcomes(passed=3)
+    before = (pytester.path / "base.json").read_bytes()
+    (pytester.path / "conftest.py").write_text(
+        (pytester.path / "conftest.py").read_text()
+        + "\n\ndef pytest_runtest_teardown(item):\n    if item.name == 'test_returns':\n"
+        "        raise KeyboardInterrupt\n"
+    )
+    result = pytester.runpytest_inprocess(
+        "--tg-baseline-save", "base.json", "--tg-report", "run.json", "-p", "no:randomly", no_reraise_ctrlc=True
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["textgrad baseline not saved: the run was interrupted; *base.json is unchanged"])
+    assert (pytester.path / "base.json").read_bytes() == before  # not a baseline of one test
+    assert read_json(pytester.path / "run.json")["interrupted"] is True
+
+
+def test_output_paths_that_cannot_work_are_usage_errors_before_the_run(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    (pytester.path / "out").mkdir()
+    result = pytester.runpytest_inprocess("--tg-html", "out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*option --tg-html: *out is a directory; give the path of a file*"])
+    (pytester.path / "notes.txt").write_text("a file, not a folder")
+    result = pytester.runpytest_inprocess("-o", "tg_baseline_save=notes.txt/base.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini tg_baseline_save: cannot write *base.json: *notes.txt is not a directory*"])
+    assert not ran(pytester)
+
+
+def test_an_output_that_cannot_be_written_at_the_end_is_named_and_fails_a_green_run(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester)
+    (pytester.path / "out").mkdir()
+    (pytester.path / "test_zz_vandal.py").write_text(
+        "import shutil\nfrom pathlib import Path\n\n\ndef test_vandal():\n"
+        "    shutil.rmtree('out')\n    Path('out').write_text('now a file')\n"
+    )
+    result = pytester.runpytest_inprocess(
+        "--tg-report", "out/run.json", "--tg-html", "run.html", "--tg-baseline-save", "out/base.json",
+        "-p", "no:randomly",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # every test passed, but the gate lost its files
+    result.assert_outcomes(passed=4)
+    text = result.stdout.str()
+    assert "INTERNALERROR" not in text and "Traceback" not in text
+    result.stdout.fnmatch_lines_random(
+        ["textgrad baseline not saved: cannot write *out/base.json: *", "textgrad report not written: cannot write *out/run.json: *"]
+    )  # fmt: skip
+    assert "<html" in (pytester.path / "run.html").read_text()  # the other outputs are still written
+    assert not list(pytester.path.glob(".*.tg-tmp"))
+
+
+CASSETTE = "cassettes/test_support/test_returns.json"
+
+
+def test_record_mode_all_re_records_a_corrupt_cassette_as_its_message_says(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    assert pytester.runpytest_inprocess("--tg-record-mode", "once").ret == 0
+    cassette = pytester.path / CASSETTE
+    cassette.write_text(cassette.read_text()[:40])  # a truncated file
+    result = pytester.runpytest_inprocess("--tg-record-mode", "none")
+    result.assert_outcomes(passed=2, failed=1)
+    command = 'pytest --tg-record-mode=all --tg-record-failing "test_support.py::test_returns"'
+    result.stdout.fnmatch_lines([f"*cassette {CASSETTE} is corrupted: it is not readable JSON*To re-record it: {command}"])
+    result = pytester.runpytest_inprocess("--tg-record-mode=all", "test_support.py::test_returns")
+    assert result.ret == 0
+    assert read_json(cassette)["interactions"][0]["response"]["text"] == "Within 30 days."
+    assert pytester.runpytest_inprocess("--tg-record-mode", "none").ret == 0
+
+
+def test_a_cassette_from_a_newer_version_says_upgrade_not_corrupted(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    assert pytester.runpytest_inprocess("--tg-record-mode", "once").ret == 0
+    cassette = pytester.path / CASSETTE
+    cassette.write_text(json.dumps({**read_json(cassette), "version": 2}))
+    result = pytester.runpytest_inprocess("--tg-record-mode", "none")
+    result.stdout.fnmatch_lines(
+        [f"*cassette {CASSETTE} was written by a newer pytest-textgrad (format 2; this one reads 1): upgrade*"]
+    )
+    assert "is corrupted" not in result.stdout.str()
+
+
+def test_a_cassette_that_cannot_be_written_is_named_and_fails_the_run(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    (pytester.path / "cassettes").write_text("a file where the cassette folder goes")
+    result = pytester.runpytest_inprocess("--tg-record-mode", "once")
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "INTERNALERROR" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["textgrad cassettes NOT written: 2", f"  {CASSETTE}: *"])
+
+
+def test_odd_parametrize_ids_get_cassettes_of_their_own(tmp_path: Path) -> None:
+    def name(nodeid: str) -> str:
+        return cassette_path(tmp_path, nodeid).name
+
+    assert name("tests/test_a.py::test_q[x::y]") != name("tests/test_a.py::test_q[x.y]")
+    assert name("tests/test_a.py::TestX::test_y[p]") == "TestX.test_y[p].json"  # unchanged
+    long_a, long_b = ("tests/test_a.py::test_q[" + "wörd-" * 80 + end + "]" for end in ("a", "b"))
+    assert name(long_a) != name(long_b)
+    assert max(len(name(long_a).encode()), len(name(long_b).encode())) < 200  # file names stop at 255 bytes
+
+
+def test_a_long_parametrize_id_is_recorded_and_replayed(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    pytester.makepyfile(
+        test_long="""
+        import pytest
+
+        @pytest.mark.parametrize("q", [pytest.param("returns?", id="word-" * 60)])
+        def test_long(tg_prompt, tg_llm, q):
+            assert "30 days" in tg_llm(tg_prompt("prompts/support.txt"), q).value
+        """
+    )
+    result = pytester.runpytest_inprocess("--tg-record-mode", "once", "test_long.py")
+    assert result.ret == 0 and "INTERNALERROR" not in result.stdout.str()
+    assert pytester.runpytest_inprocess("--tg-record-mode", "none", "test_long.py").ret == 0
