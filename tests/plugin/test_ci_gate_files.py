@@ -200,3 +200,26 @@ def test_a_long_parametrize_id_is_recorded_and_replayed(pytester: pytest.Pyteste
     result = pytester.runpytest_inprocess("--tg-record-mode", "once", "test_long.py")
     assert result.ret == 0 and "INTERNALERROR" not in result.stdout.str()
     assert pytester.runpytest_inprocess("--tg-record-mode", "none", "test_long.py").ret == 0
+
+
+def test_under_xdist_a_known_failure_whose_calls_were_not_replayed_is_not_measured(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester, shipping="It costs 5 euros.")  # test_shipping: a known failure
+    assert pytester.runpytest_inprocess("--tg-record-mode", "once", "--tg-baseline-save", "base.json").ret == 1
+    (pytester.path / "prompts/support.txt").write_text("You are a new support assistant.\n")
+    args = ("-n", "2", "-p", "no:randomly", "--tg-record-mode", "none", "--tg-fail-on", "regression")
+    result = pytester.runpytest_subprocess(*args, "--tg-baseline", "base.json", "test_support.py::test_shipping")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # was 0: the replay miss read as the known failure
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad not measured: 1 test with blocked LLM calls*",
+            "  BLOCKED test_support.py::test_shipping (replay miss): *",
+            "  NOT MEASURED test_support.py::test_shipping (blocked calls; was failed)",
+        ]
+    )
+    (pytester.path / "cassettes").rename(pytester.path / "old-cassettes")
+    (pytester.path / "cassettes").write_text("a file where the cassette folder goes")
+    result = pytester.runpytest_subprocess("-n", "2", "--tg-record-mode", "once", "-k", "returns")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["textgrad cassettes NOT written: 1", f"  {CASSETTE}: *"])
