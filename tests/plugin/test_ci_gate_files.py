@@ -223,3 +223,37 @@ def test_under_xdist_a_known_failure_whose_calls_were_not_replayed_is_not_measur
     result = pytester.runpytest_subprocess("-n", "2", "--tg-record-mode", "once", "-k", "returns")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["textgrad cassettes NOT written: 1", f"  {CASSETTE}: *"])
+
+
+def test_a_budget_refusal_in_a_blackbox_call_shows_the_users_line_without_the_thread_handover(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester)
+    pytester.makepyfile(
+        test_blackbox="""
+        import pytest_textgrad as tg
+
+
+        class MyEngine(tg.EngineLM):
+            model_string = "my-engine"
+
+            def generate(self, content, system_prompt=None, **kwargs):
+                return "fine"
+
+            def __call__(self, *args, **kwargs):
+                return self.generate(*args, **kwargs)
+
+
+        def test_blackbox(tg_prompt):
+            llm = tg.BlackboxLLM(MyEngine(), system_prompt=tg_prompt("prompts/support.txt"))
+            assert llm(tg.Variable("q", role_description="q", requires_grad=False)).value
+        """
+    )
+    result = pytester.runpytest_inprocess("--tg-max-calls", "0", "test_blackbox.py")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    assert "CallError: LLM call to my-engine" in out and "budget exhausted: --tg-max-calls 0" in out
+    assert "llm(tg.Variable(" in out  # the user's line
+    assert "concurrent/futures" not in out and "direct cause" not in out  # not 30 lines of Future.result
+    full = pytester.runpytest_inprocess("--tg-max-calls", "0", "--fulltrace", "test_blackbox.py")
+    assert "direct cause" in full.stdout.str()  # --fulltrace keeps everything
