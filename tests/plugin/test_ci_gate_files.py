@@ -43,7 +43,7 @@ def test_a_bad_value_under_xdist_is_one_usage_error_not_a_crash_of_every_worker(
     result = pytester.runpytest_inprocess("-n", "2", "--tg-repeat", "-1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
-    result.stderr.fnmatch_lines(["*option --tg-repeat: Input should be greater than or equal to 1*"])
+    result.stderr.fnmatch_lines(["*option --tg-repeat: Input should be greater than or equal to 1 (got -1)*"])
     assert not ran(pytester)
 
 

@@ -4,7 +4,8 @@ Public API: :class:`PromptRegistry` and :class:`Prompt` (the run's prompt files;
 them), :func:`placeholders` and :func:`block_tags` (what a candidate must keep of a template),
 :func:`activate` / :func:`registry_of` (the registry under its ``config.stash`` key), the journal
 (:class:`Journal`, :func:`restore_interrupted`, :func:`ensure_no_live_run`, :func:`journal_path`)
-and the file helpers in ``files`` (:func:`write_atomic`, :func:`resolve_prompt_path`,
+and the file helpers in ``files`` (:func:`write_atomic`, :func:`write_output` and
+:func:`output_problem` for the run's report and baseline files, :func:`resolve_prompt_path`,
 :class:`PromptFileError`), and the run lock (:class:`RunLock`, :class:`LockBusy`: one optimize run
 per project at a time), and :func:`declare_project_prompts` (``tg_prompts``: prompt files declared
 for the whole project).
