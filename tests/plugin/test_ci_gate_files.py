@@ -257,3 +257,22 @@ def test_a_budget_refusal_in_a_blackbox_call_shows_the_users_line_without_the_th
     assert "concurrent/futures" not in out and "direct cause" not in out  # not 30 lines of Future.result
     full = pytester.runpytest_inprocess("--tg-max-calls", "0", "--fulltrace", "test_blackbox.py")
     assert "direct cause" in full.stdout.str()  # --fulltrace keeps everything
+
+
+def test_the_reports_of_a_gate_run_say_which_tests_were_not_measured_and_why_the_gate_failed(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester, shipping="It costs 5 euros.")
+    pytester.runpytest_inprocess("--tg-record-mode", "once", "--tg-baseline-save", "base.json")
+    (pytester.path / "prompts/support.txt").write_text("You are a new support assistant.\n")
+    result = pytester.runpytest_inprocess(
+        "--tg-record-mode", "none", "--tg-baseline", "base.json", "--tg-fail-on", "regression",
+        "--tg-html", "gate.html", "--tg-report", "gate.json", "-k", "shipping",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    baseline = read_json(pytester.path / "gate.json")["baseline"]
+    assert baseline["not_measured"] == [["test_support.py::test_shipping", "failed"]]
+    assert baseline["regressions"] == [] and baseline["deselected"] == 2
+    html = (pytester.path / "gate.html").read_text()
+    assert 'id="not-measured"' in html and "no recording in cassettes/test_support/test_shipping.json" in html
+    assert "No change against the baseline" not in html  # it said so, beside a failing gate

@@ -59,6 +59,11 @@ def build_detail(config: pytest.Config, exit_status: int | None) -> ReportDetail
             improvements=list(comparison.improvements),
             exit_changed=comparison.exit_changed,
             score_drops=list(getattr(comparison, "score_drops", [])),
+            not_measured=list(comparison.accounting.not_measured),
+            not_run=list(comparison.accounting.not_run),
+            not_collected=list(comparison.accounting.not_collected),
+            skipped=list(comparison.accounting.skipped),
+            deselected=comparison.accounting.deselected,
         )
     return report
 
