@@ -65,6 +65,7 @@ MARKERS = (
 
 _PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
+_NOTES = pytest.StashKey[list[str]]()
 _PROMPT_TESTS = pytest.StashKey[int]()
 _RUN_LOCK = pytest.StashKey["RunLock"]()
 
@@ -118,7 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from .wiring import check, uses_options
 
         if uses_options(config):
-            check(config)
+            config.stash[_NOTES] = check(config)
     if optimize and not hasattr(config, "workerinput"):
         _take_run_lock(config)
     # a killed optimize run's journal: one stat when there is none
@@ -172,7 +173,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    messages = session.config.stash.get(_RESTORED, [])
+    messages = session.config.stash.get(_RESTORED, []) + session.config.stash.get(_NOTES, [])
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     for message in messages:
         if reporter is not None:

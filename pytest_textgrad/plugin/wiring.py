@@ -53,8 +53,9 @@ def uses_options(config: pytest.Config) -> bool:
     return False
 
 
-def check(config: pytest.Config) -> None:
-    """Every setting, output path and the ``--tg-baseline`` file checked before anything runs.
+def check(config: pytest.Config) -> list[str]:
+    """Every setting, output path and the ``--tg-baseline`` file checked before anything runs;
+    returns lines for the run's start about options given that do nothing in this run.
 
     Called at configure, in the main process (the controller under xdist): a bad value is one
     usage error there, not a crash of every xdist worker (an ``INTERNALERROR``), and a baseline or
@@ -70,6 +71,23 @@ def check(config: pytest.Config) -> None:
         if problem is not None:
             raise pytest.UsageError(f"{settings.sources[name]}: {problem}")
     gate.preload_baseline(config, settings.baseline)
+    notes = []
+    for name, needs in _NEEDS.items():  # given on the command line, and silently ignored: say so
+        if settings.sources[name].startswith("option") and not getattr(settings, needs):
+            flag = settings.sources[name].removeprefix("option ")
+            notes.append(f"textgrad: {flag} has no effect without --tg-{needs.replace('_', '-')}")
+    return notes
+
+
+_NEEDS = {
+    **dict.fromkeys(("steps", "batch", "accept", "candidates", "edits", "resume", "dry_run"), "optimize"),
+    "learn_from_passing": "optimize",
+    "fail_on": "baseline",
+    "score_tolerance": "baseline",
+    "drop_failing": "record_mode",
+    "record_failing": "record_mode",
+}
+"""Options that only act together with another one (ini keys may be set once for every run)."""
 
 
 def active(config: pytest.Config) -> bool:

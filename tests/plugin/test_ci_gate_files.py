@@ -276,3 +276,16 @@ def test_the_reports_of_a_gate_run_say_which_tests_were_not_measured_and_why_the
     html = (pytester.path / "gate.html").read_text()
     assert 'id="not-measured"' in html and "no recording in cassettes/test_support/test_shipping.json" in html
     assert "No change against the baseline" not in html  # it said so, beside a failing gate
+
+
+def test_options_given_that_do_nothing_in_this_run_are_named(pytester: pytest.Pytester) -> None:
+    project(pytester)
+    result = pytester.runpytest_inprocess("--tg-dry-run", "--tg-fail-on", "regression", "-o", "tg_steps=2")
+    assert result.ret == 0  # still a plain run...
+    result.stdout.fnmatch_lines(  # ...but not a silent one
+        [
+            "textgrad: --tg-dry-run has no effect without --tg-optimize",
+            "textgrad: --tg-fail-on has no effect without --tg-baseline",
+        ]
+    )
+    assert "tg-steps" not in result.stdout.str()  # an ini key may be set once for every run
