@@ -289,3 +289,15 @@ def test_options_given_that_do_nothing_in_this_run_are_named(pytester: pytest.Py
         ]
     )
     assert "tg-steps" not in result.stdout.str()  # an ini key may be set once for every run
+
+
+@pytest.mark.parametrize("store", ["[1]", '{"version": 1, "searches": []}'])
+def test_resume_from_a_saved_search_of_the_wrong_shape_starts_afresh(pytester: pytest.Pytester, store: str) -> None:
+    from .test_optimize import GOOD, support_project
+
+    support_project(pytester, [GOOD])
+    (pytester.path / ".tg_search").mkdir()
+    (pytester.path / ".tg_search/searches.json").write_text(store)
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-resume", "--tg-edits", "rewrite", "--tg-candidates", "1")
+    assert result.ret == 0, result.stdout.str()  # was an INTERNALERROR (AttributeError)
+    result.stdout.fnmatch_lines(["*--tg-resume: ignored an unreadable *searches.json*"])
