@@ -301,3 +301,19 @@ def test_resume_from_a_saved_search_of_the_wrong_shape_starts_afresh(pytester: p
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-resume", "--tg-edits", "rewrite", "--tg-candidates", "1")
     assert result.ret == 0, result.stdout.str()  # was an INTERNALERROR (AttributeError)
     result.stdout.fnmatch_lines(["*--tg-resume: ignored an unreadable *searches.json*"])
+
+
+def test_the_html_converter_names_a_bad_input_or_output_instead_of_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_textgrad.plugin.report.html import main
+
+    (tmp_path / "list.json").write_text("[1]")
+    for args, said in (
+        (["list.json", "out.html"], "list.json is not a readable --tg-report JSON file"),
+        (["missing.json", "out.html"], "missing.json is not a readable --tg-report JSON file"),
+    ):
+        with pytest.raises(SystemExit) as stop:
+            main([str(tmp_path / a) for a in args])
+        assert stop.value.code == 2 and said in capsys.readouterr().err
+    assert not (tmp_path / "out.html").exists()

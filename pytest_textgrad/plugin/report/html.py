@@ -77,8 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", type=Path, help="a JSON report written by --tg-report")
     parser.add_argument("html", type=Path, help="where to write the HTML report")
     args = parser.parse_args(argv)
-    report = ReportDetail.model_validate_json(args.report.read_text(encoding="utf-8"))
-    print(f"textgrad HTML report written to {write(report, args.html)}")
+    from pydantic import ValidationError
+
+    try:
+        report = ReportDetail.model_validate_json(args.report.read_text(encoding="utf-8"))
+    except (OSError, ValueError, ValidationError) as error:
+        first = str(error).splitlines()[:3]
+        parser.error(f"{args.report} is not a readable --tg-report JSON file: {' '.join(first)}")
+    try:
+        print(f"textgrad HTML report written to {write(report, args.html)}")
+    except OSError as error:
+        parser.error(f"cannot write {args.html}: {error.strerror or error}")
     return 0
 
 
