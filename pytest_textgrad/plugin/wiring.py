@@ -2,6 +2,7 @@
 
 Called on first use (a prompt test collected, ``--tg-optimize``, ``--tg-report``): runs that never
 use the plugin never call it. Each wing then keeps its state under its own ``config.stash`` key.
+:func:`check` runs before that, at configure, in any run given a ``--tg-*`` option or ini key.
 """
 
 from __future__ import annotations
