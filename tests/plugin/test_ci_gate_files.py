@@ -317,3 +317,24 @@ def test_the_html_converter_names_a_bad_input_or_output_instead_of_a_traceback(
             main([str(tmp_path / a) for a in args])
         assert stop.value.code == 2 and said in capsys.readouterr().err
     assert not (tmp_path / "out.html").exists()
+
+
+def test_a_test_file_that_no_longer_collects_fails_the_gate_even_with_known_failures_allowed(
+    pytester: pytest.Pytester,
+) -> None:
+    project(pytester)
+    pytester.makepyfile(test_more="def test_more(tg_prompt, tg_llm):\n    assert tg_llm(tg_prompt('prompts/support.txt'), 'returns?').value\n")
+    assert pytester.runpytest_inprocess("--tg-baseline-save", "base.json").ret == 0
+    (pytester.path / "test_more.py").write_text("def test_more(:\n")  # a syntax error
+    result = pytester.runpytest_inprocess(
+        "--tg-baseline", "base.json", "--tg-fail-on", "regression", "--continue-on-collection-errors",
+        "--tg-report", "gate.json",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # was 0: its test read as "deleted or renamed"
+    result.stdout.fnmatch_lines(
+        [
+            "  COLLECTION ERROR test_more.py (see the errors above): its tests were not run",
+            "  NOT COLLECTED test_more.py::test_more (its file failed to collect; was passed)",
+        ]
+    )
+    assert read_json(pytester.path / "gate.json")["baseline"]["collection_errors"] == ["test_more.py"]

@@ -176,7 +176,9 @@ def save(gate: Gate, session: pytest.Session, prompt_tests: set[str]) -> None:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def finish(gate: Gate, session: pytest.Session, deselected: list[str] | None = None) -> None:
+def finish(
+    gate: Gate, session: pytest.Session, deselected: list[str] | None = None, broken: list[str] | None = None
+) -> None:
     """Write the baseline, compare with one, and set the exit status by ``--tg-fail-on``."""
     settings = gate.settings
     if hasattr(session.config, "workerinput"):
@@ -197,6 +199,7 @@ def finish(gate: Gate, session: pytest.Session, deselected: list[str] | None = N
         gate.blocked,
         [i.nodeid for i in session.items],
         deselected or [],
+        broken or [],
     )
     comparison.regressions, comparison.improvements = accounting.regressions, accounting.improvements
     scores = {nodeid: stats.mean_score for nodeid, stats in gate.stats.items()}

@@ -105,7 +105,7 @@ class GateHooks:
         unwritten = self.gate.cassettes is not None and self.gate.cassettes.unwritten
         if unwritten and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a recording run that lost recordings
-        baseline.finish(self.gate, session, self.deselected)
+        baseline.finish(self.gate, session, self.deselected, _collection_errors(session))
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
@@ -162,3 +162,11 @@ class GateHooks:
             write(f"textgrad cassettes {head}: {len(unused)}", yellow=not pruned)
             for path in unused:
                 write(f"  {_relative(path, gate.rootdir)}")
+
+
+def _collection_errors(session: pytest.Session) -> list[str]:
+    """Node ids of collectors that failed (a test file with a syntax or import error), as the terminal
+    reporter saw them: the gate's hooks come up after collection, and under xdist the workers collect."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reports = getattr(reporter, "stats", {}).get("error", [])
+    return list(dict.fromkeys(r.nodeid for r in reports if isinstance(r, pytest.CollectReport) and r.failed))

@@ -64,6 +64,10 @@ class BaselineComparison(BaseModel):
     not_run: list[tuple[str, str]] = Field(default_factory=list)
     """Selected, but the run stopped first (``-x``, ``--maxfail``, an interruption); fails the gate."""
     not_collected: list[tuple[str, str]] = Field(default_factory=list)
+    collection_errors: list[str] = Field(default_factory=list)
+    """Test files that failed to collect (fails the gate)."""
+    uncollectable: list[tuple[str, str]] = Field(default_factory=list)
+    """Baseline tests in those files."""
     skipped: list[tuple[str, str]] = Field(default_factory=list)
     deselected: int = 0
 
