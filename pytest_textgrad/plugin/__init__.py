@@ -115,7 +115,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # a test module imports (7 s of retries offline): the table it ships is used unless the user chose
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     optimize = _flag(config, "optimize")
-    if not hasattr(config, "workerinput"):  # every value checked before anything runs
+    helping = config.getoption("help", False)  # --help must work to fix a bad value
+    if not hasattr(config, "workerinput") and not helping:  # every value checked before anything runs
         from .wiring import check, uses_options
 
         if uses_options(config):

@@ -338,3 +338,10 @@ def test_a_test_file_that_no_longer_collects_fails_the_gate_even_with_known_fail
         ]
     )
     assert read_json(pytester.path / "gate.json")["baseline"]["collection_errors"] == ["test_more.py"]
+
+
+def test_help_still_works_with_a_bad_value_so_it_can_be_fixed(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ntg_steps = many\n")
+    result = pytester.runpytest_inprocess("--help")
+    assert result.ret == 0 and "--tg-steps" in result.stdout.str()
+    assert pytester.runpytest_inprocess().ret == pytest.ExitCode.USAGE_ERROR
