@@ -65,6 +65,8 @@ MARKERS = (
 
 _PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
+_NOTES = pytest.StashKey[list[str]]()
+_PROMPT_TESTS = pytest.StashKey[int]()
 _RUN_LOCK = pytest.StashKey["RunLock"]()
 
 
@@ -113,6 +115,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # a test module imports (7 s of retries offline): the table it ships is used unless the user chose
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     optimize = _flag(config, "optimize")
+    helping = config.getoption("help", False)  # --help must work to fix a bad value
+    if not hasattr(config, "workerinput") and not helping:  # every value checked before anything runs
+        from .wiring import check, uses_options
+
+        if uses_options(config):
+            config.stash[_NOTES] = check(config)
     if optimize and not hasattr(config, "workerinput"):
         _take_run_lock(config)
     # a killed optimize run's journal: one stat when there is none
@@ -168,7 +176,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    messages = session.config.stash.get(_RESTORED, [])
+    messages = session.config.stash.get(_RESTORED, []) + session.config.stash.get(_NOTES, [])
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     for message in messages:
         if reporter is not None:
@@ -297,7 +305,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if active(config) and not config.option.collectonly and not hasattr(config, "workerinput"):
         from .report import write_files
 
-        write_files(config, int(session.exitstatus))
+        if not write_files(config, int(session.exitstatus)) and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a green run must not lose its report
 
 
 def pytest_terminal_summary(

@@ -145,7 +145,8 @@ def resolve(config: pytest.Config) -> Settings:
         settings = Settings(**values, sources=sources)
     except ValidationError as error:
         problems = "; ".join(
-            f"{sources.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
+            f"{sources.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']} (got {e['input']!r})"
+            for e in error.errors()
         )
         raise pytest.UsageError(f"pytest-textgrad settings: {problems}") from None
     _check_combinations(settings)

@@ -16,6 +16,9 @@ from typing import Any
 from .redact import scrub_text
 
 FORMAT_VERSION = 1
+MAX_NAME_BYTES = 150
+"""A cassette's name is cut here (then hashed): with ``.json`` and the temporary file's affixes it
+stays under the 255 bytes file systems allow."""
 
 
 class CassetteCorrupt(ValueError):
@@ -36,8 +39,9 @@ def _interaction_problem(item: Any) -> str | None:
     return None
 
 
-def load_interactions(path: Path, shown: str) -> list[dict[str, Any]]:
-    """The recorded interactions of a cassette; raises :class:`CassetteCorrupt` naming the file."""
+def load_interactions(path: Path, shown: str, record: str = "--tg-record-mode=all") -> list[dict[str, Any]]:
+    """The recorded interactions of a cassette; raises :class:`CassetteCorrupt` naming the file and
+    ``record``, the command that records it again."""
     why = None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -46,14 +50,21 @@ def load_interactions(path: Path, shown: str) -> list[dict[str, Any]]:
     if why is None and (not isinstance(data, dict) or not isinstance(data.get("interactions", []), list)):
         why = "it is not an object with a list of interactions"
     if why is None and data.get("version", FORMAT_VERSION) != FORMAT_VERSION:
-        why = f"its version is {data.get('version')!r}, this pytest-textgrad reads {FORMAT_VERSION}"
+        version = data.get("version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            raise CassetteCorrupt(
+                f"cassette {shown} was written by a newer pytest-textgrad (format {version}; this "
+                f"one reads {FORMAT_VERSION}): upgrade pytest-textgrad, or record it again with this one: "
+                f"{record}"
+            )
+        raise CassetteCorrupt(
+            f"cassette {shown} has format version {version!r}, which this pytest-textgrad does not "
+            f"read (it reads {FORMAT_VERSION}): record it again: {record}"
+        )
     interactions = data.get("interactions", []) if why is None else []
     why = why or next((p for p in map(_interaction_problem, interactions) if p), None)
     if why is not None:
-        raise CassetteCorrupt(
-            f"cassette {shown} is corrupted: {why}. Delete it and re-record it "
-            "(--tg-record-mode=all, or once after deleting it)"
-        )
+        raise CassetteCorrupt(f"cassette {shown} is corrupted: {why}. To re-record it: {record}")
     return list(interactions)
 
 
@@ -61,11 +72,14 @@ def cassette_path(rootdir: Path, nodeid: str) -> Path:
     """``tests/test_a.py::TestX::test_y[p]`` -> ``<root>/tests/cassettes/test_a/TestX.test_y[p].json``."""
     file, _, rest = nodeid.partition("::")
     module = rootdir / file
-    plain = rest.replace("::", ".")
+    name_part, bracket, params = rest.partition("[")  # names hold no "[", "." or "::"; ids may
+    plain = name_part.replace("::", ".") + bracket + params  # so "[a::b]" never lands on "[a.b]"
     # A token used as a parametrize id must not land in a file name: scrubbed by pattern (not by
     # environment values, which differ between a laptop and CI), then hashed apart.
     name = re.sub(r"[^\w.\-\[\]]+", "_", scrub_text(plain, [])) or "module"
-    if name != plain:  # characters replaced: keep two ids that differ only there apart
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:  # a long parametrize id: file names stop at 255 bytes
+        name = name.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore") + "..."
+    if name != plain:  # characters replaced or cut: keep two ids that differ only there apart
         name += "-" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
     return module.parent / "cassettes" / module.stem / f"{name}.json"
 

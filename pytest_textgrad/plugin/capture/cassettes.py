@@ -32,7 +32,7 @@ from typing import Any
 from ...engines import current_scope, json_default, reply_params
 from ...engines.usage import Completion, Usage
 from ..prompts import write_atomic
-from .cassette_files import FORMAT_VERSION, cassette_path, load_interactions
+from .cassette_files import FORMAT_VERSION, CassetteCorrupt, cassette_path, load_interactions
 from .redact import scrub, scrub_text
 
 MAX_DIFF_LINES = 80
@@ -80,8 +80,15 @@ class Cassette:
         self.rootdir = rootdir
         self.existed = path.exists()
         self.recorded: list[dict[str, Any]] = []
+        self.unreadable = False
+        """``all`` mode over a corrupt file: nothing to replay, and the file is rewritten."""
         if self.existed:
-            self.recorded = load_interactions(path, self._relative(path))
+            try:
+                self.recorded = load_interactions(path, self._relative(path), self.record_command("all"))
+            except CassetteCorrupt:
+                if mode != "all":  # every other mode replays from it: the test must say so
+                    raise
+                self.unreadable = True
         self.interactions = [] if mode == "all" else list(self.recorded)
         self.added = 0
         self.used: set[int] = set()
@@ -149,7 +156,7 @@ class Cassette:
         interactions = self.interactions
         if self.mode == "new":
             interactions = [x for i, x in enumerate(self.interactions) if i in self.used]
-        if not self.added and len(interactions) == len(self.recorded):
+        if not self.added and len(interactions) == len(self.recorded) and not self.unreadable:
             return False
         data = {
             "version": FORMAT_VERSION,
@@ -235,6 +242,8 @@ class CassetteBook:
         self.held: set[str] = set()
         """Tests whose cassette stays open across runs (repeated samples) until :meth:`finish`."""
         self.written: list[Path] = []
+        self.unwritten: list[tuple[Path, str]] = []
+        """Cassettes this run could not save, and why (the run fails: a replay would miss them)."""
         self._lock = threading.Lock()
 
     def cassette(self, nodeid: str) -> Cassette:
@@ -258,5 +267,10 @@ class CassetteBook:
             cassette = self.open.pop(nodeid, None)
         if cassette is None or (failed and not self.keep_failing):
             return
-        if cassette.save():
+        try:
+            saved = cassette.save()
+        except OSError as error:  # a read-only folder, a full disk: named at the end, never INTERNALERROR
+            self.unwritten.append((cassette.path, error.strerror or str(error)))
+            return
+        if saved:
             self.written.append(cassette.path)

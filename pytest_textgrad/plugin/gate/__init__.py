@@ -19,6 +19,7 @@ import pytest
 from ..capture import Capture
 from ..record import RECORD, TestRecord, outcome_of
 from ..settings import Settings
+from .baseline import preload as preload_baseline
 from .distributed import ATTRIBUTE, WorkerRelay, absorb_report, absorb_worker, decode, encode, share_budget
 from .feedback import describe_failure, failure_of_report
 from .gate import Gate, set_properties
@@ -40,6 +41,7 @@ __all__ = [
     "encode",
     "gate_of",
     "gradient_worthy",
+    "preload_baseline",
     "record_of",
     "run_samples",
     "set_properties",
@@ -55,8 +57,9 @@ _RELAY = "textgrad-worker-relay"
 
 def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gate:
     """Create the run's gate, hand it to the litellm hook, and register its hooks."""
-    if settings.baseline is not None and not settings.baseline.is_file():
-        raise pytest.UsageError(f"--tg-baseline: no baseline file at {settings.baseline}")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:  # the controller compares; workers never read the baseline
+        preload_baseline(config, settings.baseline)
     restore = impose(settings)
     gate = Gate(settings, Path(config.rootpath), capture.registry)
     gate.on_close.append(restore)
@@ -64,7 +67,6 @@ def activate(config: pytest.Config, settings: Settings, capture: Capture) -> Gat
     hooks = GateHooks(gate)
     config.pluginmanager.register(hooks, _HOOKS)
     config.pluginmanager.register(ReturnedFeedback(gate), _RETURNS)
-    workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # an xdist worker: the controller keeps the run's records
         if workerinput.get("tg_budget"):
             share_budget(gate, workerinput["tg_budget"])

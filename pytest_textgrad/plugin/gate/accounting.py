@@ -32,6 +32,10 @@ class Accounting:
     """In the baseline, not in this run: deleted, renamed, or outside this run's paths."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """In the baseline, skipped now."""
+    broken: list[str] = field(default_factory=list)
+    """Files (or folders) that failed to collect now: whatever they hold was not measured."""
+    uncollectable: list[tuple[str, str]] = field(default_factory=list)
+    """In the baseline, in a file that failed to collect now (a syntax or import error)."""
     not_gated: list[str] = field(default_factory=list)
     """Plain tests failing now that a prompt-only baseline says nothing about."""
     deselected: int = 0
@@ -44,7 +48,7 @@ class Accounting:
     @property
     def blocking(self) -> bool:
         """Whether the gate must fail whatever ``--tg-fail-on`` says about known failures."""
-        return bool(self.regressions or self.not_measured or self.not_run)
+        return bool(self.regressions or self.not_measured or self.not_run or self.broken)
 
 
 def account(
@@ -55,6 +59,7 @@ def account(
     blocked: Iterable[str],
     selected: Iterable[str],
     deselected: Iterable[str],
+    broken: Iterable[str] = (),
 ) -> Accounting:
     """Put each test in its bucket.
 
@@ -63,7 +68,7 @@ def account(
     which of this run's tests are prompt tests; ``blocked``: tests with blocked calls;
     ``selected``/``deselected``: the run's collected tests after and removed by selection.
     """
-    result = Accounting()
+    result = Accounting(broken=list(broken))
     blocked, selected, deselected = set(blocked), set(selected), set(deselected)
     saved = dict(base)
     if base_plain is not None:
@@ -89,8 +94,11 @@ def account(
         if nodeid in outcomes:
             continue
         before = str(entry.get("outcome", "passed"))
+        file = nodeid.partition("::")[0]
         if nodeid in deselected:
             result.deselected += 1
+        elif any(file == b or file.startswith(b.rstrip("/") + "/") for b in result.broken if b):
+            result.uncollectable.append((nodeid, before))
         elif nodeid in selected:
             result.not_run.append((nodeid, before))
         else:
@@ -112,6 +120,11 @@ def lines(accounting: Accounting) -> list[tuple[str, dict[str, bool]]]:
                 red,
             )
         )
+    for path in accounting.broken:
+        where = path or "the test session"
+        out.append((f"  COLLECTION ERROR {where} (see the errors above): its tests were not run", red))
+    for nodeid, before in accounting.uncollectable:
+        out.append((f"  NOT COLLECTED {nodeid} (its file failed to collect; was {before})", red))
     for nodeid, before in accounting.not_collected:
         out.append(
             (f"  NOT COLLECTED {nodeid} (deleted, renamed or outside this run's paths; was {before})", yellow)

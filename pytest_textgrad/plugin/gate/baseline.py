@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..capture import scrub_values
+from ..prompts import write_output
 from .accounting import Accounting, account, write_lines
 
 if TYPE_CHECKING:
@@ -74,16 +76,61 @@ def run_settings(gate: Gate) -> dict[str, Any]:
     return {"repeat": gate.settings.repeat, "pass_rate": gate.settings.pass_rate}
 
 
-def load_file(path: Any) -> dict[str, Any]:
+LOADED = pytest.StashKey[dict[str, Any]]()
+"""The ``--tg-baseline`` file as read before any test ran (so a run that also saves to it, or a
+file changed during the run, still compares with what the run started from)."""
+
+
+def _problem(data: Any) -> str | None:
+    """What makes ``data`` unusable as a baseline, if anything."""
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), dict):
+        return 'it is not a baseline (a JSON object whose "tests" maps node ids to outcomes)'
+    version = data.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        newer = isinstance(version, int) and version > FORMAT_VERSION
+        return f"its format version is {version!r}; this pytest-textgrad reads {FORMAT_VERSION}" + (
+            " (a newer pytest-textgrad wrote it: upgrade, or save it again with this one)" if newer else ""
+        )
+    for part in ("tests", "plain"):
+        entries = data.get(part, {})
+        if not isinstance(entries, dict):
+            return f'its "{part}" is not an object'
+        for nodeid, entry in entries.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("outcome", "passed"), str):
+                return f'its entry {nodeid!r} is not an object with an "outcome"'
+    if not isinstance(data.get("run", {}), dict):
+        return 'its "run" is not an object'
+    return None
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """The baseline at ``path``, checked; a usage error names the file, what is wrong and what to do."""
+    if not path.is_file():
+        raise pytest.UsageError(
+            f"--tg-baseline: no baseline file at {path} (save one with --tg-baseline-save {path})"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        dict(data["tests"])
-        return dict(data)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise pytest.UsageError(f"--tg-baseline: cannot read {path}: {error}") from None
+        why = _problem(data)
+    except OSError as error:
+        why = f"it cannot be read ({error.strerror or error})"
+    except (ValueError, RecursionError) as error:
+        why = f"it is not valid JSON ({error})"
+    if why is not None:
+        raise pytest.UsageError(
+            f"--tg-baseline: cannot use {path}: {why}. Save it again with --tg-baseline-save {path} "
+            "from a run of the code it should describe"
+        )
+    return dict(data)
 
 
-def load(path: Any) -> dict[str, dict[str, Any]]:
+def preload(config: pytest.Config, path: Path | None) -> None:
+    """Read and check the baseline once, before any test runs (a bad file costs no run)."""
+    if path is not None and LOADED not in config.stash:
+        config.stash[LOADED] = load_file(path)
+
+
+def load(path: Path) -> dict[str, dict[str, Any]]:
     return dict(load_file(path)["tests"])
 
 
@@ -99,17 +146,48 @@ def score_drops(
     return drops
 
 
+def save(gate: Gate, session: pytest.Session, prompt_tests: set[str]) -> None:
+    """``--tg-baseline-save``: written atomically, and only by a run that ran to its end.
+
+    An interrupted run (Ctrl-C, SIGTERM, an internal error) or one that collected nothing knows
+    only part of the suite: saving it would turn every test it did not reach into a "new" test of
+    the next comparison. The file is then left as it was, and the summary says so.
+    """
+    path = gate.settings.baseline_save
+    assert path is not None
+    if session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        status = int(session.exitstatus)
+        why = {
+            pytest.ExitCode.INTERRUPTED: "the run was interrupted",
+            pytest.ExitCode.NO_TESTS_COLLECTED: "no test was collected",
+        }.get(status, f"the run ended with exit status {status}")  # type: ignore[call-overload]
+        gate.notes.append(f"textgrad baseline not saved: {why}; {path} is unchanged")
+        return
+    data = {"version": FORMAT_VERSION, "tool": "pytest-textgrad", "tests": scrub_values(rows(gate))}
+    data["run"] = run_settings(gate)
+    plain = plain_rows(gate, prompt_tests)
+    if plain:
+        data["plain"] = scrub_values(plain)
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    error = write_output(path, text)
+    if error is not None:
+        gate.notes.append(f"textgrad baseline not saved: {error}")
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def finish(
     gate: Gate,
     session: pytest.Session,
     deselected: list[str] | None = None,
+    broken: list[str] | None = None,
     *,
     selected: list[str] | None = None,
 ) -> None:
     """Write the baseline, compare with one, and set the exit status by ``--tg-fail-on``.
 
-    ``selected``: the run's selected tests when this process did not collect them (an xdist
-    controller); by default ``session.items``.
+    ``broken``: test files that did not collect; ``selected``: the run's selected tests when this
+    process did not collect them (an xdist controller), by default ``session.items``.
     """
     settings = gate.settings
     if hasattr(session.config, "workerinput"):
@@ -117,17 +195,10 @@ def finish(
     prompt_tests = {i.nodeid for i in session.items if i.get_closest_marker("textgrad") is not None}
     prompt_tests.update(gate.stats)
     if settings.baseline_save is not None:
-        data = {"version": FORMAT_VERSION, "tool": "pytest-textgrad", "tests": scrub_values(rows(gate))}
-        data["run"] = run_settings(gate)
-        plain = plain_rows(gate, prompt_tests)
-        if plain:
-            data["plain"] = scrub_values(plain)
-        settings.baseline_save.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        settings.baseline_save.write_text(text, encoding="utf-8")
+        save(gate, session, prompt_tests)
     if settings.baseline is None:
         return
-    saved = load_file(settings.baseline)
+    saved = session.config.stash.get(LOADED, None) or load_file(settings.baseline)
     comparison = Comparison(str(settings.baseline))
     comparison.accounting = accounting = account(
         dict(saved["tests"]),
@@ -137,6 +208,7 @@ def finish(
         gate.blocked,
         [i.nodeid for i in session.items] if selected is None else selected,
         deselected or [],
+        broken or [],
     )
     comparison.regressions, comparison.improvements = accounting.regressions, accounting.improvements
     scores = {nodeid: stats.mean_score for nodeid, stats in gate.stats.items()}

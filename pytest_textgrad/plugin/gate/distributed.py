@@ -81,7 +81,7 @@ def absorb_report(gate: Gate, capture: Capture, report: pytest.TestReport) -> No
     if not data:
         return
     record = decode(data)
-    gate.records[record.nodeid] = record
+    gate.finished(record)  # as the worker's gate filed it: its blocked calls too (never a known failure)
     gate.stats[record.nodeid] = record.samples
     for key in record.prompts:
         with contextlib.suppress(Exception):  # a prompt the controller cannot read is shown without it
@@ -107,6 +107,7 @@ def absorb_worker(gate: Gate, capture: Capture, output: dict[str, Any]) -> list[
     capture.fixture_sources.update(output.get("fixture_sources", {}))
     if gate.cassettes is not None:
         gate.cassettes.written.extend(gate.rootdir / p for p in output.get("written", []))
+        gate.cassettes.unwritten.extend((gate.rootdir / p, why) for p, why in output.get("unwritten", []))
     return output.get("unused")
 
 
@@ -140,6 +141,7 @@ class WorkerRelay:
         root = gate.rootdir
         if gate.cassettes is not None:
             output["written"] = [_relative(p, root) for p in gate.cassettes.written]
+            output["unwritten"] = [[_relative(p, root), why] for p, why in gate.cassettes.unwritten]
         if gate.cassettes is not None or gate.settings.prune_cassettes:
             nodeids = [i.nodeid for i in session.items] + self.deselected
             whole, partial = collected_paths(session.config)

@@ -68,6 +68,8 @@ class Gate:
         """Models called under ``--tg-max-cost`` with no known price (the budget cannot count them)."""
         self.blocked: dict[str, list[BlockedCall]] = {}
         """Tests whose latest pass had blocked calls (replay misses, budget refusals), in run order."""
+        self.notes: list[str] = []
+        """Lines for the end of the run about files it did not write (a baseline, a report), and why."""
         self.comparison: Any = None
         """The comparison with ``--tg-baseline`` (``baseline.Comparison``), once made."""
         self._remove = add_call_interceptor(self)

@@ -105,11 +105,15 @@ class GateHooks:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        unwritten = self.gate.cassettes is not None and self.gate.cassettes.unwritten
+        if unwritten and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a recording run that lost recordings
+        broken = _collection_errors(session)
         if self.remote_selection is not None:
             selected, deselected = self.remote_selection
-            baseline.finish(self.gate, session, deselected, selected=selected)
+            baseline.finish(self.gate, session, deselected, broken, selected=selected)
         else:
-            baseline.finish(self.gate, session, self.deselected)
+            baseline.finish(self.gate, session, self.deselected, broken)
         cassettes = self.gate.cassettes
         settings = self.gate.settings
         if (cassettes is not None or settings.prune_cassettes) and not hasattr(session.config, "workerinput"):
@@ -136,6 +140,8 @@ class GateHooks:
                 )
         summary_of_blocked(gate, write)
         baseline.summary(gate, write)
+        for note in gate.notes:
+            write(note, red=True)
         if gate.unpriced:
             models = ", ".join(sorted(gate.unpriced))
             write(
@@ -151,6 +157,10 @@ class GateHooks:
         if gate.cassettes is not None and gate.cassettes.written:
             count = len(gate.cassettes.written)
             write(f"textgrad cassettes: {count} written ({gate.settings.record_mode} mode)")
+        if gate.cassettes is not None and gate.cassettes.unwritten:
+            write(f"textgrad cassettes NOT written: {len(gate.cassettes.unwritten)}", red=True)
+            for path, why in gate.cassettes.unwritten:
+                write(f"  {_relative(path, gate.rootdir)}: {why}", red=True)
         unused = self.unused
         if unused:
             pruned = gate.settings.prune_cassettes
@@ -160,3 +170,11 @@ class GateHooks:
             write(f"textgrad cassettes {head}: {len(unused)}", yellow=not pruned)
             for path in unused:
                 write(f"  {_relative(path, gate.rootdir)}")
+
+
+def _collection_errors(session: pytest.Session) -> list[str]:
+    """Node ids of collectors that failed (a test file with a syntax or import error), as the terminal
+    reporter saw them: the gate's hooks come up after collection, and under xdist the workers collect."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reports = getattr(reporter, "stats", {}).get("error", [])
+    return list(dict.fromkeys(r.nodeid for r in reports if isinstance(r, pytest.CollectReport) and r.failed))

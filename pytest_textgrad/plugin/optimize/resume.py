@@ -38,7 +38,7 @@ class SearchStore:
             if data.get("version") != VERSION:
                 raise ValueError(f"version {data.get('version')!r}")
             states = {k: SearchState.model_validate(v) for k, v in data["searches"].items()}
-        except (OSError, ValueError, KeyError, TypeError, ValidationError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, ValidationError) as error:
             return {}, f"pytest-textgrad: --tg-resume: ignored an unreadable {self.path} ({error})"
         return states, None
 

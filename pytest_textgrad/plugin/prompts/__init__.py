@@ -4,7 +4,8 @@ Public API: :class:`PromptRegistry` and :class:`Prompt` (the run's prompt files;
 them), :func:`placeholders` and :func:`block_tags` (what a candidate must keep of a template),
 :func:`activate` / :func:`registry_of` (the registry under its ``config.stash`` key), the journal
 (:class:`Journal`, :func:`restore_interrupted`, :func:`ensure_no_live_run`, :func:`journal_path`)
-and the file helpers in ``files`` (:func:`write_atomic`, :func:`resolve_prompt_path`,
+and the file helpers in ``files`` (:func:`write_atomic`, :func:`write_output` and
+:func:`output_problem` for the run's report and baseline files, :func:`resolve_prompt_path`,
 :class:`PromptFileError`), and the run lock (:class:`RunLock`, :class:`LockBusy`: one optimize run
 per project at a time), and :func:`declare_project_prompts` (``tg_prompts``: prompt files declared
 for the whole project).
@@ -21,10 +22,12 @@ from .files import (
     PromptFileError,
     encode_like,
     normalize,
+    output_problem,
     read_prompt,
     reading_prompt,
     resolve_prompt_path,
     write_atomic,
+    write_output,
 )
 from .journal import Journal, ensure_no_live_run, journal_path, restore_interrupted
 from .lock import LockBusy, RunLock
@@ -46,6 +49,7 @@ __all__ = [
     "ensure_no_live_run",
     "journal_path",
     "normalize",
+    "output_problem",
     "placeholders",
     "project_prompts",
     "read_prompt",
@@ -54,6 +58,7 @@ __all__ = [
     "resolve_prompt_path",
     "restore_interrupted",
     "write_atomic",
+    "write_output",
 ]
 
 _KEY = pytest.StashKey[PromptRegistry]()

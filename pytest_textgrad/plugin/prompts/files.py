@@ -162,6 +162,39 @@ def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None, sh
     _fsync_dir(folder)
 
 
+def write_output(path: Path, text: str) -> str | None:
+    """Write a run's output file (report, baseline, patch) atomically; the reason it failed, if it did.
+
+    An output is written after every test ran: a full disk or a folder that vanished must not
+    turn the run into a traceback, nor leave half a file a CI step would read.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"), shared=True)
+    except OSError as error:
+        return f"cannot write {path}: {error.strerror or error}"
+    return None
+
+
+def output_problem(path: Path) -> str | None:
+    """Why ``path`` cannot take an output file, checked before the run (no file is left behind)."""
+    if path.is_dir():
+        return f"{path} is a directory; give the path of a file"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"cannot write {path}: {folder} is not a directory"
+    if folder != path.parent:  # folders to create: the nearest existing one must take them
+        return None if os.access(folder, os.W_OK | os.X_OK) else f"cannot create folders in {folder}"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"cannot write in {folder}: {error.strerror or error}"
+    return None
+
+
 def encode_like(original: str | bytes, new_text: str) -> bytes:
     """``new_text`` as file bytes in the original's conventions: its trailing newline (added when the
     original ended with one), and, given the original bytes, its BOM and line endings (CRLF, CR)."""

@@ -11,12 +11,14 @@ Public API: :class:`RunReport` and :data:`SCHEMA_VERSION` (the JSON model), :fun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ..capture import scrub_text
 from ..gate import gate_of
+from ..prompts import write_output
 from .model import SCHEMA_VERSION, RunReport, build, unified_diff
 from .terminal import StepPrinter, one_line, write_summary
 from .tracebacks import activate
@@ -49,39 +51,63 @@ def register(config: pytest.Config) -> None:
     config.pluginmanager.register(Progress(config), "textgrad-progress")
 
 
+def _json_text(config: pytest.Config, exit_status: int) -> str:
+    from .detail import build_detail, scrubbed
+
+    return scrub_text(scrubbed(build_detail(config, exit_status)).model_dump_json(indent=2)) + "\n"
+
+
 def write_json(config: pytest.Config, exit_status: int) -> Path | None:
     """``--tg-report PATH``: the run's report as JSON (secrets scrubbed: never a key in a report)."""
     path = gate_of(config).settings.report
     if path is None:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from .detail import build_detail, scrubbed
-
-    text = scrub_text(scrubbed(build_detail(config, exit_status)).model_dump_json(indent=2))
-    path.write_text(text + "\n", encoding="utf-8")
+    error = write_output(path, _json_text(config, exit_status))
+    if error is not None:
+        raise OSError(error)
     return path
 
 
-def write_files(config: pytest.Config, exit_status: int) -> None:
-    """Every report file the run asked for: ``--tg-report``, ``--tg-html``, ``--tg-patch``."""
-    settings = gate_of(config).settings
+def write_files(config: pytest.Config, exit_status: int) -> bool:
+    """Every report file the run asked for: ``--tg-report``, ``--tg-html``, ``--tg-patch``, each
+    written atomically. Whether all were written: one that fails is named at the end of the run
+    (the others are still written)."""
+    gate = gate_of(config)
+    settings = gate.settings
+    outputs: list[tuple[str, Path | None, Callable[[], str]]] = [
+        ("report", settings.report, lambda: _json_text(config, exit_status)),
+        ("HTML report", settings.html, lambda: _html_text(config, exit_status)),
+        ("patch", settings.patch, lambda: _patch_text(config, exit_status)),
+    ]
     written: list[tuple[str, Path]] = []
-    path = write_json(config, exit_status)
-    if path is not None:
-        written.append(("report", path))
-    if settings.html is not None:
-        from . import html
-        from .detail import build_detail
-
-        written.append(("HTML report", html.write(build_detail(config, exit_status), settings.html)))
-    if settings.patch is not None:
-        from .patch import patch_text
-
-        text = patch_text(build(config, exit_status).prompts)
-        settings.patch.parent.mkdir(parents=True, exist_ok=True)
-        settings.patch.write_text(text, encoding="utf-8")
-        written.append(("patch" if text else "patch (no accepted change: empty)", settings.patch))
+    ok = True
+    for what, path, text_of in outputs:
+        if path is None:
+            continue
+        text = text_of()
+        error = write_output(path, text)
+        if error is not None:
+            gate.notes.append(f"textgrad {what} not written: {error}")
+            ok = False
+        elif what == "patch" and not text:
+            written.append(("patch (no accepted change: empty)", path))
+        else:
+            written.append((what, path))
     config.stash[_WRITTEN] = written
+    return ok
+
+
+def _html_text(config: pytest.Config, exit_status: int) -> str:
+    from .detail import build_detail
+    from .html import render
+
+    return render(build_detail(config, exit_status))
+
+
+def _patch_text(config: pytest.Config, exit_status: int) -> str:
+    from .patch import patch_text
+
+    return patch_text(build(config, exit_status).prompts)
 
 
 def summarize(terminalreporter: pytest.TerminalReporter, config: pytest.Config, exit_status: int) -> None:

@@ -59,6 +59,13 @@ def build_detail(config: pytest.Config, exit_status: int | None) -> ReportDetail
             improvements=list(comparison.improvements),
             exit_changed=comparison.exit_changed,
             score_drops=list(getattr(comparison, "score_drops", [])),
+            not_measured=list(comparison.accounting.not_measured),
+            not_run=list(comparison.accounting.not_run),
+            not_collected=list(comparison.accounting.not_collected),
+            collection_errors=list(comparison.accounting.broken),
+            uncollectable=list(comparison.accounting.uncollectable),
+            skipped=list(comparison.accounting.skipped),
+            deselected=comparison.accounting.deselected,
         )
     return report
 

@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the file"
         parser.error(f"{args.report} is not a --tg-report file ({where}: {first['msg']})")
-    print(f"textgrad HTML report written to {write(report, args.html)}")
+    try:
+        print(f"textgrad HTML report written to {write(report, args.html)}")
+    except OSError as error:
+        parser.error(f"cannot write {args.html}: {error.strerror or error}")
     return 0
 
 

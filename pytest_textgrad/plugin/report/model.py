@@ -126,6 +126,7 @@ class RunReport(BaseModel):
     """Seconds per stage: tests (baseline, evaluation and final runs), backward, update, total."""
     exit_status: int | None = None
     interrupted: bool = False
+    """The run was stopped (Ctrl-C, SIGTERM): its tests and usage are those it reached."""
 
 
 def unified_diff(key: str, old: str, new: str) -> str:
@@ -226,5 +227,5 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
         usage_total=PhaseUsage(**vars(book.total())),
         wall_time=_wall_times(capture, run.wall_time if run is not None else None),
         exit_status=exit_status,
-        interrupted=bool(run and run.interrupted),
+        interrupted=bool(run and run.interrupted) or exit_status == pytest.ExitCode.INTERRUPTED,
     )

@@ -59,6 +59,17 @@ class BaselineComparison(BaseModel):
     exit_changed: bool = False
     score_drops: list[tuple[str, float, float]] = Field(default_factory=list)
     """(nodeid, score in the baseline, score now): drops beyond ``--tg-score-tolerance``."""
+    not_measured: list[tuple[str, str]] = Field(default_factory=list)
+    """(nodeid, outcome in the baseline): blocked calls (replay misses, budget refusals); fails the gate."""
+    not_run: list[tuple[str, str]] = Field(default_factory=list)
+    """Selected, but the run stopped first (``-x``, ``--maxfail``, an interruption); fails the gate."""
+    not_collected: list[tuple[str, str]] = Field(default_factory=list)
+    collection_errors: list[str] = Field(default_factory=list)
+    """Test files that failed to collect (fails the gate)."""
+    uncollectable: list[tuple[str, str]] = Field(default_factory=list)
+    """Baseline tests in those files."""
+    skipped: list[tuple[str, str]] = Field(default_factory=list)
+    deselected: int = 0
 
 
 class CandidateDetail(CandidateRecord):

@@ -15,6 +15,7 @@ litellm's, not the user's, and would otherwise fill every run's warnings summary
 
 from __future__ import annotations
 
+import sysconfig
 from collections.abc import Generator
 from itertools import pairwise
 from pathlib import Path
@@ -25,6 +26,8 @@ from _pytest._code.code import Traceback
 
 PACKAGE = Path(__file__).resolve().parents[2]
 """The ``pytest_textgrad`` package directory."""
+STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
+"""The standard library's directory."""
 
 WARNING_FILTERS = (
     "ignore:Items? '.*' on TypedDict class '.*' (is|are) using the `ReadOnly` qualifier:UserWarning",
@@ -53,14 +56,43 @@ def prune(tb: TracebackType | None) -> TracebackType | None:
     return kept[0]
 
 
+def _says_nothing_more(cause: BaseException, error: BaseException) -> bool:
+    """Whether a chained ``cause`` adds nothing to ``error``: its message is already in ``error``'s,
+    and its frames, ours aside, are the standard library's (``concurrent.futures`` handing a
+    worker thread's error over: 30 lines of ``Future.result`` before the user's own line)."""
+    text = str(cause)
+    if not text or text not in str(error):
+        return False
+    tb = cause.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not (_ours(filename) or _stdlib(filename)):
+            return False
+        tb = tb.tb_next
+    return True
+
+
+def _stdlib(filename: str) -> bool:
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError):
+        return False
+    return path.is_relative_to(STDLIB) and "site-packages" not in path.parts
+
+
 def hide_our_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-    """Unlink our frames from ``excinfo`` and from each exception it chains to."""
+    """Unlink our frames from ``excinfo`` and from each exception it chains to; a chained cause
+    that says nothing more (:func:`_says_nothing_more`) is unlinked too."""
     seen: set[int] = set()
     error: BaseException | None = excinfo.value
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         error.__traceback__ = prune(error.__traceback__)
-        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        if cause is not None and _says_nothing_more(cause, error):
+            error.__cause__, error.__suppress_context__ = None, True
+            cause = None
+        error = cause
     tb = excinfo.value.__traceback__
     if tb is not None:
         excinfo.traceback = Traceback(tb)

@@ -269,6 +269,9 @@ def _cards(report: ReportDetail, rows: list[MatrixRow], optimizing: bool) -> lis
         if report.baseline is not None:
             drops = len(report.baseline.score_drops)
             cards.append(("regressions", str(len(report.baseline.regressions) + drops)))
+        blocked = sum(bool(t.blocked) for t in tests)
+        if blocked:
+            cards.append(("not measured", str(blocked)))
     cards.append(("LLM calls", f"{total.calls} ({total.cached_calls} cached)"))
     cards.append(("cost", usd(total.cost)))
     if "total" in report.wall_time:
