@@ -188,7 +188,18 @@ class PromptRegistry:
         with self._writing, _registry_read():  # not a read of the test running meanwhile
             if prompt.key in self._written:
                 self._write_original_or(prompt, prompt.accepted)
-            prompt.variable.set_value(prompt.accepted)
+            prompt.variable.set_value(self._in_force(prompt, prompt.accepted))
+
+    @staticmethod
+    def _in_force(prompt: Prompt, text: str) -> str:
+        """``text``, or for a file someone changed during the run, what the file holds now: a test's
+        ``tg_prompt`` variable must send what the application reading the file sends, and the final
+        run must describe the prompts left on disk, not the ones the optimizer last knew."""
+        if not prompt.frozen:
+            return text
+        with contextlib.suppress(PromptFileError, OSError), _registry_read():
+            return read_prompt(prompt.path, prompt.key)[0]
+        return text
 
     @staticmethod
     def as_written(prompt: Prompt, text: str) -> str:
@@ -233,7 +244,7 @@ class PromptRegistry:
                 self._write_original_or(prompt, final)
             if prompt.frozen:
                 prompt.accepted = final = prompt.original  # left as the person made it: no change claimed
-            prompt.variable.set_value(final)
+            prompt.variable.set_value(self._in_force(prompt, final))
             if prompt.changed:
                 changed.append(prompt)
         self._written.clear()
