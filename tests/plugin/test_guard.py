@@ -141,6 +141,55 @@ def test_tests_left_out_of_the_selection_still_guard(pytester: pytest.Pytester, 
     result.assert_outcomes(passed=1)  # pytest reports the selection only (repaired, guard kept)
 
 
+TESTS_CONFTEST = """
+import pytest
+from app import ask
+
+
+@pytest.fixture(autouse=True)
+def _shop_mode(monkeypatch):
+    monkeypatch.setenv("SHOP_MODE", "test")
+
+
+@pytest.fixture
+def brief_ask():
+    return ask
+"""
+
+PLAIN_BRIEF_WITH_FIXTURES = """
+import os
+
+
+def test_brief(brief_ask):
+    assert os.environ.get("SHOP_MODE") == "test", "the autouse fixture of tests/conftest.py ran"
+    assert len(brief_ask("Hello?").split()) <= 6, "replies must be brief"
+"""
+
+
+@pytest.mark.parametrize("selection", [["-k", "window"], ["tests/unit"]], ids=["k", "path"])
+def test_guards_outside_the_selection_get_their_folders_conftest_fixtures(
+    pytester: pytest.Pytester, selection: list[str]
+) -> None:
+    """From pytest 9.1 a conftest's fixtures belong to the folder node it was parsed onto; the second
+    collection's guards (new nodes) failed with FixtureLookupError, guarded nothing, and the
+    candidate that breaks them was accepted."""
+    project(
+        pytester,
+        {
+            "tests/conftest.py": TESTS_CONFTEST,
+            "tests/unit/test_window.py": WINDOW,
+            "tests/e2e/test_plain.py": PLAIN_BRIEF_WITH_FIXTURES,
+        },
+        ini="testpaths = tests\n",
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", *selection, "--tg-report=run.json")
+    assert "FixtureLookupError" not in result.stdout.str()
+    assert_wordy_rejected(result, pytester, "test_brief")
+    result.stdout.fnmatch_lines(["  tests/e2e/test_plain.py::test_brief guards prompts/support.txt"])
+    rows = {row["nodeid"]: row for row in json.loads((pytester.path / "run.json").read_text())["tests"]}
+    assert rows["tests/e2e/test_plain.py::test_brief"]["before"] == "passed"
+
+
 def test_guards_outside_the_selection_are_in_the_json_and_html_reports(pytester: pytest.Pytester) -> None:
     project(
         pytester,

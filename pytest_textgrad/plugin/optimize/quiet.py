@@ -114,6 +114,40 @@ def _testpaths(config: pytest.Config) -> list[str]:
     return found or [str(root)]
 
 
+@contextlib.contextmanager
+def _conftest_fixtures_for_new_nodes(session: pytest.Session) -> Iterator[None]:
+    """Let the second collection's folders see their ``conftest.py`` fixtures.
+
+    From pytest 9.1 a conftest's fixtures (autouse ones included) are visible to the one
+    ``Directory`` node they were parsed onto, not to a node id: the first collection's. The second
+    collection builds new ``Directory`` nodes, and a conftest module is registered (and parsed) only
+    once, so every test under ``tests/conftest.py`` failed there with ``FixtureLookupError`` (or ran
+    without its autouse fixtures). Each conftest below the rootdir is queued again the way pytest
+    queues a new one, so its new folder node gets its fixtures; the rootdir's and those outside it
+    are the session's, visible to every node already. Older pytest matches node ids: nothing to do.
+    """
+    manager = getattr(session, "_fixturemanager", None)
+    pending = getattr(manager, "_pending_conftests", None)
+    if not isinstance(pending, dict):
+        yield
+        return
+    saved = dict(pending)
+    root = Path(session.config.rootpath)
+    pm = session.config.pluginmanager
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin) or ""
+        if not name.endswith("conftest.py"):
+            continue
+        folder = Path(name).parent
+        if folder != root and folder.is_relative_to(root):
+            pending.setdefault(folder, plugin)
+    try:
+        yield
+    finally:
+        pending.clear()
+        pending.update(saved)
+
+
 def collect_project(session: pytest.Session) -> list[pytest.Item]:
     """The items of the project's configured test paths, collected quietly (no modification hooks
     that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply)."""
@@ -134,7 +168,7 @@ def collect_project(session: pytest.Session) -> list[pytest.Item]:
     }
     items: list[pytest.Item] = []
     try:
-        with _routed(session, rules, held):
+        with _routed(session, rules, held), _conftest_fixtures_for_new_nodes(session):
             from _pytest.main import resolve_collection_argument
 
             parts = [
