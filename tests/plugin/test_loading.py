@@ -76,3 +76,16 @@ def test_a_run_that_uses_nothing_imports_nothing_and_writes_nothing(pytester: py
         "pytest_textgrad.plugin.wiring",
     ]
     assert listing() == before  # no .tg_cache, no .tg_journal
+
+
+@pytest.mark.parametrize("args", [[], ["--tg-optimize"]], ids=["plain", "optimize"])
+def test_runs_without_the_terminal_plugin(pytester: pytest.Pytester, args: list[str]) -> None:
+    """``-p no:terminal`` leaves ``--fulltrace`` and ``-v`` undefined: a failing prompt test was an
+    INTERNALERROR (``'Namespace' object has no attribute 'fulltrace'``)."""
+    from .test_optimize import GOOD, ORIGINAL, prompt_file, support_project
+
+    support_project(pytester, [GOOD])
+    result = pytester.runpytest_inprocess("-p", "no:terminal", *args)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == (pytest.ExitCode.OK if args else pytest.ExitCode.TESTS_FAILED)
+    assert prompt_file(pytester) == (GOOD + "\n" if args else ORIGINAL)
