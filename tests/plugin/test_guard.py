@@ -190,6 +190,32 @@ def test_guards_outside_the_selection_get_their_folders_conftest_fixtures(
     assert rows["tests/e2e/test_plain.py::test_brief"]["before"] == "passed"
 
 
+WINDOW_IN_LANGUAGES = r"""
+import pytest
+
+
+@pytest.mark.parametrize("question", ["returns?", "Rückgabe?"], ids=["français", "back\\slash"])
+def test_window(tg_prompt, tg_llm, question):
+    reply = tg_llm(tg_prompt("prompts/support.txt"), question).value
+    assert "30 days" in reply, "the reply must state the 30-day return window"
+"""
+
+
+def test_a_selected_test_with_a_non_ascii_id_is_not_also_a_guard(pytester: pytest.Pytester) -> None:
+    """pytest keeps a parametrize mark's generated ids, escaped, and escaped them again in the
+    second collection: ``test_window[fran\\xe7ais]`` came back as ``test_window[fran\\\\xe7ais]``, a
+    "guard outside the selection" that ran beside itself in every pass."""
+    project(pytester, {"test_window.py": WINDOW_IN_LANGUAGES, "test_plain.py": PLAIN_BRIEF}, updates=[GOOD])
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report=run.json")
+    assert "guards outside the selection" not in result.stdout.str()
+    nodeids = [row["nodeid"] for row in json.loads((pytester.path / "run.json").read_text())["tests"]]
+    assert sorted(nodeids) == [
+        "test_window.py::test_window[back\\\\slash]",
+        "test_window.py::test_window[fran\\xe7ais]",
+    ]
+    result.assert_outcomes(passed=3)
+
+
 def test_guards_outside_the_selection_are_in_the_json_and_html_reports(pytester: pytest.Pytester) -> None:
     project(
         pytester,

@@ -148,6 +148,45 @@ def _conftest_fixtures_for_new_nodes(session: pytest.Session) -> Iterator[None]:
         pending.update(saved)
 
 
+def _unescaped(test_id: str) -> str:
+    """The id pytest escaped (non-ASCII as ``\\xfc``, a backslash doubled), as it was given."""
+    try:
+        return test_id.encode("ascii").decode("unicode_escape")
+    except (UnicodeError, ValueError):
+        return test_id
+
+
+class _ParametrizeIdsAsGiven:
+    """Keeps the second collection's ``parametrize(ids=...)`` ids the first collection's.
+
+    pytest stores the ids a ``parametrize`` mark generated on the mark itself, already escaped,
+    and a later collection escapes them again: ``test_ids[\\xfc]`` became ``test_ids[\\\\xfc]``,
+    so a selected test with a non-ASCII id also ran as a guard outside the selection (twice per
+    pass, twice in the reports). During the second collection each stored list is put back as given
+    (unescaped), and restored afterwards."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        option = "disable_test_id_escaping_and_forfeit_all_rights_to_community_support"
+        self.escaping = not config.getini(option)
+        self.saved: dict[Any, Any] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if not self.escaping:
+            return
+        for mark in metafunc.definition.iter_markers("parametrize"):
+            source = getattr(mark, "_param_ids_from", None)
+            ids = getattr(source, "_param_ids_generated", None)
+            if ids is None or source in self.saved:
+                continue
+            self.saved[source] = ids
+            object.__setattr__(source, "_param_ids_generated", [_unescaped(i) for i in ids])
+
+    def restore(self) -> None:
+        for source, ids in self.saved.items():
+            object.__setattr__(source, "_param_ids_generated", ids)
+
+
 def collect_project(session: pytest.Session) -> list[pytest.Item]:
     """The items of the project's configured test paths, collected quietly (no modification hooks
     that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply)."""
@@ -167,6 +206,8 @@ def collect_project(session: pytest.Session) -> list[pytest.Item]:
         )
     }
     items: list[pytest.Item] = []
+    ids = _ParametrizeIdsAsGiven(session.config)
+    pm.register(ids, "textgrad-parametrize-ids")
     try:
         with _routed(session, rules, held), _conftest_fixtures_for_new_nodes(session):
             from _pytest.main import resolve_collection_argument
@@ -191,6 +232,8 @@ def collect_project(session: pytest.Session) -> list[pytest.Item]:
     except Exception:  # a second look must never break the user's run: fall back to the selection
         return []
     finally:
+        pm.unregister(ids)
+        ids.restore()
         for name, value in saved.items():
             setattr(session, name, value)
     return items
