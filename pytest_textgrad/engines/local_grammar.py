@@ -12,7 +12,12 @@ builds the grammar with the backslash escaped first, so each literal matches the
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\r": "\\r", "\n": "\\n", "\t": "\\t"}
@@ -83,12 +88,38 @@ def check_grammar(model: Any, kwargs: dict[str, Any]) -> None:
 
     text = getattr(grammar, "_grammar", "")
     root = getattr(grammar, "_root", "root")
-    sampler = llama_cpp.llama_sampler_init_grammar(
-        model._model.vocab, text.encode("utf-8"), root.encode("utf-8")
-    )
+    with _stderr_kept() as said:
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            model._model.vocab, text.encode("utf-8"), root.encode("utf-8")
+        )
     if not sampler:
+        reason = next((line.strip() for line in said[0].splitlines() if "error" in line), "")
         raise ValueError(
             "llama.cpp cannot compile the grammar of this call's JSON schema (too many repetitions, "
             "e.g. a maxLength or maxItems in the thousands, or a construct it does not support)"
+            + (f": {reason[:300]}" if reason else "")
         )
     llama_cpp.llama_sampler_free(sampler)
+    if said[0]:  # not ours to hide: what was written while a grammar compiled goes where it went
+        os.write(2, said[0].encode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def _stderr_kept() -> Iterator[list[str]]:
+    """What is written to file descriptor 2 while inside, kept instead of printed (``[text]``).
+
+    llama.cpp prints a grammar it refuses whole to stderr from C (64 kB for ``maxItems`` 3000)
+    before our error says the same in one line; only a descriptor-level redirect catches that.
+    Compiling takes milliseconds under the model's call lock."""
+    said = [""]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as kept:
+        os.dup2(kept.fileno(), 2)
+        try:
+            yield said
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            kept.seek(0)
+            said[0] = kept.read().decode("utf-8", "replace")

@@ -216,6 +216,35 @@ def test_a_selected_test_with_a_non_ascii_id_is_not_also_a_guard(pytester: pytes
     result.assert_outcomes(passed=3)
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_a_test_file_outside_the_selection_that_cannot_be_collected_is_named(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    """A module that fails to import outside the selection guards nothing: the run says which and why
+    instead of letting a user believe its tests checked the rewrite."""
+    broken = "import not_installed_anywhere\n\n\ndef test_never():\n    pass\n"
+    project(
+        pytester,
+        {"tests/unit/test_window.py": WINDOW, "tests/e2e/test_plain.py": PLAIN_BRIEF, "tests/e2e/test_broken.py": broken},
+        ini="testpaths = tests\n",
+    )
+    run = pytester.runpytest_subprocess if workers else pytester.runpytest_inprocess
+    result = run("--tg-optimize", "tests/unit", *workers)
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad: could not collect 1 test file outside the selection; its tests guard no prompt in this run:",
+            "  tests/e2e/test_broken.py (ModuleNotFoundError: No module named 'not_installed_anywhere')",
+        ]
+    )
+    # the collectable guard still guards
+    result.stdout.fnmatch_lines(["*prompts/support.txt rejected (fixed 1, broke 1: broke test_brief)*"])
+    assert WORDY not in support(pytester)
+    (pytester.path / "tests/e2e/test_broken.py").unlink()
+    (pytester.path / "prompts/support.txt").write_text(ORIGINAL, encoding="utf-8")
+    clean = run("--tg-optimize", "tests/unit", *workers)
+    assert "could not collect" not in clean.stdout.str()  # a good project prints no such line
+
+
 def test_guards_outside_the_selection_are_in_the_json_and_html_reports(pytester: pytest.Pytester) -> None:
     project(
         pytester,

@@ -84,6 +84,7 @@ class DistRunner(Runner):
         self.prompt_tests = int(info.get("prompt_tests", 0)) or int(info.get("project_prompts", 0))
         selected = self.collection[: int(info["selected"])]
         self.guards = [n for n in info.get("guards", []) if n in self.index]
+        self.uncollected = list(info.get("uncollected", []))
         self.items = [SimpleNamespace(nodeid=n) for n in selected]  # type: ignore[misc]
         self.order = {n: i for i, n in enumerate(selected)}
         self.by_id = {item.nodeid: item for item in self.items}  # type: ignore[misc]

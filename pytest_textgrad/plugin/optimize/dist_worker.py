@@ -68,9 +68,10 @@ class OptimizeWorker:
         prompt_tests = [i.nodeid for i in session.items if i.get_closest_marker("textgrad") is not None]
         project = project_prompts(self.config)  # tg_prompts: plain tests that read one learn too
         guards: list[str] = []
+        uncollected: list[str] = []
         if prompt_tests or project:
             known = {item.nodeid for item in session.items}
-            extra = [item for item in collect_project(session) if item.nodeid not in known]
+            extra = [item for item in collect_project(session, uncollected) if item.nodeid not in known]
             session.items.extend(extra)
             guards = [item.nodeid for item in extra]
         observer = capture_of(self.config).observer if prompt_tests or project else None
@@ -79,6 +80,7 @@ class OptimizeWorker:
             "prompt_tests": len(prompt_tests),
             "project_prompts": len(project),
             "guards": guards,
+            "uncollected": uncollected,
             "pid": os.getpid(),
             "before_tests": sorted(observer.before_tests) if observer is not None else [],
         }

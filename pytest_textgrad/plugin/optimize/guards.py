@@ -76,3 +76,16 @@ def outside_guards(
         shared = [k for k in records[nodeid].prompts if k in learned]
         lines.append(f"  {nodeid} guards {', '.join(shared)}")
     return guarding, lines
+
+
+def uncollected_lines(uncollected: list[str]) -> list[str]:
+    """What the project's second collection could not collect: those tests guard no prompt, so a
+    rewrite this run keeps was never checked against them (fix the import, or select them)."""
+    if not uncollected:
+        return []
+    count = len(uncollected)
+    lines = [
+        f"textgrad: could not collect {count} test file{'' if count == 1 else 's'} outside the selection; "
+        f"{'its' if count == 1 else 'their'} tests guard no prompt in this run:"
+    ]
+    return lines + [f"  {entry}" for entry in uncollected]

@@ -32,7 +32,7 @@ from ..gate import Gate
 from ..prompts import Journal
 from ..record import TestRecord
 from .evaluator import RegistryEvaluator, outcome_of
-from .guards import outside_guards, unreachable, users_of
+from .guards import outside_guards, uncollected_lines, unreachable, users_of
 from .newguards import NewGuards
 from .records import CandidateRecord, StepRecord
 from .resume import SearchStore
@@ -155,7 +155,7 @@ class OptimizeRun(SearchSetup, SideBySide):
                 self.unreachable[prompt.key] = why
                 self._write_line(f"textgrad: {why}")
         self.outside_guards, lines = outside_guards(outside, self.selected, self.baseline)
-        for line in lines:
+        for line in lines + uncollected_lines(self.runner.uncollected):
             self._write_line(line)
 
     # ----- one step ----------------------------------------------------------------------------------

@@ -187,13 +187,36 @@ class _ParametrizeIdsAsGiven:
             object.__setattr__(source, "_param_ids_generated", ids)
 
 
-def collect_project(session: pytest.Session) -> list[pytest.Item]:
+class _CollectionErrors:
+    """Files and classes the quiet collection could not collect, as ``"nodeid (reason)"``."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(f"{report.nodeid or '.'} ({_reason(report)})")
+
+
+def _reason(report: pytest.CollectReport) -> str:
+    """The error's last ``E`` line (``ModuleNotFoundError: No module named 'x'``), else its last line."""
+    lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (errors or lines or ["no reason given"])[-1][:200]
+
+
+def collect_project(session: pytest.Session, errors: list[str] | None = None) -> list[pytest.Item]:
     """The items of the project's configured test paths, collected quietly (no modification hooks
-    that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply)."""
+    that deselect; conftest ``pytest_collection_modifyitems`` such as skip markers still apply).
+
+    What could not be collected (a module that fails to import) is appended to ``errors``: its
+    tests guard nothing, and a run that promises "no passing test breaks" must say so."""
     pm = session.config.pluginmanager
     held = {p for name in _COLLECTION_HELD if (p := pm.get_plugin(name)) is not None}
     deselecting = {p for name in _DESELECTING if (p := pm.get_plugin(name)) is not None}
     everyone = set(pm.get_plugins())
+    failures = _CollectionErrors([] if errors is None else errors)
+    pm.register(failures, "textgrad-quiet-collection-errors")
     rules = dict.fromkeys(COLLECTION_REPORTING, everyone)
     saved = {
         name: getattr(session, name, None)
@@ -227,11 +250,15 @@ def collect_project(session: pytest.Session) -> list[pytest.Item]:
             if report.passed:
                 for node in report.result:
                     items.extend(session.genitems(node))
+            else:
+                failures.pytest_collectreport(report)
             modify = pm.subset_hook_caller("pytest_collection_modifyitems", remove_plugins=held | deselecting)
             modify(session=session, config=session.config, items=items)
-    except Exception:  # a second look must never break the user's run: fall back to the selection
+    except Exception as error:  # a second look must never break the user's run: fall back to the selection
+        failures.errors.append(f"the project's test paths ({type(error).__name__}: {error})")
         return []
     finally:
+        pm.unregister(failures)
         pm.unregister(ids)
         ids.restore()
         for name, value in saved.items():

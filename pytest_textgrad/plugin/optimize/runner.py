@@ -73,13 +73,15 @@ class Runner(PassServer):
         self.order = {item.nodeid: i for i, item in enumerate(self.items)}
         self.by_id = {item.nodeid: item for item in self.items}
         self.guards_only: list[pytest.Item] = []
+        self.uncollected: list[str] = []
+        """What the project's second collection could not collect (``"nodeid (reason)"``)."""
         self.seconds = 0.0
         PassServer.__init__(self)
 
     def add_project_tests(self) -> list[str]:
         """Collect the project's configured test paths; tests outside the selection become guards
         only (run silently, never learned from). Returns their node ids."""
-        for item in collect_project(self.session):
+        for item in collect_project(self.session, self.uncollected):
             if item.nodeid not in self.by_id:
                 self.order[item.nodeid] = len(self.order)
                 self.by_id[item.nodeid] = item
