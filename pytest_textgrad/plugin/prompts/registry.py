@@ -128,9 +128,9 @@ class PromptRegistry:
             return list(self._prompts.values())
 
     # ----- writes (optimize only) -----------------------------------------------------------------
-    def _freeze(self, prompt: Prompt, why: str) -> PromptFileError:
+    def _freeze(self, prompt: Prompt, why: str, advice: str = "") -> PromptFileError:
         prompt.frozen = why
-        self.notices.append(f"pytest-textgrad: {why}")
+        self.notices.append(f"pytest-textgrad: {why}{advice}")
         return PromptFileError(why)
 
     def refuses_writes(self, key: str) -> str:
@@ -200,6 +200,17 @@ class PromptRegistry:
         with contextlib.suppress(PromptFileError, OSError), _registry_read():
             return read_prompt(prompt.path, prompt.key)[0]
         return text
+
+    def give_up(self, prompt: Prompt, why: str, advice: str = "") -> None:
+        """Stop optimizing ``prompt``: its original back on disk and in its variable (nothing the run
+        accepted for it could be checked), no more writes; ``why`` (and ``advice``) is named at the
+        end of the run, ``why`` beside each candidate refused for it."""
+        with self._writing, _registry_read():
+            if prompt.key in self._written:
+                self._write_original_or(prompt, prompt.original)
+            prompt.accepted = prompt.original
+            prompt.variable.set_value(prompt.original)
+            self._freeze(prompt, why, advice)
 
     @staticmethod
     def as_written(prompt: Prompt, text: str) -> str:
