@@ -85,3 +85,57 @@ def test_a_prompt_the_app_caches_is_given_up_not_rewritten(pytester: pytest.Pyte
     assert "-> accepted" not in result.stdout.str()
     fresh = pytester.runpytest_inprocess("-p", "no:randomly")  # a fresh process reads the file
     fresh.assert_outcomes(passed=1, failed=1)  # test_signed still passes: nothing harmful was written
+
+
+JINJA_APP = """
+from pathlib import Path
+
+import jinja2
+
+from pytest_textgrad import ScriptedEngine
+
+ENGINE = ScriptedEngine(default=lambda text: ("Within 30 days." if "30 days" in text else "Sure!") + (" Grüße" if "Grüße" in text else ""))
+TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "prompts")))
+
+
+def ask(question):
+    # Jinja re-reads a template only when the file changed: one open per pass, by its first test
+    return ENGINE(question, system_prompt=TEMPLATES.get_template("support.j2").render(shop="a shoe shop"))
+"""
+
+JINJA_TESTS = """
+from app import ask
+
+
+def test_signed():
+    assert ask("Hello?").endswith("Grüße"), "replies are signed"
+
+
+def test_window():
+    assert "30 days" in ask("Can I return shoes?"), "the reply must state the 30-day window"
+
+
+def test_signed_again():
+    assert ask("Hi?").endswith("Grüße"), "replies are signed"
+"""
+
+
+def test_a_loader_that_rereads_changed_files_is_not_a_private_copy(pytester: pytest.Pytester) -> None:
+    """Jinja's loader checks the file's mtime and opens it again only when it changed, so in a pass
+    only the first test opens it: the later tests still send the candidate, and the search goes on."""
+    (pytester.path / "prompts").mkdir()
+    path = pytester.path / "prompts/support.j2"
+    path.write_text("You are the support assistant of {{ shop }}.\nSign every reply with Grüße.\n", encoding="utf-8")
+    (pytester.path / "app.py").write_text(textwrap.dedent(JINJA_APP), encoding="utf-8")
+    fixed = "You are the support assistant of {{ shop }}.\nSign every reply with Grüße. Mention the 30 days window."
+    useless = "You are the support assistant of {{ shop }}.\nSign every reply with Grüße. Be kind."
+    conftest = f"ENGINE = scripted(lambda text: 'unused', updates={{r'support assistant': [{useless!r}, {fixed!r}]}})\n\n\n" + (
+        "def pytest_textgrad_engine(config, role):\n    return ENGINE if role == 'optimizer' else None\n"
+    )
+    pytester.makeconftest(PREAMBLE + conftest)
+    pytester.makepyfile(test_support=textwrap.dedent(JINJA_TESTS))
+    pytester.makeini("[pytest]\ntg_prompts = prompts/support.j2\n")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize", "--tg-edits", "rewrite")
+    assert "keeps its own copy" not in result.stdout.str()
+    result.assert_outcomes(passed=3)
+    assert path.read_text(encoding="utf-8") == fixed + "\n"

@@ -9,7 +9,8 @@ run. (A prompt read only at import is caught before the search: ``was read befor
 Evidence, in a pass with a candidate on disk; neither happens when the app reads the file where it
 uses it:
 
-- a test that opened the file in an earlier pass called the model without opening it;
+- a test that opened the file in an earlier pass called the model, and no test opened the file (each
+  pass writes it first, so a loader that re-reads a changed file, as Jinja's does, opens it once);
 - a test that did not open the file sent an earlier text of the prompt (the original or the accepted
   one) and not the candidate (``tg_llm`` sends the prompt's variable: the candidate).
 """
@@ -49,11 +50,13 @@ class PrivateCopies:
         prompt = self.registry[key]
         new = normalize(candidate).strip()
         olds = {normalize(t).strip() for t in (prompt.original, prompt.accepted)} - {new, ""}
+        # a loader that re-reads only a changed file (Jinja's) opens it in the pass's first test only
+        nobody_opened = not any(self.opened(record, key) for record in records.values())
         for record in records.values():
             calls = record.forward_calls()
             if not calls or self.opened(record, key):  # no call: it may have failed before needing it
                 continue
-            if record.nodeid in self.openers.get(key, ()):
+            if nobody_opened and record.nodeid in self.openers.get(key, ()):
                 return f"{record.nodeid} opened it in an earlier pass, then called the model without it"
             for call in calls:
                 if prompts_in(call.text, {key: new}):  # tg_llm sends the variable: the candidate
