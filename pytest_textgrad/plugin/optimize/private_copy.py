@@ -58,10 +58,14 @@ class PrivateCopies:
                 continue
             if nobody_opened and record.nodeid in self.openers.get(key, ()):
                 return f"{record.nodeid} opened it in an earlier pass, then called the model without it"
+            # another prompt file it opened may hold the same text (a copy extended): not evidence
+            others = [p for p in self.registry.all() if p.key != key and self.opened(record, p.key)]
+            elsewhere = [normalize(p.variable.text()) for p in others]
+            stale = [old for old in olds if not any(old in text for text in elsewhere)]
             for call in calls:
                 if prompts_in(call.text, {key: new}):  # tg_llm sends the variable: the candidate
                     continue
-                if any(prompts_in(call.text, {key: old}) for old in olds):
+                if any(prompts_in(call.text, {key: old}) for old in stale):
                     return f"{record.nodeid} sent its earlier text without opening the file"
         return None
 
