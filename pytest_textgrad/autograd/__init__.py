@@ -6,6 +6,19 @@ from ..core.llm_ops import FormattedLLMCall, LLMCall, LLMCall_with_in_context_ex
 from ..core.multimodal_ops import MultimodalLLMCall, OrderedFieldsMultimodalLLMCall
 from ..core.string_ops import StringBasedFunction
 
+# TextGrad's package imports its modules, so `tg.autograd.functional` etc. work without an import
+from . import (
+    algebra,
+    function,
+    functional,
+    llm_backward_prompts,
+    llm_ops,
+    multimodal_backward_prompts,
+    multimodal_ops,
+    reduce_prompts,
+    string_based_ops,
+)
+
 __all__ = [
     "FormattedLLMCall",
     "LLMCall",
@@ -15,5 +28,14 @@ __all__ = [
     "OrderedFieldsMultimodalLLMCall",
     "StringBasedFunction",
     "aggregate",
+    "algebra",
+    "function",
+    "functional",
+    "llm_backward_prompts",
+    "llm_ops",
+    "multimodal_backward_prompts",
+    "multimodal_ops",
+    "reduce_prompts",
+    "string_based_ops",
     "sum",
 ]

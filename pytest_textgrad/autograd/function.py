@@ -1,5 +1,7 @@
 """TextGrad's ``textgrad.autograd.function``."""
 
 from ..core.function import BackwardContext, Function, Module
+from ..core.variable import Variable
+from ..engines.base import EngineLM
 
-__all__ = ["BackwardContext", "Function", "Module"]
+__all__ = ["BackwardContext", "EngineLM", "Function", "Module", "Variable"]

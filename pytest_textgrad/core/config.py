@@ -78,6 +78,14 @@ class SingletonBackwardEngine:
     def engine(self) -> EngineLM | None:
         return _global_backward
 
+    @engine.setter
+    def engine(self, engine: EngineLike | None) -> None:
+        """TextGrad code assigns ``SingletonBackwardEngine().engine = ...`` (``None`` forgets it)."""
+        if engine is None:
+            reset_backward_engine()
+        else:
+            set_backward_engine(engine, override=True)
+
     def set_engine(self, engine: EngineLike, override: bool = False) -> None:
         set_backward_engine(engine, override=override)
 

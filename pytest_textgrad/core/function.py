@@ -3,6 +3,7 @@ every operation shares."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -89,13 +90,13 @@ def in_phase(name: str) -> Callable[[Callable[..., Variable]], Callable[..., Var
     """Decorate a ``forward`` so the calls it schedules are accounted to phase ``name``."""
 
     def decorate(forward: Callable[..., Variable]) -> Callable[..., Variable]:
+        @functools.wraps(forward)  # keeps forward's signature for inspect and IDEs
         def wrapper(*args: Any, **kwargs: Any) -> Variable:
             if current_phase() == name:
                 return forward(*args, **kwargs)
             with phase(name):
                 return forward(*args, **kwargs)
 
-        wrapper.__doc__ = forward.__doc__
         return wrapper
 
     return decorate

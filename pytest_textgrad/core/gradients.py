@@ -99,6 +99,21 @@ class GradientSet(MutableSet):
     def discard(self, value: Variable) -> None:
         self._items = [item for item in self._items if item is not value]
 
+    def update(self, *others: Iterable[Variable]) -> None:
+        """``set.update``: add each gradient of ``others`` in order."""
+        for other in others:
+            for item in other:
+                self.add(item)
+
+    def clear(self) -> None:
+        """Forget every gradient, empty or still running ones too (``MutableSet.clear`` would only
+        remove the ones iteration yields)."""
+        self._items = []
+
+    def copy(self) -> GradientSet:
+        """``set.copy``: a new set with the same gradients (still running ones included)."""
+        return GradientSet(self._items)
+
     def __contains__(self, value: object) -> bool:
         return any(item is value for item in self._items)
 
@@ -132,7 +147,10 @@ class GradientSet(MutableSet):
         return list(self._items)
 
     def __repr__(self) -> str:
-        return f"GradientSet({len(self._items)} added)"
+        """As TextGrad's set prints: ``set()``, or ``{Variable(value=..., role=feedback to ...)}``
+        (``print(x.gradients)`` is how its tutorials show the feedback); waits for running calls."""
+        items = list(self)
+        return "{" + ", ".join(repr(g) for g in items) + "}" if items else "set()"
 
 
 class GradientContexts(MutableMapping):
@@ -155,3 +173,8 @@ class GradientContexts(MutableMapping):
 
     def __len__(self) -> int:
         return len(self._owner.gradients)
+
+    def __repr__(self) -> str:
+        """As TextGrad's dict prints: each gradient with its context dict (or None)."""
+        shown = {g: None if g.gradient_context is None else dict(g.gradient_context) for g in self}
+        return repr(shown)

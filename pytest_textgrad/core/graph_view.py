@@ -17,8 +17,16 @@ def _wrap(text: str, width: int = 40) -> str:
     return "<br/>".join(html.escape(line) for line in textwrap.wrap(str(text), width) or [""])
 
 
+def _value(v: Variable) -> str:
+    """The text, waiting for its call as TextGrad's graph shows it; a failed call shows its error."""
+    try:
+        return v.text()
+    except Exception as error:  # a CallError naming the call; the graph is drawn anyway
+        return f"<failed: {error}>"
+
+
 def _label(v: Variable, print_gradients: bool) -> str:
-    rows = [("Role", v.role_description.capitalize()), ("Value", v.text() if v.is_ready else "<pending>")]
+    rows = [("Role", (v.role_description or "").capitalize()), ("Value", _value(v))]
     if v.grad_fn is not None:
         rows.append(("Grad Fn", v.call_name or getattr(v.grad_fn, "__name__", "grad_fn")))
     if print_gradients:

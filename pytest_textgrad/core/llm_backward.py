@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
-from ..engines.base import run_generate
+from ..engines.base import EngineLM, run_generate
 from . import prompts
 from .gradients import GradientContext
 from .graph import BackwardPass, pass_grad_fn
@@ -45,20 +45,40 @@ def llm_gradient_fn(
         waits_on = [output.future, *(v.future for v in targets), *(g.future for g in feedback_vars)]
         for target in targets:
             if target.requires_grad:
-                _schedule_gradient(target, waits_on, lambda target=target: build(target), ctx)
+                _schedule_gradient(target, waits_on, lambda target=target: build(target), ctx.engine)
 
     return grad_fn
 
 
+def textgrad_backward(
+    output: Variable, build: Callable[[Variable], GradientPrompt], backward_engine: EngineLM
+) -> None:
+    """What TextGrad's ``op.backward(response, ..., backward_engine)`` methods do, on our scheduler.
+
+    A TextGrad program's own operation sets ``BackwardContext(backward_fn=self.backward, ...)`` on
+    its output and relies on the op's backward to write feedback to the output's predecessors.
+    The backward pass calls it once the output's feedback is complete; one gradient call is
+    scheduled per predecessor that requires a gradient, as our own nodes do.
+    """
+    waits_on = [
+        output.future,
+        *(p.future for p in output.predecessors),
+        *(g.future for g in output.pending_gradients),
+    ]
+    for target in output.predecessors:
+        if target.requires_grad:
+            _schedule_gradient(target, waits_on, lambda target=target: build(target), backward_engine)
+
+
 def _schedule_gradient(
-    target: Variable, waits_on: list[Future], build: Callable[[], GradientPrompt], ctx: BackwardPass
+    target: Variable, waits_on: list[Future], build: Callable[[], GradientPrompt], engine: EngineLM
 ) -> None:
     gradient = Variable("", requires_grad=False, role_description=f"feedback to {target.role_description}")
 
     def run() -> str:
         content, context = build()
         gradient.gradient_context = dataclasses.replace(context, variable_role=target.role_description)
-        return run_generate(ctx.engine, content, system_prompt=prompts.GRADIENT_SYSTEM_PROMPT)
+        return run_generate(engine, content, system_prompt=prompts.GRADIENT_SYSTEM_PROMPT)
 
     gradient._future = when_ready(waits_on, run)
     gradient.call_name = f"gradient call for {target.role_description!r}"

@@ -11,9 +11,9 @@ from typing import Any
 from ..engines.base import Content, EngineLM, ImageURL, run_generate
 from . import prompts
 from .config import EngineLike, forward_engine, get_engine
-from .function import DEFAULT_OUTPUT_ROLE, Function, as_text, as_variable
+from .function import DEFAULT_OUTPUT_ROLE, SYSTEM_PROMPT_DEFAULT_ROLE, Function, as_text, as_variable
 from .gradients import GradientContext
-from .llm_backward import GradientPrompt, feedback_text, llm_gradient_fn
+from .llm_backward import GradientPrompt, feedback_text, llm_gradient_fn, textgrad_backward
 from .scheduler import when_ready
 from .variable import Variable
 
@@ -61,28 +61,43 @@ def llm_node(
     output.call_name = f"LLM call to {engine.model_string} for {role!r}"
 
     def build(target: Variable) -> GradientPrompt:
-        built = content()
-        text = prompts.llm_call_gradient_prompt(
-            system_prompt=as_text(system_prompt),
-            call_input=prompt_text(built),
-            output=output.text(),
-            output_role=role,
-            feedback=feedback_text(output),
-            target_role=target.role_description,
-            examples=in_context_examples,
+        return llm_gradient_prompt(
+            output, target, as_text(system_prompt), content(), role, in_context_examples
         )
-        parts = built if isinstance(built, list) else [built]
-        images = [p for p in parts if isinstance(p, bytes | ImageURL)]
-        context = GradientContext(
-            call_input=prompt_text(built),
-            call_output=output.text(),
-            output_role=role,
-            system_prompt=as_text(system_prompt),
-        )
-        return ([text, *images] if images else text), context
 
     output.grad_fn = llm_gradient_fn(output, predecessors, build)
     return output
+
+
+def llm_gradient_prompt(
+    output: Variable,
+    target: Variable,
+    system_prompt: str | None,
+    content: Content,
+    role: str | None = None,
+    in_context_examples: Sequence[str] = (),
+) -> GradientPrompt:
+    """The gradient call that criticizes ``target`` for the call ``system_prompt + content -> output``:
+    its content (images of the call included) and the context shown with its feedback."""
+    role = role or output.role_description
+    text = prompts.llm_call_gradient_prompt(
+        system_prompt=system_prompt,
+        call_input=prompt_text(content),
+        output=output.text(),
+        output_role=role,
+        feedback=feedback_text(output),
+        target_role=target.role_description,
+        examples=in_context_examples,
+    )
+    parts = content if isinstance(content, list) else [content]
+    images = [p for p in parts if isinstance(p, bytes | ImageURL)]
+    context = GradientContext(
+        call_input=prompt_text(content),
+        call_output=output.text(),
+        output_role=role,
+        system_prompt=system_prompt,
+    )
+    return ([text, *images] if images else text), context
 
 
 class LLMCall(Function):
@@ -97,6 +112,8 @@ class LLMCall(Function):
             if system_prompt is not None
             else None
         )
+        if self.system_prompt is not None and self.system_prompt.role_description is None:
+            self.system_prompt.set_role_description(SYSTEM_PROMPT_DEFAULT_ROLE)  # as TextGrad does
         self.params = params
 
     def _node(
@@ -121,6 +138,18 @@ class LLMCall(Function):
         variable = as_variable(input_variable, "query to the language model")
         return self._node([variable], lambda: variable.text(), response_role_description, params)
 
+    def backward(
+        self, response: Variable, prompt: str, system_prompt: str | None, backward_engine: EngineLM
+    ) -> None:
+        """TextGrad's ``LLMCall.backward``: feedback for ``response``'s predecessors, for a program's
+        own op that sets ``BackwardContext(backward_fn=self.backward, response=..., prompt=...,
+        system_prompt=...)``."""
+        textgrad_backward(
+            response,
+            lambda target: llm_gradient_prompt(response, target, system_prompt, prompt),
+            backward_engine,
+        )
+
 
 class LLMCall_with_in_context_examples(LLMCall):
     """An LLM call whose gradient prompts show examples of good outputs (TextGrad's class)."""
@@ -139,6 +168,22 @@ class LLMCall_with_in_context_examples(LLMCall):
             response_role_description,
             params,
             in_context_examples=list(in_context_examples or []),
+        )
+
+    def backward(  # type: ignore[override]
+        self,
+        response: Variable,
+        prompt: str,
+        system_prompt: str | None,
+        in_context_examples: list[str] | None,
+        backward_engine: EngineLM,
+    ) -> None:
+        """TextGrad's signature: the examples reach the gradient prompts."""
+        examples = list(in_context_examples or [])
+        textgrad_backward(
+            response,
+            lambda target: llm_gradient_prompt(response, target, system_prompt, prompt, None, examples),
+            backward_engine,
         )
 
 

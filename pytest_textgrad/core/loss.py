@@ -1,4 +1,5 @@
-"""Losses: LLM calls whose output *is* the feedback (an evaluation of some text)."""
+"""Losses: LLM calls whose output *is* the feedback (an evaluation of some text). Each is also a
+``Module``, as in TextGrad (``isinstance(loss_fn, tg.autograd.Module)``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import EngineLike
-from .function import Function, in_phase
+from .function import Function, Module, in_phase
 from .llm_ops import FormattedLLMCall, LLMCall
 from .multimodal_ops import OrderedFieldsMultimodalLLMCall
 from .variable import Variable
@@ -21,7 +22,7 @@ def _instruction(value: Variable | str) -> Variable:
     return Variable(value, requires_grad=False, role_description=EVALUATOR_ROLE)
 
 
-class TextLoss(Function):
+class TextLoss(Function, Module):
     """Evaluate one text with an instruction: ``TextLoss("Is this correct? Be critical.")(answer)``."""
 
     def __init__(self, eval_system_prompt: Variable | str, engine: EngineLike | None = None, **params: Any):
@@ -33,7 +34,7 @@ class TextLoss(Function):
         return self.llm_call(instance, f"evaluation of the {instance.get_role_description()}")
 
 
-class MultiFieldEvaluation(Function):
+class MultiFieldEvaluation(Function, Module):
     """Evaluate several texts together (question, answer, reference...) with one instruction."""
 
     def __init__(
@@ -67,8 +68,9 @@ class MultiFieldEvaluation(Function):
         return self.formatted_call(named, f"evaluation of {roles}")
 
 
-class EvaluationParseError(ValueError):
-    """An evaluation reply lacks the tags that should enclose its verdict."""
+class EvaluationParseError(ValueError, IndexError):
+    """An evaluation reply lacks the tag that should open its verdict (an ``IndexError`` too: what
+    TextGrad's ``parse_output`` raises, so code catching that keeps working)."""
 
 
 class MultiFieldTokenParsedEvaluation(MultiFieldEvaluation):
@@ -89,15 +91,18 @@ class MultiFieldTokenParsedEvaluation(MultiFieldEvaluation):
         self.parse_tags = list(parse_tags)
 
     def parse_output(self, response: Variable | str) -> str:
-        """The text between the tags (the last such pair), stripped."""
+        """The text between the tags (the last such pair), stripped; without a closing tag, what
+        follows the last opening one (as TextGrad reads a reply cut short)."""
         text = response.text() if isinstance(response, Variable) else str(response)
         opening, closing = (re.escape(t) for t in self.parse_tags)
         found = re.findall(f"{opening}(.*?){closing}", text, flags=re.DOTALL)
-        if not found:
-            raise EvaluationParseError(
-                f"evaluation reply has no {self.parse_tags[0]}...{self.parse_tags[1]}: {text[:500]!r}"
-            )
-        return found[-1].strip()
+        if found:
+            return found[-1].strip()
+        if self.parse_tags[0] in text:
+            return text.rsplit(self.parse_tags[0], 1)[1].strip()
+        raise EvaluationParseError(
+            f"evaluation reply has no {self.parse_tags[0]}...{self.parse_tags[1]}: {text[:500]!r}"
+        )
 
 
 DEFAULT_TEST_TIME = (
@@ -108,7 +113,7 @@ DEFAULT_TEST_TIME = (
 )
 
 
-class MultiChoiceTestTime(Function):
+class MultiChoiceTestTime(Function, Module):
     """TextGrad's test-time loss for an answer to a multiple-choice question."""
 
     def __init__(
@@ -144,7 +149,7 @@ class MultiChoiceTestTime(Function):
         return self.formatted_llm_call(inputs, f"evaluation of the {prediction.get_role_description()}")
 
 
-class ImageQALoss(Function):
+class ImageQALoss(Function, Module):
     """TextGrad's loss for an answer to a question about an image: the image goes to the judge."""
 
     def __init__(

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..engines.base import EngineLM
 from .config import EngineLike
 from .function import DEFAULT_OUTPUT_ROLE
-from .llm_ops import LLMCall, content_part
+from .llm_backward import textgrad_backward
+from .llm_ops import LLMCall, content_part, llm_gradient_prompt
 from .variable import Variable
 
 
@@ -32,6 +34,21 @@ class MultimodalLLMCall(LLMCall):
         variables = list(inputs)
         return self._node(
             variables, lambda: [content_part(v) for v in variables], response_role_description, params
+        )
+
+    def backward(  # type: ignore[override]
+        self,
+        response: Variable,
+        input_content: list[str | bytes],
+        system_prompt: str | None,
+        backward_engine: EngineLM,
+    ) -> None:
+        """TextGrad's signature: ``input_content`` is the call's parts, images included."""
+        parts = list(input_content)
+        textgrad_backward(
+            response,
+            lambda target: llm_gradient_prompt(response, target, system_prompt, parts),
+            backward_engine,
         )
 
 

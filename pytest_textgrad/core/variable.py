@@ -54,10 +54,10 @@ class Variable:
         predecessors: Iterable[Variable] | None = None,
         requires_grad: bool = True,
         *,
-        role_description: str,
+        role_description: str | None,
     ) -> None:
-        if not isinstance(role_description, str) or not role_description.strip():
-            raise ValueError("Variable needs a non-empty role_description (what this text is for)")
+        if role_description is not None and not isinstance(role_description, str):
+            raise TypeError(f"role_description must be a text, not {type(role_description).__name__}")
         value = _checked_value(value)
         if image_path:
             if value != "":
@@ -199,10 +199,14 @@ class Variable:
         return str(self.text())
 
     def __repr__(self) -> str:
-        shown = self.text() if self.is_ready else "<pending>"
-        return (
-            f"Variable(value={shown!r}, role={self.role_description!r}, grads={len(self.pending_gradients)})"
-        )
+        """TextGrad's form, ``Variable(value=..., role=..., grads=...)``: notebooks and ``print`` show
+        the text (waiting for its call, as ``str`` does), the role and the feedback. A failed call
+        shows its error instead of raising from ``repr``."""
+        try:
+            shown = self.text()
+        except CallError as error:
+            shown = f"<failed: {error}>"
+        return f"Variable(value={shown}, role={self.role_description}, grads={self._gradients!r})"
 
     def __add__(self, other: Variable) -> Variable:
         """TextGrad's ``+``: the two texts joined as they are; feedback on the sum reaches both."""
@@ -218,6 +222,19 @@ class Variable:
         total.call_name = "+"
         total.grad_fn = pass_through(total, inputs)
         return total
+
+    def __getstate__(self) -> dict[str, Any]:
+        """``copy.deepcopy`` and ``pickle`` (TextGrad code deep-copies a parameter to keep its best
+        value): the value is stored, waiting for its call, not the future behind it."""
+        state = self.__dict__.copy()
+        state["_future"] = self.value
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        value = state.pop("_future")
+        self.__dict__.update(state)
+        self._future = done(value)
 
     def __hash__(self) -> int:
         return id(self)

@@ -14,8 +14,9 @@ from ..engines.base import EngineLM
 from ..engines.names import COHERE_MODELS, SHORTCUTS, translate
 from ..engines.registry import get_engine as _our_get_engine
 from .base import CachedEngine
+from .experimental import LiteLLMEngine
 
-__all__ = ["CachedEngine", "EngineLM", "get_engine", "validate_multimodal_engine"]
+__all__ = ["CachedEngine", "EngineLM", "LiteLLMEngine", "get_engine", "validate_multimodal_engine"]
 
 __ENGINE_NAME_SHORTCUTS__ = SHORTCUTS
 __MULTIMODAL_ENGINES__ = [
@@ -50,8 +51,6 @@ def get_engine(engine_name: str, **kwargs: Any) -> EngineLM:
     if "cache" in kwargs and "experimental" not in name:
         raise ValueError(f"Cache is currently supported only for LiteLLM engines, not {name}")
     if name.startswith("experimental:"):
-        from .experimental import LiteLLMEngine
-
         return LiteLLMEngine(model_string=name.removeprefix("experimental:"), **kwargs)
     if name.startswith("azure"):
         from .openai import AzureChatOpenAI

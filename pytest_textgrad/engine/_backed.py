@@ -13,6 +13,9 @@ from ..engines.cache import default_cache_dir
 from ..engines.litellm_engine import LiteLLMEngine
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful, creative, and smart assistant."
+TEXTGRAD_SAMPLING = {"temperature": 0, "max_tokens": 2000, "top_p": 0.99}
+"""What every TextGrad engine class sends unless the call says otherwise (its ``generate``
+defaults): TextGrad programs count on replies at temperature 0."""
 
 
 def require_key(env_var: str, message: str) -> None:
@@ -45,7 +48,7 @@ class ProviderEngine(LiteLLMEngine):
         is_multimodal: bool = False,
         **options: Any,
     ) -> None:
-        super().__init__(litellm_model, **options)
+        super().__init__(litellm_model, **{**TEXTGRAD_SAMPLING, **options})
         self.model_string = model_string
         self.system_prompt = system_prompt
         self.is_multimodal = is_multimodal

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._backed import DEFAULT_SYSTEM_PROMPT, ProviderEngine
+from .openai import ChatOpenAI
 
-__all__ = ["ChatExternalClient"]
+__all__ = ["ChatExternalClient", "ChatOpenAI"]
 
 
 class ChatExternalClient(ProviderEngine):

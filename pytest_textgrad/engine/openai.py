@@ -8,10 +8,20 @@ from typing import Any
 
 from ..engines.names import ollama_base_url
 from ._backed import DEFAULT_SYSTEM_PROMPT, ProviderEngine, require_key
+from .base import CachedEngine, EngineLM
+from .engine_utils import get_image_type_from_bytes
 
 OLLAMA_BASE_URL = ollama_base_url()
 
-__all__ = ["OLLAMA_BASE_URL", "AzureChatOpenAI", "BaseOpenAIEngine", "ChatOpenAI"]
+__all__ = [
+    "OLLAMA_BASE_URL",
+    "AzureChatOpenAI",
+    "BaseOpenAIEngine",
+    "CachedEngine",
+    "ChatOpenAI",
+    "EngineLM",
+    "get_image_type_from_bytes",
+]
 
 BaseOpenAIEngine = ProviderEngine
 

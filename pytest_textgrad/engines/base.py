@@ -206,6 +206,9 @@ class EngineLM(ABC):
     """
 
     model_string: str = "custom"
+    system_prompt: str = "You are a helpful, creative, and smart assistant."
+    """TextGrad's class attribute: engines written for TextGrad fall back to it when a call gives no
+    system prompt (ours send none then)."""
     supports_json_schema: bool = False
     accepts_cache_flag: bool = False
     routes_own_calls: ClassVar[bool] = False

@@ -64,6 +64,7 @@ class ChatEngine(EngineLM):
     supports_json_schema = True
     accepts_cache_flag = True
     routes_own_calls: ClassVar[bool] = True
+    is_multimodal = True  # TextGrad's flag: images become the provider's image parts (see images.py)
 
     def __init__(self, model_string: str, *, cache: CacheSetting = False, **default_params: Any) -> None:
         self.model_string = model_string

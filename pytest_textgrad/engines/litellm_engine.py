@@ -165,6 +165,8 @@ class LiteLLMEngine(ChatEngine):
                     response = litellm.completion(**kwargs)
                 break
             except Exception as exc:
+                if self._refused_format(kwargs, exc):
+                    continue
                 delay = self._after_failure(exc, attempt)
                 attempt += 1
                 time.sleep(delay)
@@ -181,6 +183,8 @@ class LiteLLMEngine(ChatEngine):
                     response = await litellm.acompletion(**kwargs)
                 break
             except Exception as exc:
+                if self._refused_format(kwargs, exc):
+                    continue
                 delay = self._after_failure(exc, attempt)
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -195,6 +199,31 @@ class LiteLLMEngine(ChatEngine):
                 semaphore = asyncio.Semaphore(self.max_concurrency)
                 self._async_semaphores[loop] = semaphore
             return semaphore
+
+    def _refused_format(self, kwargs: dict[str, Any], exc: Exception) -> bool:
+        """Whether the server refused the ``response_format`` we made from a ``json_schema``; if so
+        ``kwargs`` now carry the next form (kept for later calls) and the call is made again at once.
+
+        A TextGrad program that names ``gpt-4o`` with ``OPENAI_BASE_URL`` pointing at
+        llama-cpp-python's server gets HTTP 500 for OpenAI's ``json_schema`` form, which that server
+        refuses; it takes ``json_object`` with a schema. A server that takes neither gets no
+        ``response_format`` (the prompt still asks for JSON, and TGD reads JSON or tags).
+        """
+        current = kwargs.get("response_format")
+        schema = _our_schema(current)
+        if schema is None or status_of(exc) not in (400, 422, 500):
+            return False
+        message = str(exc).lower()
+        if "response_format" not in message and "json_schema" not in message:
+            return False
+        if current["type"] == "json_schema":
+            self.structured_output = "llamacpp"
+            kwargs["response_format"] = self._response_format(schema)
+            kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), "repeat_penalty": 1.0}
+        else:
+            self.structured_output, self.supports_json_schema = "none", False
+            del kwargs["response_format"]
+        return True
 
     def _after_failure(self, exc: Exception, attempt: int) -> float:
         """Seconds to wait before retrying ``exc``, or raise :class:`EngineError` if we must not retry."""
@@ -245,3 +274,15 @@ class LiteLLMEngine(ChatEngine):
     def __repr__(self) -> str:
         base = f", api_base={self.api_base!r}" if self.api_base else ""
         return f"LiteLLMEngine({self.model!r}{base})"
+
+
+def _our_schema(response_format: Any) -> dict[str, Any] | None:
+    """The schema of a ``response_format`` this engine built from ``json_schema=`` (either form)."""
+    if not isinstance(response_format, dict):
+        return None
+    if response_format.get("type") == "json_schema":
+        inner = response_format.get("json_schema") or {}
+        return inner.get("schema") if inner.get("name") == "reply" else None
+    if response_format.get("type") == "json_object":
+        return response_format.get("schema")
+    return None

@@ -30,12 +30,15 @@ def busy_cores(window: float = 0.25) -> float:
     """Cores other processes keep busy now: the machine's CPU time less this process's over
     ``window`` seconds (``/proc/stat``), 0.0 where that cannot be read."""
     try:
+        started = time.monotonic()
         before = _machine_busy()
         time.sleep(window)
         after = _machine_busy()
+        elapsed = max(window, time.monotonic() - started)  # a loaded machine oversleeps
     except (OSError, ValueError, IndexError):
         return 0.0
-    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / window
+    busy = max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / elapsed
+    return min(busy, float(os.cpu_count() or 1))  # /proc/stat counts in ticks: never above the cores
 
 
 def _cores() -> int:

@@ -127,6 +127,10 @@ class TextualGradientDescent(Optimizer):
         return bool(self.constraints)
 
     @property
+    def do_in_context_examples(self) -> bool:
+        return bool(self.in_context_examples)
+
+    @property
     def do_gradient_memory(self) -> bool:
         return self.gradient_memory > 0
 
@@ -255,8 +259,9 @@ class TextualGradientDescent(Optimizer):
                 warnings.warn(
                     f"TGD kept the {result.role!r} unchanged: {result.reason}", UpdateWarning, stacklevel=2
                 )
-            if self.verbose:
-                print(f"[TGD] {result.role}: {'updated' if result.changed else 'kept'} {result.reason}")
+            if self.verbose:  # TextGrad's print: a rule, then the new value (and why it was kept)
+                print("-----------------------TextualGradientDescent------------------------")
+                print(parameter.value if result.changed else f"{parameter.value}\n(kept: {result.reason})")
         self.history.append(results)
         return results
 

@@ -10,18 +10,26 @@ from typing import Any
 from ..core.loss import MultiFieldTokenParsedEvaluation
 from ..core.string_ops import StringBasedFunction
 from ..core.variable import Variable
+from ..engines.base import EngineLM
+from . import mmlu, multimodal
 from .base import DataLoader, Dataset
 from .data import DatasetUnavailable
 from .leetcode import LeetCodeHardEval
+from .mmlu import MMLU, MMLUInstanceDataset
 
 __all__ = [
     "AVAILABLE_DATASETS",
+    "MMLU",
     "DataLoader",
     "Dataset",
     "DatasetUnavailable",
+    "EngineLM",
     "LeetCodeHardEval",
+    "MMLUInstanceDataset",
     "load_instance_task",
     "load_task",
+    "mmlu",
+    "multimodal",
 ]
 
 AVAILABLE_DATASETS = ["BBH_object_counting", "BBH_word_sorting", "GSM8K_DSPy"]

@@ -5,17 +5,25 @@ so the answer letter of a question never changes between runs."""
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Callable
 from typing import Any
 
-from ..core.loss import MultiChoiceTestTime
+from ..core.loss import MultiChoiceTestTime, MultiFieldTokenParsedEvaluation
 from ..core.variable import Variable
 from .base import Dataset
-from .data import data_root, hf_dataset
+from .data import data_root, download, hf_dataset
 from .mmlu import QUERY_TEMPLATE_MULTICHOICE, eval_string_based
 
-__all__ = ["GPQA", "QUERY_TEMPLATE_MULTICHOICE", "GPQAInstanceDataset", "eval_string_based"]
+__all__ = [
+    "GPQA",
+    "QUERY_TEMPLATE_MULTICHOICE",
+    "GPQAInstanceDataset",
+    "GPQAInstanceDatasetOpenAI",
+    "MultiFieldTokenParsedEvaluation",
+    "eval_string_based",
+]
 
 SUBSETS = ("gpqa_main", "gpqa_diamond", "gpqa_extended")
 INSTRUCTION = (
@@ -91,3 +99,42 @@ class GPQAInstanceDataset(GPQA):
 
     def get_task_description(self) -> str:
         return INSTRUCTION
+
+
+SIMPLE_EVALS_URL = "https://openaipublic.blob.core.windows.net/simple-evals/{name}.csv"
+
+
+class GPQAInstanceDatasetOpenAI(GPQAInstanceDataset):
+    """GPQA as OpenAI's simple-evals CSV (``gpqa_<subset>.csv``, fetched once into ``root``): no
+    Hugging Face login needed. Each question's choices are permuted with ``random.Random(0)``, as in
+    TextGrad; items are ``(question, answer, test_time_objective, instance_eval_fn)``."""
+
+    def __init__(
+        self, evaluation_api: Any, subset: str, root: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
+        if subset not in SUBSETS:
+            raise ValueError(f"subset must be one of {list(SUBSETS)}, not {subset!r}")
+        self.root, self.subset, self.evaluation_api = str(data_root(root)), subset, evaluation_api
+        name = f"gpqa_{subset[5:]}"
+        path = data_root(root) / f"{name}.csv"
+        if not path.exists():
+            download(SIMPLE_EVALS_URL.format(name=name), path)
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        rng = random.Random(0)
+        self.data = [{**row, "permutation": rng.sample(range(4), 4)} for row in rows]
+        self._task_description = "GPQA task"
+
+    def __getitem__(self, index: int) -> tuple[str, str, Any, Any]:  # type: ignore[override]
+        row = self.data[index]
+        options = [row["Correct Answer"], *(row[f"Incorrect Answer {i}"] for i in (1, 2, 3))]
+        choices = [options[i] for i in row["permutation"]]
+        answer = "ABCD"[choices.index(row["Correct Answer"])]
+        lettered = dict(zip("ABCD", choices, strict=True))
+        prompt = QUERY_TEMPLATE_MULTICHOICE.format(Question=row["Question"], **lettered)
+        return (
+            prompt,
+            answer,
+            self._get_instance_test_time_objective(prompt),
+            self._get_instance_eval_fn(prompt, answer),
+        )

@@ -7,7 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..core.loss import MultiChoiceTestTime
+from ..core.loss import (
+    MultiChoiceTestTime,
+    MultiFieldTokenParsedEvaluation,  # noqa: F401 - TextGrad's module exposes it
+)
 from ..core.variable import Variable
 from .base import Dataset
 from .data import data_root, hf_dataset
@@ -56,7 +59,12 @@ class MMLUInstanceDataset(MMLU):
     """Items are ``(question, answer, test_time_objective, instance_eval_fn)``, as in TextGrad."""
 
     def __init__(
-        self, evaluation_api: Any, subset: str, root: str | None = None, split: str = "train", **kw: Any
+        self,
+        evaluation_api: Any,
+        subset: str,
+        root: str | None = None,
+        split: str = "train",
+        max_samples: int = -1,
     ):
         super().__init__(subset, root, split)
         self.evaluation_api = evaluation_api

@@ -213,7 +213,12 @@ def test_optimizer_system_prompt_is_used_with_its_tags_filled(capsys):
     custom = "You rewrite text. Put it between {new_variable_start_tag} and {new_variable_end_tag}."
     tg.TGD([v], 1, engine, None, ["<NEW>", "</NEW>"], custom).step()
     assert engine.calls[0].system_prompt == "You rewrite text. Put it between <NEW> and </NEW>."
-    assert v.value == "better" and "[TGD] text: updated" in capsys.readouterr().out
+    assert v.value == "better"
+    # verbose: TextGrad's print, a rule and the new value
+    assert (
+        capsys.readouterr().out
+        == "-----------------------TextualGradientDescent------------------------\nbetter\n"
+    )
 
 
 def test_gradient_memory_is_recorded_and_shown():  # TextGrad records it but never shows it

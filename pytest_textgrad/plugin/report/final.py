@@ -5,7 +5,8 @@ pytest keeps a test's captured output (``item._report_sections``) and its ``reco
 values (``item.user_properties``) on the item across runs, and the prompt variables keep the
 gradients of the last step; without this, the failure report and the JUnit XML of the final run
 would repeat what every silent run before it printed and recorded (a rejected candidate's prompt
-and reply included), and a failure message would show ``Variable(..., grads=2)``.
+and reply included), and a failure message would show the steps' feedback in
+``Variable(..., grads={Variable(value=<feedback>, ...)})``.
 """
 
 from __future__ import annotations

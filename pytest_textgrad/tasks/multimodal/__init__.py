@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...engines.base import EngineLM
 from ..base import Dataset
 
-__all__ = ["load_multimodal_instance_task"]
+__all__ = ["EngineLM", "load_multimodal_instance_task"]
 
 
 def load_multimodal_instance_task(task_name: str, evaluation_api: Any, *args: Any, **kwargs: Any) -> Dataset:

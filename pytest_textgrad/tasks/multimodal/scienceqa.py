@@ -8,12 +8,16 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from ...core.loss import ImageQALoss
+from ...core.variable import Variable
 from ..base import Dataset
 from ..data import data_root, hf_dataset
 from .images import ImageInstances, compress_image, image_bytes
 
 __all__ = [
+    "ImageQALoss",
     "ScienceQADataset",
+    "Variable",
     "compress_image",
     "extract_answer",
     "find_most_similar_choice",
