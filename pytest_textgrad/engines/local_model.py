@@ -20,6 +20,7 @@ import atexit
 import contextlib
 import importlib.util
 import inspect
+import sys
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -133,6 +134,15 @@ def _close_models() -> None:
     for model in models:
         with contextlib.suppress(Exception):
             model.close()
+    # llama_cpp opens os.devnull twice at import (its output silencer) and never closes it: under
+    # ``-W error`` or pytest's ``filterwarnings = ["error"]`` every run that used the model ended
+    # with two "Exception ignored ... ResourceWarning: unclosed file" blocks.
+    utils = sys.modules.get("llama_cpp._utils")
+    for name in ("outnull_file", "errnull_file"):
+        handle = getattr(utils, name, None)
+        if handle is not None and models:
+            with contextlib.suppress(Exception):
+                handle.close()
 
 
 def _accepted_params(model: Any) -> frozenset[str]:

@@ -267,6 +267,11 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     if not _flag(session.config, "optimize") or session.config.option.collectonly:
         return None
+    if session.config.getoption("setuponly", False):  # --setup-only / --setup-plan run no test body
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("textgrad: --setup-only and --setup-plan run no test: nothing to optimize")
+        return None
     if hasattr(session.config, "workerinput"):  # a worker: optimize's worker loop runs the passes
         return None
     if session.config.getoption("dist", "no") != "no":  # the controller of an xdist run (-n N)

@@ -151,3 +151,21 @@ def test_a_greedy_reply_does_not_depend_on_the_calls_before_it():
     assert engine.complete(france, max_tokens=8, temperature=0).text == first
     engine.complete(spain, max_tokens=8, temperature=0)
     assert engine.complete(france, max_tokens=8, temperature=0).text == first
+
+
+def test_a_process_that_used_the_model_exits_without_resource_warnings(subprocess_env):
+    """llama_cpp opens os.devnull at import and never closes it; under ``-W error`` (or pytest's
+    ``filterwarnings = ["error"]``) every run that used the model ended with two "Exception ignored
+    ... ResourceWarning: unclosed file" blocks. The exit hook that frees the models closes them."""
+    import subprocess
+    import sys
+
+    script = (
+        "from pytest_textgrad.engines import get_engine\n"
+        "print(repr(get_engine('local/smollm2', cache=False).generate('Say hi.', max_tokens=2)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], env=subprocess_env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr

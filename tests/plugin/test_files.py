@@ -163,3 +163,26 @@ def test_optimize_refuses_to_start_beside_a_live_run(pytester: pytest.Pytester) 
     plain = pytester.runpytest_inprocess()  # a plain run goes on, and says why prompts may look odd
     plain.assert_outcomes(passed=1)
     plain.stdout.fnmatch_lines(["*an optimize run (pid *) is still in progress in this project*"])
+
+
+@pytest.mark.parametrize("updates", [[GOOD], [WORDY]], ids=["accepted", "put-back"])
+def test_a_prompt_file_keeps_its_owner(pytester: pytest.Pytester, updates: list[str]) -> None:
+    """Run as root (a CI container on a bind-mounted checkout), the write-back left the prompt owned by
+    root, even when it only put the original back: its user could no longer edit it. Another
+    owner is only possible for root; elsewhere the file keeps the process's own ids, as before."""
+    write_project(
+        pytester,
+        conftest=SUPPORT_CONFTEST.format(good=GOOD, wordy=WORDY, updates=updates),
+        tests={"test_support": SUPPORT_TESTS},
+        prompts={"prompts/support.txt": ORIGINAL},
+    )
+    path = pytester.path / "prompts/support.txt"
+    owner = (1000, 1000) if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    os.chown(path, *owner)
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-steps", "1")
+    if updates == [GOOD]:
+        assert path.read_text() == GOOD + "\n"
+    else:  # candidates were written and refused, then the original put back
+        result.stdout.fnmatch_lines(["*prompts/support.txt rejected (fixed 2, broke 1: broke test_brief)*"])
+        assert path.read_text() == ORIGINAL
+    assert (path.stat().st_uid, path.stat().st_gid) == owner

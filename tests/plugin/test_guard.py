@@ -141,6 +141,81 @@ def test_tests_left_out_of_the_selection_still_guard(pytester: pytest.Pytester, 
     result.assert_outcomes(passed=1)  # pytest reports the selection only (repaired, guard kept)
 
 
+TESTS_CONFTEST = """
+import pytest
+from app import ask
+
+
+@pytest.fixture(autouse=True)
+def _shop_mode(monkeypatch):
+    monkeypatch.setenv("SHOP_MODE", "test")
+
+
+@pytest.fixture
+def brief_ask():
+    return ask
+"""
+
+PLAIN_BRIEF_WITH_FIXTURES = """
+import os
+
+
+def test_brief(brief_ask):
+    assert os.environ.get("SHOP_MODE") == "test", "the autouse fixture of tests/conftest.py ran"
+    assert len(brief_ask("Hello?").split()) <= 6, "replies must be brief"
+"""
+
+
+@pytest.mark.parametrize("selection", [["-k", "window"], ["tests/unit"]], ids=["k", "path"])
+def test_guards_outside_the_selection_get_their_folders_conftest_fixtures(
+    pytester: pytest.Pytester, selection: list[str]
+) -> None:
+    """From pytest 9.1 a conftest's fixtures belong to the folder node it was parsed onto; the second
+    collection's guards (new nodes) failed with FixtureLookupError, guarded nothing, and the
+    candidate that breaks them was accepted."""
+    project(
+        pytester,
+        {
+            "tests/conftest.py": TESTS_CONFTEST,
+            "tests/unit/test_window.py": WINDOW,
+            "tests/e2e/test_plain.py": PLAIN_BRIEF_WITH_FIXTURES,
+        },
+        ini="testpaths = tests\n",
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", *selection, "--tg-report=run.json")
+    assert "FixtureLookupError" not in result.stdout.str()
+    assert_wordy_rejected(result, pytester, "test_brief")
+    result.stdout.fnmatch_lines(["  tests/e2e/test_plain.py::test_brief guards prompts/support.txt"])
+    rows = {row["nodeid"]: row for row in json.loads((pytester.path / "run.json").read_text())["tests"]}
+    assert rows["tests/e2e/test_plain.py::test_brief"]["before"] == "passed"
+
+
+WINDOW_IN_LANGUAGES = r"""
+import pytest
+
+
+@pytest.mark.parametrize("question", ["returns?", "Rückgabe?"], ids=["français", "back\\slash"])
+def test_window(tg_prompt, tg_llm, question):
+    reply = tg_llm(tg_prompt("prompts/support.txt"), question).value
+    assert "30 days" in reply, "the reply must state the 30-day return window"
+"""
+
+
+def test_a_selected_test_with_a_non_ascii_id_is_not_also_a_guard(pytester: pytest.Pytester) -> None:
+    """pytest keeps a parametrize mark's generated ids, escaped, and escaped them again in the
+    second collection: ``test_window[fran\\xe7ais]`` came back as ``test_window[fran\\\\xe7ais]``, a
+    "guard outside the selection" that ran beside itself in every pass."""
+    project(pytester, {"test_window.py": WINDOW_IN_LANGUAGES, "test_plain.py": PLAIN_BRIEF}, updates=[GOOD])
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report=run.json")
+    assert "guards outside the selection" not in result.stdout.str()
+    nodeids = [row["nodeid"] for row in json.loads((pytester.path / "run.json").read_text())["tests"]]
+    assert sorted(nodeids) == [
+        "test_window.py::test_window[back\\\\slash]",
+        "test_window.py::test_window[fran\\xe7ais]",
+    ]
+    result.assert_outcomes(passed=3)
+
+
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
 def test_a_test_file_outside_the_selection_that_cannot_be_collected_is_named(
     pytester: pytest.Pytester, workers: list[str]

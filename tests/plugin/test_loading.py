@@ -76,3 +76,33 @@ def test_a_run_that_uses_nothing_imports_nothing_and_writes_nothing(pytester: py
         "pytest_textgrad.plugin.wiring",
     ]
     assert listing() == before  # no .tg_cache, no .tg_journal
+
+
+@pytest.mark.parametrize("args", [[], ["--tg-optimize"]], ids=["plain", "optimize"])
+def test_runs_without_the_terminal_plugin(pytester: pytest.Pytester, args: list[str]) -> None:
+    """``-p no:terminal`` leaves ``--fulltrace`` and ``-v`` undefined: a failing prompt test was an
+    INTERNALERROR (``'Namespace' object has no attribute 'fulltrace'``)."""
+    from .test_optimize import GOOD, ORIGINAL, prompt_file, support_project
+
+    support_project(pytester, [GOOD])
+    result = pytester.runpytest_inprocess("-p", "no:terminal", *args)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == (pytest.ExitCode.OK if args else pytest.ExitCode.TESTS_FAILED)
+    assert prompt_file(pytester) == (GOOD + "\n" if args else ORIGINAL)
+
+
+@pytest.mark.parametrize("flag", ["--setup-only", "--setup-plan"])
+def test_setup_only_and_setup_plan_do_not_start_the_loop(pytester: pytest.Pytester, flag: str) -> None:
+    """They run fixtures, never a test body: a baseline of them is all "passed", and a
+    ``unittest.TestCase`` run twice under ``--setup-plan`` errored in pytest's own teardown."""
+    from .test_optimize import GOOD, ORIGINAL, prompt_file, support_project
+
+    support_project(pytester, [GOOD])
+    pytester.makepyfile(
+        test_case="import unittest\n\n\nclass TestCase(unittest.TestCase):\n    def test_x(self):\n        pass\n"
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", flag)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["textgrad: --setup-only and --setup-plan run no test: nothing to optimize"])
+    assert "textgrad baseline" not in result.stdout.str()
+    assert prompt_file(pytester) == ORIGINAL

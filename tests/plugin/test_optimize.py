@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from .conftest import read_json, write_project
+from .conftest import TWO_SHOP_PROMPTS, TWO_SHOP_TESTS, read_json, write_project
 
 ORIGINAL = "You are a support assistant for a shoe shop. Be brief.\n"
 GOOD = "You are a support assistant for a shoe shop. Be brief. Mention the 30 days window."
@@ -537,3 +537,41 @@ def test_it(tg_prompt, tg_llm):
     assert (pytester.path / "prompts/t.j2").read_text() == kept
     assert result.ret == 0
     assert any("{% if vip %} {% endif %}" in update for update in update_prompts(pytester))
+
+
+def test_phase_wall_times_count_searches_side_by_side_once(pytester: pytest.Pytester) -> None:
+    """Two prompt files that share no test are searched side by side; each rewrite takes 1 s. The
+    update phase's wall time is the union of those seconds, not their sum (which outran the run's
+    total on the local model)."""
+    conftest = """
+import time
+
+from pytest_textgrad import ScriptedEngine
+
+
+def slow_rewrite(text):
+    time.sleep(1.0)
+    shop = "A" if "shop A" in text else "B"
+    return {"reasoning": "x", "improved_variable": f"You help shop {shop}. Mention the 30 days window."}
+
+
+ENGINE = ScriptedEngine(
+    rules=[(r"The text to improve is", slow_rewrite), (r"Give feedback on the", "Mention the 30 days window.")],
+    default=lambda text: "Within 30 days." if "30 days" in text else "Sure.",
+    supports_json_schema=True,
+)
+
+
+@pytest.fixture
+def tg_engine():
+    return ENGINE
+"""
+    write_project(pytester, conftest=conftest, tests={"test_shops": TWO_SHOP_TESTS}, prompts=TWO_SHOP_PROMPTS)
+    result = pytester.runpytest_inprocess(
+        "--tg-optimize", "--tg-edits", "rewrite", "--tg-candidates", "1", "--tg-report", "report.json"
+    )
+    assert result.ret == 0
+    report = read_json(pytester.path / "report.json")
+    assert report["usage"]["update"]["calls"] == 2  # one rewrite per prompt, side by side
+    assert 1.0 <= report["wall_time"]["update"] < 1.6  # the sum would be >= 2.0
+    assert report["wall_time"]["update"] <= report["wall_time"]["total"]

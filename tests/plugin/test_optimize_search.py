@@ -97,6 +97,19 @@ def test_the_run_projects_its_calls_and_ends_with_what_it_tried(pytester: pytest
     assert "prompts/support.txt: 2 candidate(s) evaluated, 0 accepted" in tail and "2 train test(s) still fail" in tail
 
 
+def test_a_rewrite_of_a_long_prompt_is_listed_by_its_first_sentences(pytester: pytest.Pytester) -> None:
+    """A rewrite that drops 40 sentences is one short closing line, not all 40 of them."""
+    support_project(pytester, [GOOD])
+    filler = "".join(f"Rule number {n} is about shoes. " for n in range(40))
+    (pytester.path / "prompts/support.txt").write_text(ORIGINAL.strip() + " " + filler + "\n", encoding="utf-8")
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-edits", "rewrite", "--tg-candidates", "1")
+    assert result.ret == 0
+    tail = result.stdout.str().split("textgrad: what the search tried", 1)[1]
+    (line,) = [line for line in tail.splitlines() if "step 1 prompts/support.txt:" in line]
+    assert '+ "Mention the 30 days window."' in line and '- "Rule number 0 is about shoes."' in line
+    assert "(and 36 more removed)" in line and "Rule number 4 " not in line and len(line) < 400
+
+
 PLAIN_CONFTEST = """
 from pytest_textgrad import EngineLM
 

@@ -113,6 +113,23 @@ def test_without_a_declaration_the_run_names_the_files_the_failing_tests_read(
     result.assert_outcomes(passed=2, failed=1)
 
 
+def test_the_hint_names_no_file_that_does_not_exist(pytester: pytest.Pytester) -> None:
+    """An ``open()`` of a missing file is audited too: a doctest's pdb looks for ``.pdbrc``, an app
+    for its optional settings file. Neither is a file the user could declare."""
+    plain_project(pytester)
+    pytester.makepyfile(test_fixture="def test_uses_fixture(tg_prompt):\n    tg_prompt('prompts/notes.md')\n")
+    optional = "def load():\n    try:\n        return open('settings.local.toml').read()\n    except OSError:\n        return ''\n"
+    (pytester.path / "settings.py").write_text(optional, encoding="utf-8")
+    (pytester.path / "tests/test_settings.py").write_text(
+        "from settings import load\n\n\ndef test_settings():\n    assert load() == 'x'\n", encoding="utf-8"
+    )
+    (pytester.path / "calc.py").write_text('def add(a, b):\n    """\n    >>> add(2, 2)\n    5\n    """\n    return a + b\n')
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize", "--doctest-modules", ".")
+    result.stdout.fnmatch_lines(["textgrad: failing tests read files that are not declared prompts: prompts/support.txt *"])
+    output = result.stdout.str()
+    assert ".pdbrc" not in output and "settings.local.toml" not in output
+
+
 @pytest.mark.parametrize("pattern", ["prompts/*.yaml", "prompts/missing.txt", "../outside/*.txt"])
 def test_a_pattern_that_matches_no_file_is_a_usage_error(pytester: pytest.Pytester, pattern: str) -> None:
     plain_project(pytester, f"tg_prompts =\n    prompts/support.txt\n    {pattern}\n")

@@ -84,6 +84,23 @@ def test_a_file_edited_during_the_run_is_left_as_the_person_wrote_it(pytester: p
     assert "the budget ran out" not in output and "textgrad step 2" not in output
 
 
+FIXING_EDIT = "A person wrote this. Be brief. Mention the 30 days window."
+
+
+def test_the_final_run_uses_the_text_a_person_left_in_the_file(pytester: pytest.Pytester) -> None:
+    """The final run describes the prompts on disk: tests that send the ``tg_prompt`` variable send
+    the person's text (as the app reading the file would), not the original the optimizer knew."""
+    edit = EDIT_DURING_RUN.format(original=ORIGINAL).replace("Edited by a person during the run.", FIXING_EDIT)
+    path = _project(pytester, [WORDY], edit)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--tg-optimize")
+    result.stdout.fnmatch_lines(["*prompts/support.txt was changed on disk during the optimize run*left as it is*"])
+    assert path.read_text() == FIXING_EDIT + "\n"
+    result.assert_outcomes(passed=4)  # the person's text fixes both window tests
+    assert result.ret == 0
+    final_replies = [c for c in read_json(pytester.path / "calls.json") if c["system"] == FIXING_EDIT + "\n"]
+    assert final_replies, "the tests sent the person's text"
+
+
 def test_a_read_only_prompt_file_is_refused_with_a_message(pytester: pytest.Pytester) -> None:
     path = _project(pytester, [GOOD])
     path.chmod(0o444)

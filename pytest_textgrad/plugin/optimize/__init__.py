@@ -15,6 +15,7 @@ import pytest
 
 from ..capture import Capture
 from ..gate import Gate
+from . import garbage
 from .dist_sched import PassScheduler
 from .dist_usage import KEYS as USAGE_KEYS
 from .dist_worker import DIRECTORY
@@ -45,7 +46,11 @@ def run(session: pytest.Session, capture: Capture, gate: Gate) -> OptimizeRun:
     """Entry point from ``pytest_runtestloop``."""
     optimize = OptimizeRun(session, capture, gate)
     session.config.stash[_KEY] = optimize
-    optimize.run()
+    frozen = garbage.freeze()  # each pass sweeps the garbage of the ones before it (garbage.py)
+    try:
+        optimize.run()
+    finally:
+        garbage.unfreeze(frozen)
     return optimize
 
 

@@ -34,6 +34,7 @@ from ..gate import gate_of, record_of
 from ..prompts import project_prompts
 from ..record import RECORD
 from . import dist_usage as usage
+from . import garbage
 from .quiet import collect_project
 
 DIRECTORY = "tg_optimize_dir"
@@ -95,17 +96,22 @@ class OptimizeWorker:
         interactor = _interactor(self.config)
         interactor.channel.setcallback(interactor.handle_command, endmarker=_shutdown_marker(interactor))
         items = session.items
-        index = interactor.torun.get()
-        while isinstance(index, int):
-            if index >= len(items):  # the end of a pass
-                index = interactor.torun.get()
-                continue
-            following = interactor.torun.get()
-            nextitem = items[following] if isinstance(following, int) and following < len(items) else None
-            self._run(interactor, items[index], index, nextitem)
-            if session.shouldfail or session.shouldstop:
-                break
-            index = following
+        frozen = garbage.freeze()  # each pass sweeps the garbage of the ones before it (garbage.py)
+        try:
+            index = interactor.torun.get()
+            while isinstance(index, int):
+                if index >= len(items):  # the end of a pass
+                    garbage.sweep()
+                    index = interactor.torun.get()
+                    continue
+                following = interactor.torun.get()
+                nextitem = items[following] if isinstance(following, int) and following < len(items) else None
+                self._run(interactor, items[index], index, nextitem)
+                if session.shouldfail or session.shouldstop:
+                    break
+                index = following
+        finally:
+            garbage.unfreeze(frozen)
         return True
 
     def _run(self, interactor: Any, item: pytest.Item, index: int, nextitem: pytest.Item | None) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from ...optim.search import CannotEvaluate, StopRule, TestOutcome
 from ..prompts import PromptFileError, PromptRegistry
 from ..record import TestRecord
+from .private_copy import PrivateCopies
 from .runner import Runner
 
 
@@ -51,10 +52,12 @@ class RegistryEvaluator:
         self.notices: list[str] = []
         self.watchers: list[Callable[[dict[str, TestRecord]], None]] = []
         """Called with every pass's records (new users of a prompt become its guards: ``newguards``)."""
+        self.copies = PrivateCopies(registry)
 
     def seed(self, key: str, text: str, records: Mapping[str, TestRecord]) -> None:
         """Records of a run made outside the search (the baseline) with ``key`` holding ``text``."""
         self.records.setdefault((key, text), {}).update(records)
+        self.copies.note(key, records)
 
     def record(self, key: str, text: str, nodeid: str) -> TestRecord | None:
         return self.records.get((key, text), {}).get(nodeid)
@@ -85,9 +88,23 @@ class RegistryEvaluator:
         finally:
             for prompt, _ in prompts:
                 self.registry.revert(prompt)
+        for prompt, text in prompts:
+            why = self.copies.evidence(prompt.key, text, records)
+            if why is not None:  # the pass ran an old text: its outcomes say nothing about the candidate
+                reason = f"{prompt.key}: the application keeps its own copy of it ({why})"
+                self.registry.give_up(prompt, reason, ADVICE)
+                raise CannotEvaluate(reason)
+            self.copies.note(prompt.key, records)
         self.runs += 1
         for key, text in texts.items():
             self.records.setdefault((key, text), {}).update(records)
         for watch in self.watchers:
             watch(records)
         return outcomes
+
+
+
+ADVICE = (
+    ": no rewrite reaches it, so it is not optimized and keeps its original text (read the file "
+    "where the prompt is used, not once per process: no functools.lru_cache, no module-level copy)"
+)

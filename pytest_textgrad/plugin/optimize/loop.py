@@ -264,7 +264,12 @@ class OptimizeRun(SearchSetup, SideBySide):
         # failing tests no search learns from, and files they read that no one declared
         taught = {n for search in self.searches.values() for n in search.state.train}
         baseline, selected = self.baseline.items(), self.selected - taught
-        failing = {n: r.reads for n, r in baseline if n in selected and r.outcome == "failed"}
+        root = self.registry.rootdir
+        failing = {  # an open() of a missing file is audited too (pdb looks for .pdbrc in doctests)
+            n: [key for key in r.reads if (root / key).is_file()]
+            for n, r in baseline
+            if n in selected and r.outcome == "failed"
+        }
         hint = undeclared_hint(failing, (p.key for p in self.registry.all()))
         if hint:
             self._write_line(hint)

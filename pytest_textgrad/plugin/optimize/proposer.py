@@ -16,7 +16,6 @@ is counted in ``Proposals.calls`` from the run's usage book, so budgets hold for
 from __future__ import annotations
 
 import contextvars
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -115,14 +114,10 @@ class PromptProposer:
         ]
         if edits:
             jobs.append(lambda: self._edits(request, engine, edits))
-        started = time.perf_counter()
-        try:
-            workers = ThreadPoolExecutor(max(1, len(jobs)), thread_name_prefix="tg-propose")
-            with phase("update"), workers as pool:
-                futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
-                results = [f.result() for f in futures]
-        finally:
-            self.updater.wall_time["update"] += time.perf_counter() - started
+        workers = ThreadPoolExecutor(max(1, len(jobs)), thread_name_prefix="tg-propose")
+        with self.updater.clock.timing("update"), phase("update"), workers as pool:
+            futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
+            results = [f.result() for f in futures]
         for result in results:
             if isinstance(result, Proposals):
                 answer.proposals.extend(result.proposals)

@@ -115,6 +115,79 @@ def _testpaths(config: pytest.Config) -> list[str]:
     return found or [str(root)]
 
 
+@contextlib.contextmanager
+def _conftest_fixtures_for_new_nodes(session: pytest.Session) -> Iterator[None]:
+    """Let the second collection's folders see their ``conftest.py`` fixtures.
+
+    From pytest 9.1 a conftest's fixtures (autouse ones included) are visible to the one
+    ``Directory`` node they were parsed onto, not to a node id: the first collection's. The second
+    collection builds new ``Directory`` nodes, and a conftest module is registered (and parsed) only
+    once, so every test under ``tests/conftest.py`` failed there with ``FixtureLookupError`` (or ran
+    without its autouse fixtures). Each conftest below the rootdir is queued again the way pytest
+    queues a new one, so its new folder node gets its fixtures; the rootdir's and those outside it
+    are the session's, visible to every node already. Older pytest matches node ids: nothing to do.
+    """
+    manager = getattr(session, "_fixturemanager", None)
+    pending = getattr(manager, "_pending_conftests", None)
+    if not isinstance(pending, dict):
+        yield
+        return
+    saved = dict(pending)
+    root = Path(session.config.rootpath)
+    pm = session.config.pluginmanager
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin) or ""
+        if not name.endswith("conftest.py"):
+            continue
+        folder = Path(os.path.abspath(name)).parent  # the path pytest keys it by (plugin_name)
+        if folder != root and folder.is_relative_to(root):
+            pending.setdefault(folder, plugin)
+    try:
+        yield
+    finally:
+        pending.clear()
+        pending.update(saved)
+
+
+def _unescaped(test_id: str) -> str:
+    """The id pytest escaped (non-ASCII as ``\\xfc``, a backslash doubled), as it was given."""
+    try:
+        return test_id.encode("ascii").decode("unicode_escape")
+    except (UnicodeError, ValueError):
+        return test_id
+
+
+class _ParametrizeIdsAsGiven:
+    """Keeps the second collection's ``parametrize(ids=...)`` ids the first collection's.
+
+    pytest stores the ids a ``parametrize`` mark generated on the mark itself, already escaped,
+    and a later collection escapes them again: ``test_ids[\\xfc]`` became ``test_ids[\\\\xfc]``,
+    so a selected test with a non-ASCII id also ran as a guard outside the selection (twice per
+    pass, twice in the reports). During the second collection each stored list is put back as given
+    (unescaped), and restored afterwards."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        option = "disable_test_id_escaping_and_forfeit_all_rights_to_community_support"
+        self.escaping = not config.getini(option)
+        self.saved: dict[Any, Any] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if not self.escaping:
+            return
+        for mark in metafunc.definition.iter_markers("parametrize"):
+            source = getattr(mark, "_param_ids_from", None)
+            ids = getattr(source, "_param_ids_generated", None)
+            if ids is None or source in self.saved:
+                continue
+            self.saved[source] = ids
+            object.__setattr__(source, "_param_ids_generated", [_unescaped(i) for i in ids])
+
+    def restore(self) -> None:
+        for source, ids in self.saved.items():
+            object.__setattr__(source, "_param_ids_generated", ids)
+
+
 class _CollectionErrors:
     """Files and classes the quiet collection could not collect, as ``"nodeid (reason)"``."""
 
@@ -131,38 +204,6 @@ def _reason(report: pytest.CollectReport) -> str:
     lines = [line.strip() for line in str(report.longrepr).splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
     return (errors or lines or ["no reason given"])[-1][:200]
-
-
-@contextlib.contextmanager
-def _conftest_fixtures_for_new_nodes(session: pytest.Session) -> Iterator[None]:
-    """Let the second collection's Directory nodes see their conftest.py fixtures.
-
-    pytest >= 9.1 ties a conftest's fixtures to its Directory node *object*, parsed once, when that
-    directory is first collected (``FixtureManager._pending_conftests``). The second collection builds
-    new Directory nodes, so a test under ``tests/`` saw none of ``tests/conftest.py``'s fixtures: a
-    guard using one failed with ``FixtureLookupError``, and an engine fixture overridden there fell
-    back to the plugin's own. Queue each loaded conftest below the rootdir again while collecting
-    (pytest parses it onto the new node as it parsed it onto the first), then put the queue back.
-    Earlier pytest scopes conftest fixtures by node id, which the new nodes share.
-    """
-    pending = getattr(session._fixturemanager, "_pending_conftests", None)
-    if not isinstance(pending, dict):
-        yield
-        return
-    saved = dict(pending)
-    root = Path(session.config.rootpath)
-    pm = session.config.pluginmanager
-    for plugin in pm.get_plugins():
-        name = pm.get_name(plugin) or ""
-        if name.endswith("conftest.py"):
-            folder = Path(os.path.abspath(name)).parent  # the path pytest keys it by (plugin_name)
-            if folder != root and folder.is_relative_to(root):  # the rootdir's is the Session's
-                pending.setdefault(folder, plugin)
-    try:
-        yield
-    finally:
-        pending.clear()
-        pending.update(saved)
 
 
 def collect_project(session: pytest.Session, errors: list[str] | None = None) -> list[pytest.Item]:
@@ -189,6 +230,8 @@ def collect_project(session: pytest.Session, errors: list[str] | None = None) ->
         )
     }
     items: list[pytest.Item] = []
+    ids = _ParametrizeIdsAsGiven(session.config)
+    pm.register(ids, "textgrad-parametrize-ids")
     try:
         with _routed(session, rules, held), _conftest_fixtures_for_new_nodes(session):
             from _pytest.main import resolve_collection_argument
@@ -217,6 +260,8 @@ def collect_project(session: pytest.Session, errors: list[str] | None = None) ->
         return []
     finally:
         pm.unregister(failures)
+        pm.unregister(ids)
+        ids.restore()
         for name, value in saved.items():
             setattr(session, name, value)
     return items

@@ -18,6 +18,7 @@ import pytest
 
 from ..gate import Gate, record_of
 from ..record import RECORD, TestRecord
+from . import garbage
 from .quiet import collect_project, held_reporting
 from .serving import PassServer
 
@@ -104,6 +105,7 @@ class Runner(PassServer):
     ) -> dict[str, TestRecord]:
         items = [self.by_id[n] for n in nodeids]
         records: dict[str, TestRecord] = {}
+        garbage.sweep()  # the passes before this one leave nothing for its event loops to finalize
         self.session.config.hook.pytest_textgrad_pass_start(
             config=self.session.config, nodeids=[i.nodeid for i in items]
         )
@@ -151,6 +153,7 @@ class Runner(PassServer):
         if self.registry is not None:  # silent passes run the same protocol: no step's gradient shows
             for prompt in self.registry.all():
                 prompt.variable.reset_gradients()
+        garbage.sweep()
         collector = _Outcomes()
         config.pluginmanager.register(collector, "textgrad-final-outcomes")
         started = time.perf_counter()

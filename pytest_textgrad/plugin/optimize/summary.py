@@ -73,10 +73,23 @@ def candidate_record(key: str, tried: Tried) -> CandidateRecord:
     )
 
 
+SHOWN_SENTENCES = 4
+"""Sentences listed per sign: a rewrite of a long prompt removed 2,000 of them on one 149 KB line."""
+
+
 def change(parent: str, text: str) -> str:
-    """The candidate as the sentences it adds (+) and removes (-) from ``parent``."""
+    """The candidate as the sentences it adds (+) and removes (-) from ``parent`` (the first few of
+    each, then how many more)."""
     added, removed = diff(parent, text)
-    parts = [f'+ "{short(s)}"' for s in added] + [f'- "{short(s)}"' for s in removed]
+    parts = [f'+ "{short(s)}"' for s in added[:SHOWN_SENTENCES]]
+    parts += [f'- "{short(s)}"' for s in removed[:SHOWN_SENTENCES]]
+    more = [
+        f"{len(items) - SHOWN_SENTENCES} more {what}"
+        for items, what in ((added, "added"), (removed, "removed"))
+        if len(items) > SHOWN_SENTENCES
+    ]
+    if more:
+        parts.append(f"(and {', '.join(more)})")
     return " ".join(parts) if parts else f'"{short(text)}"'
 
 

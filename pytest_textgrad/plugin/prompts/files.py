@@ -135,6 +135,19 @@ def _umask_mode() -> int:
     return 0o666 & ~umask
 
 
+def _same_owner(path: Path, status: os.stat_result) -> None:
+    """Give ``path`` the owner and group of the file it replaces, where allowed. A run as root (a CI
+    container on a bind-mounted checkout) left every prompt it wrote, or only put back, owned by
+    root: the user could no longer edit it. Elsewhere a process may only keep its own uid and pick
+    one of its groups; what it may not do is left as ``mkstemp`` made it."""
+    for owner in ((status.st_uid, status.st_gid), (-1, status.st_gid)):
+        try:
+            os.chown(path, *owner)
+            return
+        except (OSError, AttributeError):  # AttributeError: no os.chown (Windows)
+            continue
+
+
 def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None, shared: bool = False) -> None:
     """Replace ``target`` with ``data`` in one step: temp file + fsync + ``os.replace``.
 
@@ -144,7 +157,8 @@ def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None, sh
     """
     folder = target.parent
     source = mode_from or target
-    mode = source.stat().st_mode & 0o7777 if source.exists() else (_umask_mode() if shared else None)
+    status = source.stat() if source.exists() else None
+    mode = status.st_mode & 0o7777 if status is not None else (_umask_mode() if shared else None)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tg-tmp", dir=folder)
     temp = Path(temp_name)
     try:
@@ -152,6 +166,8 @@ def write_atomic(target: Path, data: bytes, *, mode_from: Path | None = None, sh
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if status is not None:
+            _same_owner(temp, status)
         if mode is not None:
             os.chmod(temp, mode)
         os.replace(temp, target)

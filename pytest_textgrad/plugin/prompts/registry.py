@@ -128,9 +128,9 @@ class PromptRegistry:
             return list(self._prompts.values())
 
     # ----- writes (optimize only) -----------------------------------------------------------------
-    def _freeze(self, prompt: Prompt, why: str) -> PromptFileError:
+    def _freeze(self, prompt: Prompt, why: str, advice: str = "") -> PromptFileError:
         prompt.frozen = why
-        self.notices.append(f"pytest-textgrad: {why}")
+        self.notices.append(f"pytest-textgrad: {why}{advice}")
         return PromptFileError(why)
 
     def refuses_writes(self, key: str) -> str:
@@ -188,7 +188,29 @@ class PromptRegistry:
         with self._writing, _registry_read():  # not a read of the test running meanwhile
             if prompt.key in self._written:
                 self._write_original_or(prompt, prompt.accepted)
-            prompt.variable.set_value(prompt.accepted)
+            prompt.variable.set_value(self._in_force(prompt, prompt.accepted))
+
+    @staticmethod
+    def _in_force(prompt: Prompt, text: str) -> str:
+        """``text``, or for a file someone changed during the run, what the file holds now: a test's
+        ``tg_prompt`` variable must send what the application reading the file sends, and the final
+        run must describe the prompts left on disk, not the ones the optimizer last knew."""
+        if not prompt.frozen:
+            return text
+        with contextlib.suppress(PromptFileError, OSError), _registry_read():
+            return read_prompt(prompt.path, prompt.key)[0]
+        return text
+
+    def give_up(self, prompt: Prompt, why: str, advice: str = "") -> None:
+        """Stop optimizing ``prompt``: its original back on disk and in its variable (nothing the run
+        accepted for it could be checked), no more writes; ``why`` (and ``advice``) is named at the
+        end of the run, ``why`` beside each candidate refused for it."""
+        with self._writing, _registry_read():
+            if prompt.key in self._written:
+                self._write_original_or(prompt, prompt.original)
+            prompt.accepted = prompt.original
+            prompt.variable.set_value(prompt.original)
+            self._freeze(prompt, why, advice)
 
     @staticmethod
     def as_written(prompt: Prompt, text: str) -> str:
@@ -233,7 +255,7 @@ class PromptRegistry:
                 self._write_original_or(prompt, final)
             if prompt.frozen:
                 prompt.accepted = final = prompt.original  # left as the person made it: no change claimed
-            prompt.variable.set_value(final)
+            prompt.variable.set_value(self._in_force(prompt, final))
             if prompt.changed:
                 changed.append(prompt)
         self._written.clear()

@@ -106,7 +106,9 @@ class OurFramesHidden:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         config = item.config
-        if call.excinfo is not None and not (config.option.fulltrace or config.option.usepdb):
+        # getoption with a default: -p no:terminal / no:debugging leave these options undefined
+        keep_all = config.getoption("fulltrace", False) or config.getoption("usepdb", False)
+        if call.excinfo is not None and not keep_all:
             hide_our_frames(call.excinfo)
         return (yield)
 
