@@ -13,7 +13,6 @@ rich or litellm) and does no I/O for it beyond one ``stat`` (the journal of a ki
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -66,7 +65,6 @@ MARKERS = (
 _PATH_FLAGS = frozenset(option.flag for option in OPTIONS if option.kind == "path")
 _RESTORED = pytest.StashKey[list[str]]()
 _NOTES = pytest.StashKey[list[str]]()
-_PROMPT_TESTS = pytest.StashKey[int]()
 _RUN_LOCK = pytest.StashKey["RunLock"]()
 
 
@@ -184,31 +182,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 # ----- collection -------------------------------------------------------------------------------------
-def _fixture_sources(config: pytest.Config, items: list[pytest.Item]) -> dict[str, list[str | None]]:
-    """For each engine fixture, every distinct definition the prompt tests get: where a conftest.py
-    (or another plugin) overrides it, or None for the plugin's own."""
-    from .capture import FIXTURES
-    from .fixtures import __name__ as ours
-
-    sources: dict[str, list[str | None]] = {}
-    manager = items[0].session._fixturemanager
-    for item in items:
-        for name in FIXTURES.values():  # asked for by name (getfixturevalue) too: look each one up
-            definitions = manager.getfixturedefs(name, item)
-            where: str | None = None
-            if definitions:
-                function = definitions[-1].func
-                if getattr(function, "__module__", None) != ours:
-                    found = inspect.getsourcefile(function) or getattr(function, "__module__", "?")
-                    with contextlib.suppress(ValueError):
-                        found = Path(found).relative_to(config.rootpath).as_posix()
-                    where = f"fixture overridden in {found}"
-            known = sources.setdefault(name, [])
-            if where not in known:
-                known.append(where)
-    return sources
-
-
 def _selected_prompt_tests(items: list[pytest.Item]) -> int:
     """Prompt tests among ``items`` once ``-k``/``-m``/``--deselect`` removed theirs: a run whose
     selection holds none has nothing to learn from (counting before deselection, an optimize run
@@ -225,11 +198,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker("textgrad")
     activate(config)
     from .capture import capture_of
+    from .engine_fixtures import add_fixture_sources
 
-    known = capture_of(config).fixture_sources  # merged: the optimize run's second collection comes here too
-    for name, sources in _fixture_sources(config, prompt_tests).items():
-        listed = known.setdefault(name, [])
-        listed.extend(source for source in sources if source not in listed)
+    add_fixture_sources(capture_of(config).fixture_sources, config, prompt_tests)
 
 
 @pytest.hookimpl(trylast=True)
