@@ -6,8 +6,9 @@ Why the care around the call itself:
 * Retries are ours (``num_retries=0`` to litellm) so that only transient failures (rate limit,
   timeout, connection, 5xx) are retried, with exponential backoff and jitter; a bad key or a bad
   request fails at once with an :class:`EngineError` that says which environment variable to fix.
-* A bounded semaphore caps concurrent requests (threads and each event loop), because the core runs
-  independent gradient calls concurrently and providers rate-limit bursts.
+* One bound caps the engine's requests in flight, threads and event loops together (:mod:`.limit`),
+  because the core runs independent gradient calls concurrently and providers rate-limit bursts.
+* ``stream=True`` only changes how the reply travels: the chunks are joined into one reply.
 
 The cache, interceptors and accounting are :class:`~.chat.ChatEngine`'s; this module shapes the
 request for litellm and makes the call.
@@ -18,15 +19,14 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import threading
 import time
-import weakref
 from typing import Any, Literal
 
 from .cache import CacheSetting
 from .chat import ChatEngine, Messages
 from .errors import EngineError
 from .images import to_provider_messages
+from .limit import InFlightLimit
 from .litellm_import import (
     import_litellm,
     is_retryable,
@@ -37,6 +37,7 @@ from .litellm_import import (
     status_of,
 )
 from .litellm_reply import completion_from_response
+from .strict_schema import strict_compatible
 from .usage import Completion
 
 __all__ = ["MAX_CONCURRENCY", "LiteLLMEngine", "import_litellm", "is_retryable", "key_env_var", "provider_of"]
@@ -102,18 +103,15 @@ class LiteLLMEngine(ChatEngine):
                 f"max_concurrency must be between 1 and {MAX_CONCURRENCY}, not {max_concurrency}"
             )
         self.max_concurrency = max_concurrency
-        self._semaphore = threading.BoundedSemaphore(max_concurrency)
-        self._async_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._async_lock = threading.Lock()
+        self._in_flight = InFlightLimit(max_concurrency)
 
     # -- building the request -------------------------------------------------------------------
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         if self.structured_output == "llamacpp":
             return {"type": "json_object", "schema": schema}
         if self.structured_output == "openai":
-            return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+            inner = {"name": "reply", "schema": schema, "strict": strict_compatible(schema)}
+            return {"type": "json_schema", "json_schema": inner}
         return None
 
     def shape_request(
@@ -161,8 +159,10 @@ class LiteLLMEngine(ChatEngine):
         attempt = 0
         while True:
             try:
-                with self._semaphore:
+                with self._in_flight.hold():
                     response = litellm.completion(**kwargs)
+                    if kwargs.get("stream"):
+                        response = _joined(litellm, list(response), kwargs["messages"])
                 break
             except Exception as exc:
                 if self._refused_format(kwargs, exc):
@@ -175,12 +175,13 @@ class LiteLLMEngine(ChatEngine):
     async def _acomplete(self, messages: Messages, **params: Any) -> Completion:
         litellm = import_litellm()
         kwargs = self._call_kwargs(messages, params)
-        semaphore = self._loop_semaphore()
         attempt = 0
         while True:
             try:
-                async with semaphore:
+                async with self._in_flight.ahold():
                     response = await litellm.acompletion(**kwargs)
+                    if kwargs.get("stream"):
+                        response = _joined(litellm, [chunk async for chunk in response], kwargs["messages"])
                 break
             except Exception as exc:
                 if self._refused_format(kwargs, exc):
@@ -189,16 +190,6 @@ class LiteLLMEngine(ChatEngine):
                 attempt += 1
                 await asyncio.sleep(delay)
         return self._finish(response)
-
-    def _loop_semaphore(self) -> asyncio.Semaphore:
-        """The semaphore of the running event loop (an asyncio semaphore is bound to one loop)."""
-        loop = asyncio.get_running_loop()
-        with self._async_lock:
-            semaphore = self._async_semaphores.get(loop)
-            if semaphore is None:
-                semaphore = asyncio.Semaphore(self.max_concurrency)
-                self._async_semaphores[loop] = semaphore
-            return semaphore
 
     def _refused_format(self, kwargs: dict[str, Any], exc: Exception) -> bool:
         """Whether the server refused the ``response_format`` we made from a ``json_schema``; if so
@@ -230,8 +221,10 @@ class LiteLLMEngine(ChatEngine):
         if not is_retryable(exc):
             raise self._fatal_error(exc) from exc
         if attempt >= self.max_retries:
+            where = f" at {self.api_base}" if self.api_base else ""
             raise EngineError(
-                f"{self.model}: {type(exc).__name__} persisted after {attempt + 1} attempts: {short(exc)}",
+                f"{self.model}{where}: {type(exc).__name__} persisted after {attempt + 1} attempts: "
+                f"{short(exc)}",
                 model=self.model,
                 status_code=status_of(exc),
                 retryable=True,
@@ -249,14 +242,17 @@ class LiteLLMEngine(ChatEngine):
         env = key_env_var(self.model)
         if self.api_key is not None:
             source = "the api_key= passed to the engine"
+        elif "api_key" in self._credentials():
+            source = f"nowhere: {env} is not set, so a placeholder was sent (pass api_key= or set {env})"
         elif env is None:
             source = f"no API key (provider {provider_of(self.model)!r} needs none; check api_base)"
         else:
             source = f"the {env} environment variable"
         status = status_of(exc)
         code = f" (HTTP {status})" if status is not None else ""
+        where = f" at {self.api_base}" if self.api_base else ""
         return EngineError(
-            f"{self.model}: {type(exc).__name__}{code}: {short(exc)}\n"
+            f"{self.model}{where}: {type(exc).__name__}{code}: {short(exc)}\n"
             f"The key for {self.model} comes from {source}; not retried, since retrying cannot fix this.",
             model=self.model,
             status_code=status,
@@ -274,6 +270,11 @@ class LiteLLMEngine(ChatEngine):
     def __repr__(self) -> str:
         base = f", api_base={self.api_base!r}" if self.api_base else ""
         return f"LiteLLMEngine({self.model!r}{base})"
+
+
+def _joined(litellm: Any, chunks: list[Any], messages: Any) -> Any:
+    """One response from a stream's chunks (text, usage), or None for an empty stream."""
+    return litellm.stream_chunk_builder(chunks, messages=messages) if chunks else None
 
 
 def _our_schema(response_format: Any) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import threading
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -131,6 +132,23 @@ def provider_cached_reply(
     return _provider_engine(model).cached_reply(list(messages), **params)
 
 
+def _one_chunk(completion: Completion) -> dict[str, Any]:
+    """A whole reply as litellm's ``GenericStreamingChunk`` (the last one: finished, with usage)."""
+    usage = completion.usage
+    return {
+        "text": completion.text,
+        "is_finished": True,
+        "finish_reason": "stop",
+        "index": 0,
+        "tool_use": None,
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+    }
+
+
 def _make_provider(litellm: ModuleType) -> Any:
     """A ``litellm.CustomLLM`` answering ``local/<name>`` with the embedded model."""
 
@@ -145,6 +163,18 @@ def _make_provider(litellm: ModuleType) -> Any:
             self, model: str, messages: list, *args: Any, optional_params: dict | None = None, **kwargs: Any
         ) -> Any:
             return await asyncio.to_thread(self.completion, model, messages, optional_params=optional_params)
+
+        # ``stream=True``: llama.cpp makes the whole reply first, so the stream is one chunk
+        def streaming(
+            self, model: str, messages: list, *args: Any, optional_params: dict | None = None, **kwargs: Any
+        ) -> Iterator[dict[str, Any]]:
+            yield _one_chunk(_provider_reply(model, messages, dict(optional_params or {})))
+
+        async def astreaming(
+            self, model: str, messages: list, *args: Any, optional_params: dict | None = None, **kwargs: Any
+        ) -> AsyncIterator[dict[str, Any]]:
+            params = dict(optional_params or {})
+            yield _one_chunk(await asyncio.to_thread(_provider_reply, model, messages, params))
 
     return LocalProvider()
 

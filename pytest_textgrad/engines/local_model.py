@@ -205,7 +205,8 @@ def run_chat(
     """
     model = load_model(name)
     accepted = _accepted_params(model)
-    kwargs = {k: v for k, v in params.items() if k in accepted}
+    # ``stream`` only changes how a reply travels; the whole reply is made here either way
+    kwargs = {k: v for k, v in params.items() if k in accepted and k != "stream"}
     if kwargs.get("temperature") is None:
         # A call that names no temperature is greedy: llama-cpp-python's own default (0.2) samples,
         # so a test's tg_llm reply or tg_judge verdict changed from run to run (the response cache

@@ -169,3 +169,23 @@ def test_a_process_that_used_the_model_exits_without_resource_warnings(subproces
     )
     assert done.returncode == 0, done.stderr
     assert "ResourceWarning" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_stream_true_on_the_engine_and_through_the_litellm_provider():
+    """``stream=True`` made llama-cpp-python return a generator (TypeError in the engine), and
+    ``litellm.completion(model="local/smollm2", stream=True)`` in application code failed with
+    litellm's "Not implemented yet!": the provider had no streaming methods."""
+    messages = [{"role": "user", "content": "Say hello."}]
+    engine = LocalLlamaEngine(cache=False)
+    whole = engine.generate("Say hello.", max_tokens=6)
+    assert engine.generate("Say hello.", max_tokens=6, stream=True) == whole
+    litellm = import_litellm()
+    with cache_policy(enabled=False):
+        chunks = list(litellm.completion(model="local/smollm2", messages=messages, max_tokens=6, stream=True))
+
+        async def astream() -> str:
+            stream = await litellm.acompletion(model="local/smollm2", messages=messages, max_tokens=6, stream=True)
+            return "".join([chunk.choices[0].delta.content or "" async for chunk in stream])
+
+        streamed = asyncio.run(astream())
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks) == whole == streamed

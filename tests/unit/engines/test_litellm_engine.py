@@ -15,6 +15,7 @@ from pytest_textgrad.engines.litellm_engine import is_retryable, key_env_var
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 HI = [{"role": "user", "content": "hi"}]
+STRICT = {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
 
 
 def response(litellm, text="ok", prompt_tokens=7, completion_tokens=2):
@@ -186,7 +187,7 @@ def test_params_reach_litellm(fake):
         stop=["x"],
         timeout=7.5,
         use_cache=True,
-        json_schema={"type": "object"},
+        json_schema=STRICT,
     )
     call = fake.calls[0]
     assert call["temperature"] == 0.3 and call["max_tokens"] == 5 and call["top_p"] == 0.5
@@ -194,7 +195,7 @@ def test_params_reach_litellm(fake):
     assert call["api_base"] == "https://proxy/v1" and call["model"] == "openai/gpt-4o-mini"
     assert call["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "reply", "schema": {"type": "object"}, "strict": True},
+        "json_schema": {"name": "reply", "schema": STRICT, "strict": True},
     }
     assert "use_cache" not in call and "json_schema" not in call
     e.complete(HI)

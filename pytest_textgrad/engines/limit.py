@@ -1,0 +1,114 @@
+"""One bound on an engine's requests in flight, shared by its threads and all its event loops.
+
+Why not a ``threading.Semaphore`` plus one ``asyncio.Semaphore`` per loop: each of those bounds
+only its own callers, so an engine with ``max_concurrency=3`` had 6 requests in flight when a
+thread pool and an event loop used it at once (measured on a loopback server), and 3 more per
+extra loop. Here permits are counted once, under a lock; a waiter is a thread's ``Event`` or a
+loop's ``Future``, and a freed permit is handed directly to the oldest waiter, so neither kind can
+starve the other, and no thread is parked on behalf of a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+_Waiter = threading.Event | tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
+
+
+class InFlightLimit:
+    """At most ``limit`` holders at once, whether they are threads or coroutines on any loop."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._free = limit
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
+
+    # -- threads -----------------------------------------------------------------------------------
+    def acquire(self) -> None:
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return
+            event = threading.Event()
+            self._waiters.append(event)
+        try:
+            event.wait()
+        except BaseException:  # Ctrl-C while waiting: give back a permit handed over meanwhile
+            with self._lock:
+                if event in self._waiters:
+                    self._waiters.remove(event)
+                    raise
+            self.release()
+            raise
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    # -- coroutines --------------------------------------------------------------------------------
+    async def aacquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return
+            future: asyncio.Future[None] = loop.create_future()
+            waiter = (loop, future)
+            self._waiters.append(waiter)
+        try:
+            await future
+        except BaseException:  # cancelled: a permit handed over already must go on to the next
+            with self._lock:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                    raise
+            if future.done() and not future.cancelled():
+                self.release()
+            # else the hand-over is still on its way: _grant sees the cancelled future and passes it on
+            raise
+
+    @contextlib.asynccontextmanager
+    async def ahold(self) -> AsyncIterator[None]:
+        await self.aacquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    # -- both --------------------------------------------------------------------------------------
+    def release(self) -> None:
+        """Hand the permit to the oldest waiter, or put it back."""
+        with self._lock:
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if isinstance(waiter, threading.Event):
+                    waiter.set()
+                    return
+                loop, future = waiter
+                try:
+                    loop.call_soon_threadsafe(self._grant, future)
+                except RuntimeError:  # that loop is closed: its waiter is gone
+                    continue
+                return
+            self._free += 1
+
+    def _grant(self, future: asyncio.Future[None]) -> None:
+        """On the waiter's loop: give it the permit, or pass it on if it was cancelled meanwhile."""
+        if future.done():
+            self.release()
+        else:
+            future.set_result(None)
+
+    @property
+    def in_use(self) -> int:
+        with self._lock:
+            return self.limit - self._free
