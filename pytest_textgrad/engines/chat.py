@@ -155,8 +155,11 @@ class ChatEngine(EngineLM):
         return reply
 
     def _store(self, call: _Call, reply: Completion) -> None:
+        """Keep the reply for this call, and in the cache unless it has no text: a reply blocked
+        or refused by the provider (Gemini's SAFETY, a content filter, a ``null`` content) comes
+        back empty, and cached it would be replayed run after run instead of asked again."""
         call.reply = reply
-        if call.cache is not None and call.key is not None:
+        if call.cache is not None and call.key is not None and reply.text.strip():
             call.cache.set(call.key, reply)
 
     def _end(self, call: _Call) -> Completion:

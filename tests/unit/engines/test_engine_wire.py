@@ -215,3 +215,21 @@ def test_a_rejected_placeholder_key_is_named_as_such(server: _Server, monkeypatc
     message = str(info.value)
     assert not info.value.retryable and info.value.status_code == 401 and len(server.bodies) == 1
     assert server.url in message and "placeholder" in message and "OPENAI_API_KEY is not set" in message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "assistant", "content": None},
+        {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+        {"role": "assistant", "content": ""},
+    ],
+)
+def test_an_empty_reply_is_returned_but_never_cached(server: _Server, tmp_path, message) -> None:
+    """A blocked or refused reply has no text; cached, it was replayed on every later run."""
+    empty = {**_reply(""), "choices": [{"index": 0, "message": message, "finish_reason": "content_filter"}]}
+    server.script = [(200, {}, empty)]
+    engine = _engine(server, cache=str(tmp_path / "c"))
+    assert engine.generate("hi") == ""
+    assert engine.generate("hi") == "ok"  # asked again, not replayed from the cache
+    assert engine.generate("hi") == "ok" and len(server.bodies) == 2  # a reply with text is cached
