@@ -48,11 +48,26 @@ class InFlightLimit:
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
-        self.acquire()
+        """Hold a permit for the block. A blocking call made on a thread that runs an event loop
+        (sync code inside a coroutine) goes ahead without one when none is free: waiting there
+        would stop the loop whose coroutines hold the permits, and none would ever come back."""
+        if _on_loop_thread():
+            if not self._try_acquire():
+                yield
+                return
+        else:
+            self.acquire()
         try:
             yield
         finally:
             self.release()
+
+    def _try_acquire(self) -> bool:
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            return False
 
     # -- coroutines --------------------------------------------------------------------------------
     async def aacquire(self) -> None:
@@ -112,3 +127,12 @@ class InFlightLimit:
     def in_use(self) -> int:
         with self._lock:
             return self.limit - self._free
+
+
+def _on_loop_thread() -> bool:
+    """Whether this thread is running an event loop (a sync call made from inside a coroutine)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

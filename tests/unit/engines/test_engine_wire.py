@@ -233,3 +233,23 @@ def test_an_empty_reply_is_returned_but_never_cached(server: _Server, tmp_path, 
     assert engine.generate("hi") == ""
     assert engine.generate("hi") == "ok"  # asked again, not replayed from the cache
     assert engine.generate("hi") == "ok" and len(server.bodies) == 2  # a reply with text is cached
+
+
+def test_a_sync_call_inside_a_coroutine_never_waits_on_its_own_loop(server: _Server) -> None:
+    """Sync code called from a coroutine (a TextGrad program inside an async app) while the
+    loop's own requests hold every permit: waiting would block the loop that must free them."""
+    server.delay = 0.3
+    engine = _engine(server, max_concurrency=1)
+    replies: list[str] = []
+
+    async def main() -> None:
+        held = asyncio.ensure_future(engine.agenerate("async"))
+        await asyncio.sleep(0.1)  # the async request holds the only permit
+        replies.append(engine.generate("sync inside"))
+        replies.append(await held)
+
+    runner = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    runner.start()
+    runner.join(timeout=20)
+    assert not runner.is_alive(), "deadlock: the sync call waited for a permit its own loop holds"
+    assert replies == ["ok", "ok"]
