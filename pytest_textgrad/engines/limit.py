@@ -16,6 +16,9 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 
+_RECHECK = 0.2
+"""Seconds between a waiting coroutine's looks at the pool (only matters after its loop stopped)."""
+
 _Waiter = threading.Event | tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]
 
 
@@ -31,8 +34,7 @@ class InFlightLimit:
     # -- threads -----------------------------------------------------------------------------------
     def acquire(self) -> None:
         with self._lock:
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
+            if self._take():
                 return
             event = threading.Event()
             self._waiters.append(event)
@@ -64,24 +66,26 @@ class InFlightLimit:
 
     def _try_acquire(self) -> bool:
         with self._lock:
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
-                return True
-            return False
+            return self._take()
 
     # -- coroutines --------------------------------------------------------------------------------
     async def aacquire(self) -> None:
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
+            if self._take():
                 return
             future: asyncio.Future[None] = loop.create_future()
             waiter = (loop, future)
             self._waiters.append(waiter)
         try:
-            await future
+            while not future.done():
+                # look again now and then: a permit freed while this loop was stopped went to the pool
+                await asyncio.wait({future}, timeout=_RECHECK)
+                if not future.done():
+                    with self._lock:
+                        self._dispatch()
         except BaseException:  # cancelled: a permit handed over already must go on to the next
+            future.cancel()
             with self._lock:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
@@ -101,20 +105,47 @@ class InFlightLimit:
 
     # -- both --------------------------------------------------------------------------------------
     def release(self) -> None:
-        """Hand the permit to the oldest waiter, or put it back."""
+        """Give the permit back: to the oldest waiter that can take it now, else to the pool."""
         with self._lock:
-            while self._waiters:
-                waiter = self._waiters.popleft()
-                if isinstance(waiter, threading.Event):
-                    waiter.set()
-                    return
-                loop, future = waiter
-                try:
-                    loop.call_soon_threadsafe(self._grant, future)
-                except RuntimeError:  # that loop is closed: its waiter is gone
-                    continue
-                return
             self._free += 1
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand free permits to waiters that can take them now (called under the lock).
+
+        A waiter whose loop was closed is dropped; one whose loop is stopped (not closed: a task
+        left pending by ``run_until_complete``) keeps its place but is passed over, since a permit
+        handed to it would stay there until that loop runs again, perhaps never. Every acquire
+        dispatches first, so such a waiter is served once its loop runs again.
+        """
+        for waiter in list(self._waiters):
+            if self._free <= 0:
+                return
+            if isinstance(waiter, threading.Event):
+                self._waiters.remove(waiter)
+                self._free -= 1
+                waiter.set()
+                continue
+            loop, future = waiter
+            if loop.is_closed():
+                self._waiters.remove(waiter)
+                continue
+            if not loop.is_running():
+                continue
+            self._waiters.remove(waiter)
+            try:
+                loop.call_soon_threadsafe(self._grant, future)
+            except RuntimeError:  # closed meanwhile: its waiter is gone
+                continue
+            self._free -= 1
+
+    def _take(self) -> bool:
+        """Take a permit if one is free once waiters that can run were served (under the lock)."""
+        self._dispatch()
+        if self._free > 0:
+            self._free -= 1
+            return True
+        return False
 
     def _grant(self, future: asyncio.Future[None]) -> None:
         """On the waiter's loop: give it the permit, or pass it on if it was cancelled meanwhile."""

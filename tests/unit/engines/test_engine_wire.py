@@ -253,3 +253,30 @@ def test_a_sync_call_inside_a_coroutine_never_waits_on_its_own_loop(server: _Ser
     runner.join(timeout=20)
     assert not runner.is_alive(), "deadlock: the sync call waited for a permit its own loop holds"
     assert replies == ["ok", "ok"]
+
+
+def test_a_task_left_waiting_on_a_stopped_loop_does_not_take_the_permit_away(server: _Server) -> None:
+    """``run_until_complete`` returned while a task still waited for a permit: a permit handed to
+    it would stay on that stopped loop, and with ``max_concurrency=1`` the engine froze for good."""
+    server.delay = 0.3
+    engine = _engine(server, max_concurrency=1)
+    loop = asyncio.new_event_loop()
+    done: list[str] = []
+
+    def scenario() -> None:
+        holder = threading.Thread(target=lambda: done.append(engine.generate("holder")))
+        holder.start()
+        time.sleep(0.1)  # the holder has the only permit
+        parked = loop.create_task(engine.agenerate("parked"))
+        loop.run_until_complete(asyncio.sleep(0.05))  # the task now waits; its loop stops
+        holder.join()
+        done.append(engine.generate("next"))  # a permit handed to the parked task would block this
+        done.append(loop.run_until_complete(parked))  # once its loop runs again, it is served
+
+    runner = threading.Thread(target=scenario, daemon=True)
+    runner.start()
+    runner.join(timeout=20)
+    loop.close()
+    assert not runner.is_alive(), "the permit went to a task on a stopped loop"
+    assert done == ["ok", "ok", "ok"]
+    assert [b["messages"][-1]["content"] for b in server.bodies] == ["holder", "next", "parked"]
