@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -53,8 +54,23 @@ def pick_params(body: dict[str, Any], *nested: str) -> dict[str, Any]:
     return {k: v for source in sources for k, v in source.items() if k in SAMPLING_KEYS}
 
 
+def tool_call(name: Any, arguments: Any) -> str:
+    """A tool (function) call as text, ``name({"arg": ...})``: a reply that only calls a tool still
+    has a text for the record, the reports, the backward pass and the data-flow edges (the tool's
+    result, sent back in the next call, follows from it)."""
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+    return f"{name}({arguments})"
+
+
+def joined(*pieces: str) -> str:
+    """Non-empty pieces of a reply (its text, then its tool calls), one per line."""
+    return "\n".join(piece for piece in pieces if piece)
+
+
 def text_of(content: Any) -> str:
-    """Text of a message content: a string, or a list of parts (text parts joined, others named)."""
+    """Text of a message content: a string, or a list of parts (text parts joined, tool calls and
+    tool results written out, other parts named)."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -68,6 +84,16 @@ def text_of(content: Any) -> str:
         elif isinstance(part, dict):
             if isinstance(part.get("text"), str):
                 pieces.append(part["text"])
+            elif part.get("type") == "tool_use":  # Anthropic
+                pieces.append(tool_call(part.get("name", ""), part.get("input")))
+            elif part.get("type") == "tool_result":
+                pieces.append(text_of(part.get("content")))
+            elif isinstance(part.get("functionCall"), dict):  # Gemini
+                function = part["functionCall"]
+                pieces.append(tool_call(function.get("name", ""), function.get("args")))
+            elif isinstance(part.get("functionResponse"), dict):
+                response = part["functionResponse"].get("response")
+                pieces.append(json.dumps(response, ensure_ascii=False) if response is not None else "")
             elif part.get("type") or part.get("inlineData") or part.get("fileData"):
                 pieces.append(f"[{part.get('type') or 'file'}]")
     return "\n".join(pieces)
