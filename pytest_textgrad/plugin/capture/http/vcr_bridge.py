@@ -31,11 +31,16 @@ class VcrBridge:
     """
 
     write_protected = False
+    _path = "PytestTextgrad"  # vcrpy names its urllib3 connection subclasses after the cassette's path
 
     def __init__(self, capture: HttpCapture) -> None:
         self.capture = capture
 
     def can_play_response_for(self, vcr_request: Any) -> bool:
+        if hasattr(vcr_request, "_tg_asked"):  # urllib3's stub asks again at connect(): one answer
+            return vcr_request._tg_answer is not None
+        vcr_request._tg_asked = True
+        vcr_request._tg_answer = None
         request = _from_vcr_request(vcr_request)
         if not self.capture.in_scope(request):
             vcr_request._tg_request = None
@@ -127,7 +132,8 @@ def _to_vcr_response(response: RecordedResponse) -> dict[str, Any]:
 
 
 def patchers(bridge: VcrBridge) -> Iterator[Any]:
-    """``mock.patch`` objects for httpx and its fork httpx2 (sync, async) and aiohttp.
+    """``mock.patch`` objects for httpx and its fork httpx2 (sync, async), urllib3 (so ``requests``
+    and ``urllib3`` itself: a hand-written POST to an OpenAI-compatible URL) and aiohttp.
 
     httpx2 is what recent OpenAI and Anthropic SDKs import; vcrpy's stubs serve both. A client
     library that is not installed is skipped.
@@ -152,6 +158,13 @@ def patchers(bridge: VcrBridge) -> Iterator[Any]:
             "handle_async_request",
             httpx_stubs.vcr_handle_async_request(bridge, async_send, httpx),
         )
+    try:
+        import urllib3  # noqa: F401
+        from vcr.patch import CassettePatcherBuilder
+    except ImportError:  # pragma: no cover
+        pass
+    else:  # vcrpy's urllib3 stubs: connection classes whose "cassette" is the bridge
+        yield from CassettePatcherBuilder(bridge)._urllib3()
     try:
         import aiohttp.client
         from vcr.stubs import aiohttp_stubs
