@@ -16,6 +16,8 @@ from typing import Any
 import openai
 import pytest
 
+from pytest_textgrad.engines.base import messages_text
+from pytest_textgrad.plugin.capture import feeds
 from pytest_textgrad.plugin.capture.http import (
     Exchange,
     HttpCapture,
@@ -121,6 +123,8 @@ def test_openai_sdk_tool_calls_are_the_reply_plain_and_streamed(tool_server: str
         {"role": "assistant", "content": 'lookup_order({"order": "A17"})'},
         {"role": "tool", "content": "A17 ships on Monday."},
     ]
+    # so the follow-up call reads the tool-calling reply: a data-flow edge
+    assert feeds(calls[0].text, messages_text(calls[0].messages), messages_text(calls[2].messages))
 
 
 def test_openai_responses_function_calls_in_and_out() -> None:
