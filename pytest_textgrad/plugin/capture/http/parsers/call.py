@@ -34,6 +34,19 @@ class ParsedCall(BaseModel):
     streamed: bool = False
     status: int = 200
     params: dict[str, Any] = Field(default_factory=dict)
+    usage_estimated: bool = False
+    """``usage`` was estimated from the texts (see :meth:`with_usage_estimated`)."""
+
+    def with_usage_estimated(self) -> ParsedCall:
+        """This call, its tokens estimated when the reply reported none (4 characters a token,
+        rounded up: OpenAI's rule of thumb). An OpenAI stream carries usage only if the request
+        asked for ``stream_options.include_usage``, which the SDKs do not by default; at 0 tokens
+        such calls cost nothing to ``--tg-max-cost`` whatever the model's price."""
+        if self.usage.total_tokens or self.status >= 400 or not (self.text or self.messages):
+            return self
+        prompt = sum(len(str(m.get("content") or "")) for m in self.messages)
+        usage = Usage(prompt_tokens=-(-prompt // 4), completion_tokens=-(-len(self.text) // 4))
+        return self.model_copy(update={"usage": usage, "usage_estimated": True})
 
     def to_call_record(self, phase: str = "forward", *, cached: bool = False) -> CallRecord:
         """The engines layer's :class:`CallRecord`, what the recorder and reports already take."""
