@@ -48,6 +48,10 @@ def _streamed_tool_calls(pieces: dict[int, dict[str, str]], deltas: Any) -> None
         call["arguments"] += str(function.get("arguments") or "")
 
 
+def _pieced_calls(calls: dict[int, dict[str, str]]) -> list[str]:
+    return [tool_call(call["name"], call["arguments"]) for _, call in sorted(calls.items())]
+
+
 def _usage(raw: Any, prompt: str, completion: str) -> Usage:
     raw = raw if isinstance(raw, dict) else {}
     return Usage(prompt_tokens=int(raw.get(prompt) or 0), completion_tokens=int(raw.get(completion) or 0))
@@ -59,25 +63,24 @@ def parse_chat(exchange: Exchange) -> ParsedCall:
     model = str(body.get("model", ""))
     usage: Any = None
     if response.streamed:
-        pieces: list[str] = []
-        calls: dict[int, dict[str, str]] = {}
+        pieces: dict[int, list[str]] = {}
+        calls: dict[int, dict[int, dict[str, str]]] = {}
         for _, chunk in sse_json(response.body):
             model = str(chunk.get("model") or model)
             usage = chunk.get("usage") or usage
             for choice in chunk.get("choices") or []:
-                if choice.get("index", 0) == 0:
-                    delta = choice.get("delta") or {}
-                    pieces.append(str(delta.get("content") or ""))
-                    _streamed_tool_calls(calls, delta.get("tool_calls"))
-        streamed_calls = (tool_call(c["name"], c["arguments"]) for _, c in sorted(calls.items()))
-        text = joined("".join(pieces), *streamed_calls)
+                index = int(choice.get("index") or 0)
+                delta = choice.get("delta") or {}
+                pieces.setdefault(index, []).append(str(delta.get("content") or ""))
+                _streamed_tool_calls(calls.setdefault(index, {}), delta.get("tool_calls"))
+        texts = [joined("".join(pieces[i]), *_pieced_calls(calls[i])) for i in sorted(pieces)]
     else:
         data = response.json() or {}
         model = str(data.get("model") or model)
         usage = data.get("usage")
-        choices = data.get("choices") or [{}]
-        message = choices[0].get("message") or {}
-        text = joined(text_of(message.get("content")), _tool_calls(message.get("tool_calls")))
+        messages = [choice.get("message") or {} for choice in data.get("choices") or [{}]]
+        texts = [joined(text_of(m.get("content")), _tool_calls(m.get("tool_calls"))) for m in messages]
+    text = "\n\n".join(t for t in texts if t)  # with ``n`` > 1, every choice: the app may use any
     return ParsedCall(
         api="openai.chat",
         model=model,
