@@ -291,3 +291,18 @@ def test_requests_and_urllib3_are_recorded_once_and_replayed_with_nothing_listen
     with capture, pytest.raises(Exception, match="network is off"):  # requests wraps it
         _post_requests_and_urllib3(url)
     assert len(capture.blocked) == 1
+
+
+def test_an_httpx_call_while_requests_sends_for_real_is_still_captured(server: LoopbackServer) -> None:
+    """vcrpy's urllib3 stub sends a real request inside ``force_reset``, which put back the real
+    transports of every library: an SDK (httpx) call in another thread at that moment left
+    uncaptured, and unblocked in a replay-only run. Only urllib3's family is reset now."""
+    import urllib3
+    import vcr.patch
+
+    url = f"{server.url}/v1/chat/completions"
+    seen: list[Exchange] = []
+    with HttpCapture(seen.append), vcr.patch.force_reset():  # what the stub does around a real send
+        assert httpx.post(url, json=chat_body("sdk")).status_code == 200
+        assert urllib3.connectionpool.HTTPConnectionPool.ConnectionCls.__module__ == "urllib3.connection"
+    assert [e.request.path for e in seen] == ["/v1/chat/completions"]

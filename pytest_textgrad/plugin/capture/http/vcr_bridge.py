@@ -164,7 +164,10 @@ def patchers(bridge: VcrBridge) -> Iterator[Any]:
     except ImportError:  # pragma: no cover
         pass
     else:  # vcrpy's urllib3 stubs: connection classes whose "cassette" is the bridge
+        import vcr.patch
+
         yield from CassettePatcherBuilder(bridge)._urllib3()
+        yield mock.patch.object(vcr.patch, "reset_patchers", _own_library_only(vcr.patch.reset_patchers))
     try:
         import aiohttp.client
         from vcr.stubs import aiohttp_stubs
@@ -176,6 +179,28 @@ def patchers(bridge: VcrBridge) -> Iterator[Any]:
         "_request",
         aiohttp_stubs.vcr_request(bridge, _rereadable(session_request)),
     )
+
+
+_URLLIB3_FAMILY = ("urllib3", "http", "requests")
+
+
+def _own_library_only(reset_patchers: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+    """vcrpy's ``reset_patchers``, limited to urllib3 and ``http.client``.
+
+    While a urllib3 stub sends a request for real, vcrpy puts back the real classes of *every*
+    library it knows (``force_reset``), httpx's transports included: an SDK call made in another
+    thread at that moment would leave uncaptured (and unblocked in a replay-only run). urllib3 never
+    calls httpx, so only its own family is reset.
+    """
+
+    def urllib3_family() -> Iterator[Any]:
+        for patcher in reset_patchers():
+            target = patcher.getter()  # what the patch will change (set as .target on entry)
+            name = str(getattr(target, "__module__", None) or getattr(target, "__name__", ""))
+            if name.split(".")[0] in _URLLIB3_FAMILY:
+                yield patcher
+
+    return urllib3_family
 
 
 def _rereadable(real_request: Callable[..., Any]) -> Callable[..., Any]:
