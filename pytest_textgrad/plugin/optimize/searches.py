@@ -13,6 +13,7 @@ from ...optim.search import CannotEvaluate, Search, SearchConfig, SearchState
 from ...optim.search.sentences import fingerprint
 from ..capture import ScopedBook
 from ..gate import gradient_worthy
+from ..prompts import structure_of
 from ..record import TestRecord
 from .evaluator import outcome_of
 from .guards import engine_groups
@@ -52,7 +53,7 @@ class SearchSetup:
             k=self.settings.candidates,
             batch=self.settings.batch,
             accept=self.settings.accept,
-            kinds=self._kinds(small),
+            kinds=self._kinds(small, structure_of(prompt.path, prompt.original) is not None),
             shown_rejections=2 if small else 5,
         )
         self.evaluator.seed(key, prompt.accepted, records)
@@ -112,9 +113,13 @@ class SearchSetup:
             return False
         return record.outcome == "passed" or bool(record.feedback and gradient_worthy(record))
 
-    def _kinds(self: OptimizeRun, small: bool) -> list:
+    def _kinds(self: OptimizeRun, small: bool, data: bool = False) -> list:
+        """The edits asked for; a data file (JSON, YAML, TOML) gets no one-sentence additions by
+        default: they land after its last value, outside any key, and are always refused."""
         if self.settings.edits != "auto":
             return self.settings.edits.split(",")
+        if data:
+            return ["replace", "delete"] if small else ["rewrite", "replace", "delete"]
         return ["add", "delete"] if small else ["rewrite", "add", "replace"]
 
     def _records_of(self: OptimizeRun, key: str):

@@ -16,7 +16,14 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ...optim import TextualGradientDescent
-from ..prompts import Prompt, PromptRegistry, block_tags, placeholders
+from ..prompts import (
+    Prompt,
+    PromptRegistry,
+    block_tags,
+    placeholders,
+    structure_constraint,
+    structure_of,
+)
 from ..record import TestRecord
 from .gradient_memo import GradientMemo
 from .losses import raw_feedback
@@ -100,6 +107,9 @@ class Updater:
                     "Keep these template fields exactly as written, the application fills them in: "
                     + ", ".join(fields)
                 )
+            data = structure_constraint(structure_of(prompt.path, prompt.original))
+            if data:
+                constraints.append(data)
             blocks = block_tags(prompt.original)
             if blocks:
                 constraints.append(

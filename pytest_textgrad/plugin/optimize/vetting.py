@@ -2,7 +2,8 @@
 
 ``guard`` refuses a text before any test runs: any text of a frozen prompt (its file changed under
 the run), one that cannot be a prompt file, one that drops a template field of the original
-(``{ticket}``: the application fills it in) or changes its Jinja block tags (``{% if %}``...), or
+(``{ticket}``: the application fills it in) or changes its Jinja block tags (``{% if %}``...), one
+that breaks a data file's format or keys (JSON, YAML, TOML: :mod:`..prompts.structure`), or
 one a ``pytest_textgrad_review_candidate`` hook vetoes at the ``proposed`` stage. ``review`` shows
 the hook every judged candidate at the ``evaluated`` stage with the built-in verdict: it may veto an
 acceptance or approve a rejection.
@@ -14,7 +15,7 @@ import pytest
 
 from ...optim import problem_with
 from ...optim.search import SearchState, Tried
-from ..prompts import Prompt, block_tags, placeholders
+from ..prompts import Prompt, block_tags, placeholders, structure_of, structure_problem
 from .review import CandidateReview, ask_hook
 
 
@@ -25,6 +26,7 @@ class Guards:
         self.state = state
         self.fields = placeholders(prompt.original)
         self.blocks = block_tags(prompt.original)
+        self.structure = structure_of(prompt.path, prompt.original)
         self.refused: list[tuple[str, str]] = []
         """(text, why) of each text refused before any test ran, until the loop collects them."""
 
@@ -43,6 +45,8 @@ class Guards:
         if why is None and block_tags(text) != self.blocks:
             kept = " ".join(f"{{% {tag} %}}" for tag in self.blocks)
             why = f"it changes the template's block tags (they must stay, in order: {kept})"
+        if why is None:
+            why = structure_problem(self.structure, text)
         if why is None:
             verdict, reason = ask_hook(self.config, self._review(text))
             why = reason if verdict is False else None

@@ -2,6 +2,7 @@
 
 Public API: :class:`PromptRegistry` and :class:`Prompt` (the run's prompt files; the only writer of
 them), :func:`placeholders` and :func:`block_tags` (what a candidate must keep of a template),
+:func:`structure_of` / :func:`structure_problem` (what it must keep of a JSON, YAML or TOML file),
 :func:`activate` / :func:`registry_of` (the registry under its ``config.stash`` key), the journal
 (:class:`Journal`, :func:`restore_interrupted`, :func:`ensure_no_live_run`, :func:`journal_path`)
 and the file helpers in ``files`` (:func:`write_atomic`, :func:`write_output` and
@@ -33,6 +34,7 @@ from .journal import Journal, ensure_no_live_run, journal_path, restore_interrup
 from .lock import LockBusy, RunLock
 from .project import declare as declare_project_prompts
 from .registry import Prompt, PromptRegistry, block_tags, placeholders
+from .structure import data_format, structure_constraint, structure_of, structure_problem
 
 __all__ = [
     "NOT_PROJECT_PARTS",
@@ -44,6 +46,7 @@ __all__ = [
     "RunLock",
     "activate",
     "block_tags",
+    "data_format",
     "declare_project_prompts",
     "encode_like",
     "ensure_no_live_run",
@@ -57,6 +60,9 @@ __all__ = [
     "registry_of",
     "resolve_prompt_path",
     "restore_interrupted",
+    "structure_constraint",
+    "structure_of",
+    "structure_problem",
     "write_atomic",
     "write_output",
 ]
