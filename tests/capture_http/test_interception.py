@@ -243,3 +243,66 @@ def test_a_recorded_redirect_replays_through_aiohttp(server: LoopbackServer) -> 
     with HttpCapture(replayed.append, [ExchangeReplayer(recorded)], allow_network=False):
         assert asyncio.run(run()) == live
     assert [(e.request.path, e.source) for e in replayed] == [("/moved", "replay"), ("/v1/models", "replay")]
+
+
+def _post_requests_and_urllib3(url: str) -> list[str]:
+    """A chat request through requests (plain, then streamed and read line by line) and urllib3."""
+    import requests
+    import urllib3
+
+    replies = [requests.post(url, json=chat_body("req")).json()["choices"][0]["message"]["content"]]
+    with requests.post(url, json=chat_body("stream", stream=True), stream=True) as streamed:
+        lines = [line[6:] for line in streamed.iter_lines() if line.startswith(b"data: {")]
+    replies.append(
+        "".join(
+            json.loads(line)["choices"][0]["delta"].get("content") or ""
+            for line in lines
+            if json.loads(line)["choices"]
+        )
+    )
+    reply = urllib3.request("POST", url, json=chat_body("u3"))
+    replies.append(reply.json()["choices"][0]["message"]["content"])
+    return replies
+
+
+def test_requests_and_urllib3_are_recorded_once_and_replayed_with_nothing_listening(
+    server: LoopbackServer,
+) -> None:
+    """A hand-written POST with ``requests`` to an OpenAI-compatible URL is an LLM call too."""
+    url = f"{server.url}/v1/chat/completions"
+    recorded: list[Exchange] = []
+    with HttpCapture(recorded.append):
+        first = _post_requests_and_urllib3(url)
+    assert first == ["echo: req", "echo: stream", "echo: u3"]
+    assert len(server.received) == 3 and len(recorded) == 3
+    parsed = [parse_exchange(e) for e in recorded]
+    assert [(p.text, p.streamed) for p in parsed if p] == [
+        ("echo: req", False), ("echo: stream", True), ("echo: u3", False)
+    ]  # fmt: skip
+
+    server.stop()
+    stored = [Exchange.from_dict(json.loads(json.dumps(e.to_dict()))) for e in recorded]
+    replayed: list[Exchange] = []
+    with HttpCapture(replayed.append, [ExchangeReplayer(stored)], allow_network=False):
+        assert _post_requests_and_urllib3(url) == first
+    assert [e.source for e in replayed] == ["replay"] * 3  # each asked once (urllib3 asks at connect too)
+
+    capture = HttpCapture(lambda e: None, [ExchangeReplayer([])], allow_network=False)
+    with capture, pytest.raises(Exception, match="network is off"):  # requests wraps it
+        _post_requests_and_urllib3(url)
+    assert len(capture.blocked) == 1
+
+
+def test_an_httpx_call_while_requests_sends_for_real_is_still_captured(server: LoopbackServer) -> None:
+    """vcrpy's urllib3 stub sends a real request inside ``force_reset``, which put back the real
+    transports of every library: an SDK (httpx) call in another thread at that moment left
+    uncaptured, and unblocked in a replay-only run. Only urllib3's family is reset now."""
+    import urllib3
+    import vcr.patch
+
+    url = f"{server.url}/v1/chat/completions"
+    seen: list[Exchange] = []
+    with HttpCapture(seen.append), vcr.patch.force_reset():  # what the stub does around a real send
+        assert httpx.post(url, json=chat_body("sdk")).status_code == 200
+        assert urllib3.connectionpool.HTTPConnectionPool.ConnectionCls.__module__ == "urllib3.connection"
+    assert [e.request.path for e in seen] == ["/v1/chat/completions"]

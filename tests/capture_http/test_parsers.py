@@ -278,3 +278,43 @@ def test_call_record_for_the_recorder() -> None:
 def test_sse_reader_handles_multiline_data_comments_and_crlf() -> None:
     body = b": keep-alive\r\nevent: a\r\ndata: line1\r\ndata: line2\r\n\r\ndata: last"
     assert sse_events(body) == [("a", "line1\nline2"), (None, "last")]
+
+
+def test_openai_chat_with_n_choices_records_every_choice() -> None:
+    """With ``n`` > 1 the app may use any choice (a vote, the longest): all are the call's reply,
+    so a later call that carries choice 2 still has its data-flow edge (only choice 0 was kept)."""
+    request = {**CHAT_REQUEST, "n": 2}
+    plain = RecordedResponse.json_reply(
+        {
+            "model": "gpt-4o-mini",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "Yes."}},
+                {"index": 1, "message": {"role": "assistant", "content": "No."}},
+            ],
+        }
+    )
+    url = "https://api.openai.com/v1/chat/completions"
+    call = parse_exchange(_exchange(url, request, plain))
+    assert call is not None and call.text == "Yes.\n\nNo."
+    chunks = [
+        (
+            None,
+            {
+                "model": "m",
+                "choices": [{"index": i, "delta": {"content": t}} for i, t in ((0, "Ye"), (1, "N"))],
+            },
+        ),
+        (
+            None,
+            {
+                "model": "m",
+                "choices": [{"index": i, "delta": {"content": t}} for i, t in ((0, "s."), (1, "o."))],
+            },
+        ),
+        (
+            None,
+            {"model": "m", "choices": [{"index": i, "delta": {}, "finish_reason": "stop"} for i in (0, 1)]},
+        ),
+    ]
+    streamed = parse_exchange(_exchange(url, {**request, "stream": True}, _sse(chunks, done=True)))
+    assert streamed is not None and streamed.text == "Yes.\n\nNo."

@@ -3,6 +3,7 @@ at most two indices per worker, the end-of-pass index, crashes, stops and passes
 
 from __future__ import annotations
 
+import importlib
 from types import SimpleNamespace
 
 import pytest
@@ -24,7 +25,10 @@ class Node:
 
 @pytest.fixture
 def sched(pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch) -> tuple[PassScheduler, Node, Node]:
-    monkeypatch.setattr("xdist.workermanage.parse_tx_spec_config", lambda config: ["popen", "popen"])
+    # the module in sys.modules, not the package attribute: an in-process pytester run under -n 2
+    # restores sys.modules afterwards, and ``xdist.workermanage`` may then name a stale module object
+    workermanage = importlib.import_module("xdist.workermanage")
+    monkeypatch.setattr(workermanage, "parse_tx_spec_config", lambda config: ["popen", "popen"])
     scheduler = PassScheduler(pytestconfig)
     first, second = Node("gw0"), Node("gw1")
     for node in (first, second):

@@ -202,6 +202,8 @@ class HttpHook:
         if _owned_elsewhere():
             return
         parsed = parse_exchange(exchange)
+        if parsed is not None:
+            parsed = parsed.with_usage_estimated()
         replayed = exchange.source == "replay"
         from_cache = exchange.source == "cache"  # never reserved from the budget: nothing to settle
         cost, priced = (0.0, True) if parsed is None else _price(parsed, exchange)

@@ -1,13 +1,14 @@
 """Which prompt files a call used: matched by the text actually sent, one file at a time.
 
 Texts are compared normalized (no BOM, ``\\n`` line endings), as an application that reads a file in
-text mode sends it. A plain prompt matches where its whole text appears; its span is then taken, so a
-template can never claim text that came from another file. A template matches its literal parts in
-order: ``{field}`` / ``{{ field }}`` placeholders, Jinja ``{% %}`` blocks (text inside ``if``/``for``
-blocks is optional) and ``---[SECTION]---`` lines (each section is sent as its own message) separate
-the parts. A test's record is linked again after a whole pass (:func:`relink`), when every prompt is
-known, so the order tests run in does not matter; a call matching several files with the same text
-goes to the ones the test declared or read.
+text mode sends it, and whitespace between words is free (an app may reflow a prompt or send its
+sentences as separate messages). A plain prompt matches where its whole text appears; its span is
+then taken, so a template can never claim text that came from another file. A template matches its
+literal parts in order: ``{field}`` / ``{{ field }}`` placeholders, Jinja ``{% %}`` blocks (text
+inside ``if``/``for`` blocks is optional) and ``---[SECTION]---`` lines (each section is sent as its
+own message) separate the parts. A test's record is linked again after a whole pass
+(:func:`relink`), when every prompt is known, so the order tests run in does not matter; a call
+matching several files with the same text goes to the ones the test declared or read.
 """
 
 from __future__ import annotations
@@ -66,7 +67,27 @@ def _pattern(template: str) -> re.Pattern[str] | None:
     literals = _required_parts(template)
     if sum(len(p) for p in literals) < _MIN_LITERAL:
         return None
-    return re.compile(".*?".join(re.escape(p) for p in literals), re.DOTALL)
+    return re.compile(".*?".join(_loose(p) for p in literals), re.DOTALL)
+
+
+def _loose(literal: str) -> str:
+    """A regex for ``literal`` whatever the whitespace between its words: an application may reflow
+    a prompt, strip its lines, or send its sentences as separate messages (joined by newlines)."""
+    return r"\s+".join(re.escape(word) for word in literal.split())
+
+
+@functools.lru_cache(maxsize=512)
+def _loose_pattern(body: str) -> re.Pattern[str]:
+    return re.compile(_loose(body))
+
+
+def _find(body: str, sent: str) -> tuple[int, int] | None:
+    """Where a plain prompt's text is in ``sent``: verbatim, else with its whitespace changed."""
+    start = sent.find(body)
+    if start >= 0:
+        return start, start + len(body)
+    found = _loose_pattern(body).search(sent)
+    return found.span() if found else None
 
 
 def prompts_in(text: str, prompts: dict[str, str]) -> list[str]:
@@ -82,10 +103,10 @@ def prompts_in(text: str, prompts: dict[str, str]) -> list[str]:
         if is_template(body) and body not in sent:
             templates.append((key, body))
             continue
-        start = sent.find(body)
-        if start >= 0:
+        span = _find(body, sent)
+        if span is not None:
             found.append(key)
-            spans.append((start, start + len(body)))
+            spans.append(span)
     if templates and spans:
         chars = list(sent)
         for start, end in spans:

@@ -31,11 +31,16 @@ class VcrBridge:
     """
 
     write_protected = False
+    _path = "PytestTextgrad"  # vcrpy names its urllib3 connection subclasses after the cassette's path
 
     def __init__(self, capture: HttpCapture) -> None:
         self.capture = capture
 
     def can_play_response_for(self, vcr_request: Any) -> bool:
+        if hasattr(vcr_request, "_tg_asked"):  # urllib3's stub asks again at connect(): one answer
+            return vcr_request._tg_answer is not None
+        vcr_request._tg_asked = True
+        vcr_request._tg_answer = None
         request = _from_vcr_request(vcr_request)
         if not self.capture.in_scope(request):
             vcr_request._tg_request = None
@@ -127,7 +132,8 @@ def _to_vcr_response(response: RecordedResponse) -> dict[str, Any]:
 
 
 def patchers(bridge: VcrBridge) -> Iterator[Any]:
-    """``mock.patch`` objects for httpx and its fork httpx2 (sync, async) and aiohttp.
+    """``mock.patch`` objects for httpx and its fork httpx2 (sync, async), urllib3 (so ``requests``
+    and ``urllib3`` itself: a hand-written POST to an OpenAI-compatible URL) and aiohttp.
 
     httpx2 is what recent OpenAI and Anthropic SDKs import; vcrpy's stubs serve both. A client
     library that is not installed is skipped.
@@ -153,6 +159,16 @@ def patchers(bridge: VcrBridge) -> Iterator[Any]:
             httpx_stubs.vcr_handle_async_request(bridge, async_send, httpx),
         )
     try:
+        import urllib3  # noqa: F401
+        from vcr.patch import CassettePatcherBuilder
+    except ImportError:  # pragma: no cover
+        pass
+    else:  # vcrpy's urllib3 stubs: connection classes whose "cassette" is the bridge
+        import vcr.patch
+
+        yield from CassettePatcherBuilder(bridge)._urllib3()
+        yield mock.patch.object(vcr.patch, "reset_patchers", _own_library_only(vcr.patch.reset_patchers))
+    try:
         import aiohttp.client
         from vcr.stubs import aiohttp_stubs
     except ImportError:  # pragma: no cover
@@ -163,6 +179,28 @@ def patchers(bridge: VcrBridge) -> Iterator[Any]:
         "_request",
         aiohttp_stubs.vcr_request(bridge, _rereadable(session_request)),
     )
+
+
+_URLLIB3_FAMILY = ("urllib3", "http", "requests")
+
+
+def _own_library_only(reset_patchers: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+    """vcrpy's ``reset_patchers``, limited to urllib3 and ``http.client``.
+
+    While a urllib3 stub sends a request for real, vcrpy puts back the real classes of *every*
+    library it knows (``force_reset``), httpx's transports included: an SDK call made in another
+    thread at that moment would leave uncaptured (and unblocked in a replay-only run). urllib3 never
+    calls httpx, so only its own family is reset.
+    """
+
+    def urllib3_family() -> Iterator[Any]:
+        for patcher in reset_patchers():
+            target = patcher.getter()  # what the patch will change (set as .target on entry)
+            name = str(getattr(target, "__module__", None) or getattr(target, "__name__", ""))
+            if name.split(".")[0] in _URLLIB3_FAMILY:
+                yield patcher
+
+    return urllib3_family
 
 
 def _rereadable(real_request: Callable[..., Any]) -> Callable[..., Any]:

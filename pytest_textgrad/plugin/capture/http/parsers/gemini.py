@@ -12,7 +12,7 @@ from typing import Any
 
 from .....engines.usage import Usage
 from ..exchange import Exchange
-from .call import ParsedCall, pick_params, text_of
+from .call import ParsedCall, joined, pick_params, text_of, tool_call
 from .sse import sse_json
 
 _MODEL = re.compile(r"/models/([^/:]+):")
@@ -34,8 +34,13 @@ def gemini_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _candidate_text(chunk: dict[str, Any]) -> str:
     candidates = chunk.get("candidates") or [{}]
-    parts = (candidates[0].get("content") or {}).get("parts") or []
-    return "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and not p.get("thought"))
+    parts = [p for p in (candidates[0].get("content") or {}).get("parts") or [] if isinstance(p, dict)]
+    calls = [
+        tool_call(p["functionCall"].get("name", ""), p["functionCall"].get("args"))
+        for p in parts
+        if isinstance(p.get("functionCall"), dict)
+    ]
+    return joined("".join(str(p.get("text", "")) for p in parts if not p.get("thought")), *calls)
 
 
 def parse_generate_content(exchange: Exchange) -> ParsedCall:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .....engines.usage import Usage
 from ..exchange import Exchange
-from .call import ParsedCall, pick_params, text_of
+from .call import ParsedCall, joined, pick_params, text_of, tool_call
 from .sse import sse_json
 
 
@@ -21,8 +21,35 @@ def chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     for message in body.get("messages") or []:
         if isinstance(message, dict):
             role = "system" if message.get("role") == "developer" else str(message.get("role", "user"))
-            messages.append({"role": role, "content": text_of(message.get("content"))})
+            calls = _tool_calls(message.get("tool_calls"))
+            messages.append({"role": role, "content": joined(text_of(message.get("content")), calls)})
     return messages
+
+
+def _tool_calls(calls: Any) -> str:
+    """A chat message's ``tool_calls`` (or a stream's, pieced together) as text."""
+    return joined(
+        *(
+            tool_call((c.get("function") or {}).get("name", ""), (c.get("function") or {}).get("arguments"))
+            for c in calls or []
+            if isinstance(c, dict)
+        )
+    )
+
+
+def _streamed_tool_calls(pieces: dict[int, dict[str, str]], deltas: Any) -> None:
+    """Add one chunk's tool-call deltas: the name comes once, the arguments in pieces, by index."""
+    for delta in deltas or []:
+        if not isinstance(delta, dict):
+            continue
+        call = pieces.setdefault(int(delta.get("index") or 0), {"name": "", "arguments": ""})
+        function = delta.get("function") or {}
+        call["name"] += str(function.get("name") or "")
+        call["arguments"] += str(function.get("arguments") or "")
+
+
+def _pieced_calls(calls: dict[int, dict[str, str]]) -> list[str]:
+    return [tool_call(call["name"], call["arguments"]) for _, call in sorted(calls.items())]
 
 
 def _usage(raw: Any, prompt: str, completion: str) -> Usage:
@@ -36,20 +63,24 @@ def parse_chat(exchange: Exchange) -> ParsedCall:
     model = str(body.get("model", ""))
     usage: Any = None
     if response.streamed:
-        pieces: list[str] = []
+        pieces: dict[int, list[str]] = {}
+        calls: dict[int, dict[int, dict[str, str]]] = {}
         for _, chunk in sse_json(response.body):
             model = str(chunk.get("model") or model)
             usage = chunk.get("usage") or usage
             for choice in chunk.get("choices") or []:
-                if choice.get("index", 0) == 0:
-                    pieces.append(str((choice.get("delta") or {}).get("content") or ""))
-        text = "".join(pieces)
+                index = int(choice.get("index") or 0)
+                delta = choice.get("delta") or {}
+                pieces.setdefault(index, []).append(str(delta.get("content") or ""))
+                _streamed_tool_calls(calls.setdefault(index, {}), delta.get("tool_calls"))
+        texts = [joined("".join(pieces[i]), *_pieced_calls(calls[i])) for i in sorted(pieces)]
     else:
         data = response.json() or {}
         model = str(data.get("model") or model)
         usage = data.get("usage")
-        choices = data.get("choices") or [{}]
-        text = text_of((choices[0].get("message") or {}).get("content"))
+        messages = [choice.get("message") or {} for choice in data.get("choices") or [{}]]
+        texts = [joined(text_of(m.get("content")), _tool_calls(m.get("tool_calls"))) for m in messages]
+    text = "\n\n".join(t for t in texts if t)  # with ``n`` > 1, every choice: the app may use any
     return ParsedCall(
         api="openai.chat",
         model=model,
@@ -70,21 +101,36 @@ def responses_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(items, str):
         return [*messages, {"role": "user", "content": items}]
     for item in items or []:
-        if isinstance(item, dict) and item.get("type", "message") == "message":
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message")
+        if kind == "message":
             role = "system" if item.get("role") == "developer" else str(item.get("role", "user"))
             messages.append({"role": role, "content": text_of(item.get("content"))})
+        elif kind == "function_call":
+            call = tool_call(item.get("name", ""), item.get("arguments"))
+            messages.append({"role": "assistant", "content": call})
+        elif kind == "function_call_output":
+            messages.append({"role": "tool", "content": text_of(item.get("output"))})
     return messages
 
 
 def _output_text(data: dict[str, Any]) -> str:
+    """The output's text, then its function calls."""
+    items = [item for item in data.get("output") or [] if isinstance(item, dict)]
     pieces = [
         str(part.get("text", ""))
-        for item in data.get("output") or []
-        if isinstance(item, dict) and item.get("type") == "message"
+        for item in items
+        if item.get("type") == "message"
         for part in item.get("content") or []
         if isinstance(part, dict) and part.get("type") == "output_text"
     ]
-    return "".join(pieces)
+    calls = [
+        tool_call(item.get("name", ""), item.get("arguments"))
+        for item in items
+        if item.get("type") == "function_call"
+    ]
+    return joined("".join(pieces), *calls)
 
 
 def parse_responses(exchange: Exchange) -> ParsedCall:
