@@ -7,8 +7,8 @@ reads the file, a full pass spent to learn it. Such a text is refused before any
 update is told to change only the text inside the string values. The keys, the nesting and every
 value that is not a string (a temperature kept beside the prompts) stay exactly as they were.
 
-A file whose original does not parse (or whose parser is not installed: YAML needs PyYAML, TOML on
-Python 3.10 needs ``tomli``) is treated as plain text, as before.
+A file whose original does not parse (or a YAML file where PyYAML is not installed) is treated as
+plain text, as before.
 """
 
 from __future__ import annotations
@@ -44,13 +44,8 @@ def _load(kind: str, text: str) -> Any:
             mark = getattr(error, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""
             raise ValueError(f"{getattr(error, 'problem', None) or error}{where}") from error
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError as error:
-            raise _NoParser from error
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
