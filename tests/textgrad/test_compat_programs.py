@@ -188,9 +188,11 @@ def test_in_context_examples_and_images_reach_textgrad_style_backward_calls():
     MultimodalLLMCall(engine).backward(out, ["What is shown?", image], None, backward_engine=engine)
     tg.autograd.StringBasedFunction(len, "length").backward(out, "length", {"d": draft}, engine)
     assert len(draft.gradients) == 3  # one per call: the same text about three different calls
-    with_examples, with_image, _ = engine.calls
-    assert "A calm, full answer." in with_examples.prompt and "Too terse." in with_examples.prompt
-    assert any(isinstance(m["content"], list) for m in with_image.messages)  # the image is sent
+    assert len(engine.calls) == 3  # in the order the threads reached the engine, not the calls' order
+    with_examples = [c for c in engine.calls if "A calm, full answer." in c.prompt]
+    assert len(with_examples) == 1 and "Too terse." in with_examples[0].prompt
+    with_image = [c for c in engine.calls if any(isinstance(m["content"], list) for m in c.messages)]
+    assert len(with_image) == 1 and with_image[0] is not with_examples[0]  # the image is sent
 
 
 def test_functional_llm_call():
