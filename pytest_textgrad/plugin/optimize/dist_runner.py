@@ -53,7 +53,7 @@ class DistRunner(Runner):
         self.collection: list[str] = []
         self.index: dict[str, int] = {}
         self.guards: list[str] = []
-        self.prompt_tests = 0
+        self.prompt_tests = 0  # the workers' fixture tests, else the tg_prompts files
         self.workers: list[dict[str, Any]] = []
         """What each worker wrote about its collection (one file per worker started)."""
         self.current: dict[str, Pass] = {}
@@ -80,7 +80,6 @@ class DistRunner(Runner):
         self.index = {nodeid: i for i, nodeid in enumerate(self.collection)}
         self.workers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
         info = self.workers[0] if self.workers else {"selected": len(self.collection), "guards": []}
-        # what there is to optimize: the workers' fixture tests, else the tg_prompts files
         self.prompt_tests = int(info.get("prompt_tests", 0)) or int(info.get("project_prompts", 0))
         selected = self.collection[: int(info["selected"])]
         self.guards = [n for n in info.get("guards", []) if n in self.index]

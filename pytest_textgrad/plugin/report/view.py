@@ -266,11 +266,9 @@ def _cards(report: ReportDetail, rows: list[MatrixRow], optimizing: bool) -> lis
         cards.append(("passed", str(sum(t.after == "passed" for t in tests))))
         cards.append(("failed", str(sum(t.after == "failed" for t in tests))))
         cards.append(("flaky", str(sum(r.status == "flaky" for r in rows))))
-        if report.baseline is not None:
-            drops = len(report.baseline.score_drops)
-            cards.append(("regressions", str(len(report.baseline.regressions) + drops)))
-        blocked = sum(bool(t.blocked) for t in tests)
-        if blocked:
+        if (baseline := report.baseline) is not None:
+            cards.append(("regressions", str(len(baseline.regressions) + len(baseline.score_drops))))
+        if blocked := sum(bool(t.blocked) for t in tests):
             cards.append(("not measured", str(blocked)))
     cards.append(("LLM calls", f"{total.calls} ({total.cached_calls} cached)"))
     cards.append(("cost", usd(total.cost)))
