@@ -11,6 +11,7 @@ import re
 import threading
 from types import ModuleType
 
+from .litellm_gc_safety import make_stream_finalizer_safe
 from .local import register_litellm_provider
 
 _litellm: ModuleType | None = None
@@ -49,7 +50,8 @@ def import_litellm() -> ModuleType:
 
     Sets ``LITELLM_LOCAL_MODEL_COST_MAP=True`` unless the user set it (otherwise litellm downloads
     its cost map at import), and ``litellm.suppress_debug_info`` so its "Give Feedback" banners do
-    not flood test output.
+    not flood test output. On CPython < 3.12 it also disarms a litellm finalizer that can crash
+    the interpreter (:mod:`.litellm_gc_safety`).
     """
     global _litellm
     if _litellm is not None:
@@ -61,6 +63,7 @@ def import_litellm() -> ModuleType:
 
             litellm.suppress_debug_info = True
             register_litellm_provider(litellm)
+            make_stream_finalizer_safe(litellm)
             _litellm = litellm
     return _litellm
 

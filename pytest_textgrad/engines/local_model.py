@@ -62,6 +62,9 @@ STRUCTURED_MAX_TOKENS = 1024
 _models: dict[str, Any] = {}
 _load_lock = threading.Lock()
 _call_lock = threading.Lock()
+_closed_at_exit = False
+CLOSE_WAIT_SECONDS = 30.0
+"""How long the exit hook waits for a generation still running in another thread."""
 _accepted: frozenset[str] | None = None
 
 
@@ -113,6 +116,8 @@ def load_model(name: str = "smollm2") -> Any:
     if model is not None:
         return model
     with _load_lock:
+        if _closed_at_exit:
+            raise EngineError(f"local/{name}: the local model was freed, the interpreter is exiting")
         if name not in _models:
             path = model_path(name)
             llama_cpp = import_llama_cpp()
@@ -128,12 +133,22 @@ def _close_models() -> None:
     """Free the models at exit, while llama_cpp's module still exists: left to ``Llama.__del__``
     at interpreter teardown, freeing printed ``Exception ignored ... 'NoneType' object is not
     callable`` after the last line of a pytest run."""
-    with _load_lock:
-        models = list(_models.values())
-        _models.clear()
-    for model in models:
-        with contextlib.suppress(Exception):
-            model.close()
+    global _closed_at_exit
+    # A daemon thread may still be inside a generation: freeing the model under it crashed the
+    # process in libllama (a NULL read) at exit. Wait for its call to end; if it does not, leave
+    # the memory to the operating system rather than free it under that thread.
+    if not _call_lock.acquire(timeout=CLOSE_WAIT_SECONDS):
+        return
+    try:
+        with _load_lock:
+            models = list(_models.values())
+            _models.clear()
+            _closed_at_exit = True
+        for model in models:
+            with contextlib.suppress(Exception):
+                model.close()
+    finally:
+        _call_lock.release()
     # llama_cpp opens os.devnull twice at import (its output silencer) and never closes it: under
     # ``-W error`` or pytest's ``filterwarnings = ["error"]`` every run that used the model ended
     # with two "Exception ignored ... ResourceWarning: unclosed file" blocks.
@@ -217,6 +232,8 @@ def run_chat(
     if "grammar" in accepted:
         kwargs = with_schema_grammar(kwargs)
     with _call_lock:
+        if _closed_at_exit:  # the exit hook freed the model while this call waited
+            raise EngineError(f"{model_string}: the local model was freed, the interpreter is exiting")
         try:
             set_threads(model)
             if not kwargs["temperature"]:

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from ...engines import in_engine_call
+from ...engines.litellm_gc_safety import make_stream_finalizer_safe
 
 _NAMES = ("completion", "acompletion")
 
@@ -127,6 +128,8 @@ def _unpatch() -> None:
 
 
 def _ready(litellm: ModuleType) -> None:
+    # the application's own streams too: their finalizer can crash CPython < 3.12 mid-test
+    make_stream_finalizer_safe(litellm)
     _patch(litellm)
     handler = _active()
     if handler is not None:

@@ -3,10 +3,12 @@ holds a core) and its default temperature (greedy: a run is reproducible)."""
 
 import collections
 import os
+import threading
+import time
 
 import pytest
 
-from pytest_textgrad.engines import local_model, local_threads
+from pytest_textgrad.engines import EngineError, local_model, local_threads
 
 
 @pytest.mark.parametrize(("busy", "threads"), [(0.0, 2), (0.4, 2), (0.8, 1), (1.0, 1), (3.0, 1)])
@@ -102,3 +104,44 @@ def test_a_sampled_call_is_seeded_by_its_request_and_cache_scope(monkeypatch: py
     assert [k["seed"] for k in fake.kwargs[5:]] == seeds[:4]
     assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds)
     assert seeds[4] == 7  # a seed the caller gives is kept
+
+
+class SlowLlama(FakeLlama):
+    """A generation that takes a while, and a ``close`` that records when it came."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    def create_chat_completion(self, messages, temperature=0.2, max_tokens=None):
+        self.events.append("generating")
+        time.sleep(0.3)
+        self.events.append("generated")
+        return {"choices": [{"message": {"content": "ok"}}], "usage": {}}
+
+    def close(self) -> None:
+        self.events.append("closed")
+
+
+def test_the_exit_hook_frees_the_model_only_after_a_running_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Freeing the model at exit while a daemon thread generated crashed the process in libllama;
+    a call that comes after the hook is an EngineError, not a use of freed memory."""
+    slow = SlowLlama()
+    monkeypatch.setattr(local_model, "_models", {"smollm2": slow})
+    monkeypatch.setattr(local_model, "_closed_at_exit", False)
+    monkeypatch.setattr(local_model, "_accepted", None)
+    messages = [{"role": "user", "content": "hi"}]
+    replies: list[str] = []
+    worker = threading.Thread(
+        target=lambda: replies.append(local_model.run_chat("smollm2", "local/smollm2", messages, {}).text)
+    )
+    worker.start()
+    while not slow.events:
+        time.sleep(0.01)
+    local_model._close_models()
+    worker.join()
+    assert replies == ["ok"] and slow.events == ["generating", "generated", "closed"]
+    with pytest.raises(EngineError, match="freed, the interpreter is exiting"):
+        local_model.run_chat("smollm2", "local/smollm2", messages, {})
+    with pytest.raises(EngineError, match="freed"):
+        local_model.load_model("smollm2")
