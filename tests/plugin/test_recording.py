@@ -87,35 +87,8 @@ def test_async(tg_prompt, tg_calls):
     assert asyncio.run(aclassify("Where is my parcel?")) == "shipping"
     assert [(c.source, c.prompts) for c in tg_calls] == [("litellm", ["prompts/classify.txt"])]
 
-
-def test_a_stream_collected_later_writes_no_context_variable(tg_prompt):
-    # CPython < 3.12 can crash when a finalizer writes a context variable inside the collector
-    import gc
-    import sys
-
-    import litellm
-    from gc_context_writes import context_writes_during_gc, live_objects_of
-
-    gc.collect()
-    gc.disable()
-    try:
-        chunks = litellm.completion(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}],
-                                    mock_response="ok", stream=True)
-        assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks) == "ok"
-        cycle = [chunks]
-        cycle.append(cycle)  # an application object that keeps its stream, in a reference cycle
-        del chunks, cycle
-        assert live_objects_of("CustomStreamWrapper") == 1
-        with context_writes_during_gc() as writes:
-            gc.collect()
-    finally:
-        gc.enable()
-    assert live_objects_of("CustomStreamWrapper") == 0
-    assert writes == [] or sys.version_info >= (3, 12)
 """
     triage_project(pytester, tests)
-    helper = Path(__file__).parents[1] / "unit" / "engines" / "gc_context_writes.py"
-    (pytester.path / "gc_context_writes.py").write_text(helper.read_text(encoding="utf-8"))
     original = litellm_module.completion
     pytester.runpytest_inprocess().assert_outcomes(passed=2)
     assert litellm_module.completion is original  # unwrapped when the run ends
