@@ -14,12 +14,13 @@ show it to the interceptors; account it to the current phase; tell the listeners
 from __future__ import annotations
 
 import asyncio
+import warnings
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .base import EngineLM, content_to_messages
-from .cache import CacheSetting, EngineCache, ResponseCache
+from .cache import CacheError, CacheSetting, EngineCache, ResponseCache
 from .calls import (
     CallRefused,
     ask_interceptors,
@@ -157,10 +158,16 @@ class ChatEngine(EngineLM):
     def _store(self, call: _Call, reply: Completion) -> None:
         """Keep the reply for this call, and in the cache unless it has no text: a reply blocked
         or refused by the provider (Gemini's SAFETY, a content filter, a ``null`` content) comes
-        back empty, and cached it would be replayed run after run instead of asked again."""
+        back empty, and cached it would be replayed run after run instead of asked again. A cache
+        that cannot store it is a warning: the reply is still returned."""
         call.reply = reply
         if call.cache is not None and call.key is not None and reply.text.strip():
-            call.cache.set(call.key, reply)
+            try:
+                call.cache.set(call.key, reply)
+            except CacheError as error:
+                # the provider was paid and answered: a full disk or a read-only folder must not
+                # turn that answer into an error (it was lost, and the call made again)
+                warnings.warn(f"{error}; this reply was returned, not stored", RuntimeWarning, stacklevel=2)
 
     def _end(self, call: _Call) -> Completion:
         """Show the reply to the interceptors, account it and tell the listeners."""

@@ -6,6 +6,8 @@ need litellm too, and none of them should import the engine to get it.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import os
 import re
 import threading
@@ -132,14 +134,35 @@ def status_of(exc: BaseException) -> int | None:
 
 
 def retry_after(exc: BaseException) -> float | None:
-    """Seconds a 429 reply asked us to wait (``Retry-After``), when it said so."""
+    """Seconds a 429 or 503 reply asked us to wait, when it said so: OpenAI's ``retry-after-ms``
+    (milliseconds, more precise), else ``Retry-After`` in seconds or as an HTTP date."""
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
-    try:
-        value = headers.get("retry-after") if headers is not None else None
-        return float(value) if value is not None else None
-    except (TypeError, ValueError, AttributeError):
+    if headers is None:
         return None
+    try:
+        millis = headers.get("retry-after-ms")
+        if millis is not None:
+            return max(0.0, float(millis) / 1000)
+    except (TypeError, ValueError, AttributeError):
+        pass
+    try:
+        value = headers.get("retry-after")
+    except AttributeError:
+        return None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
 
 
 def short(exc: BaseException, limit: int = 500) -> str:

@@ -135,3 +135,21 @@ def test_default_dir_without_env(monkeypatch, tmp_path):
     monkeypatch.delenv("TG_CACHE_DIR")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / ".cache" / "pytest-textgrad"
+
+
+def test_a_reply_the_cache_cannot_store_is_returned_with_a_warning(tmp_path, monkeypatch):
+    """A full disk (or a read-only folder) when a paid reply is stored: the reply was lost with a
+    ``CacheError``, and the test called the provider again on its next run."""
+    from pytest_textgrad.engines import ScriptedEngine
+
+    engine = ScriptedEngine(default="paid answer")
+    engine.cache = str(tmp_path / "c")
+    store = engine.cache.store
+
+    def disk_full(key, value):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "set", disk_full)
+    with pytest.warns(RuntimeWarning, match=r"cannot be used \(OSError.*No space left.*returned, not stored"):
+        assert engine.generate("question") == "paid answer"
+    assert len(engine.calls) == 1 and len(store) == 0

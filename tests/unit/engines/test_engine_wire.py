@@ -7,6 +7,7 @@ request body, counts requests in flight, and plays a script of replies (status, 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import threading
 import time
@@ -191,9 +192,18 @@ def test_strict_compatible(schema: dict[str, Any], expected: bool) -> None:
     assert strict_compatible(schema) is expected
 
 
-def test_retry_after_is_honoured_and_counted(server: _Server) -> None:
+@pytest.mark.parametrize(
+    "header",
+    [
+        lambda: {"retry-after": "0.4"},
+        lambda: {"retry-after-ms": "400"},  # OpenAI's own (read before retry-after)
+        lambda: {"retry-after": email.utils.formatdate(time.time() + 1.4, usegmt=True)},  # an HTTP date
+    ],
+    ids=["seconds", "milliseconds", "http-date"],
+)
+def test_retry_after_is_honoured_and_counted(server: _Server, header) -> None:
     error = {"error": {"message": "slow down", "type": "rate_limit_error"}}
-    server.script = [(429, {"retry-after": "0.4"}, error)]
+    server.script = [(429, header(), error)]
     engine = _engine(server, max_retries=2, backoff_max=5)
     started = time.monotonic()
     assert engine.generate("hi") == "ok"
