@@ -7,6 +7,7 @@ plus where it came from, so every sum (:class:`UsageTotals`) reads the same fiel
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
@@ -174,3 +175,13 @@ def restore_prices(prices: dict[str, tuple[float, float]]) -> None:
     with _prices_lock:
         _prices.clear()
         _prices.update(prices)
+
+
+def dollars(amount: float) -> str:
+    """A cost in dollars, digits only: 4 decimals, and as many more as a cost under a cent needs
+    to show its first two digits, so that a few cheap calls do not read as free (0.000014, where
+    4 decimals said 0.0000)."""
+    if amount >= 0.01 or amount <= 0:
+        return f"{amount:.4f}"
+    decimals = min(12, max(4, 1 - math.floor(math.log10(amount))))
+    return f"{amount:.{decimals}f}"

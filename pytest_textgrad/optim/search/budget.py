@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from ...engines.usage import dollars
+
 
 class Budget(BaseModel):
     max_calls: int | None = None
@@ -43,7 +45,7 @@ class Projection(BaseModel):
     def line(self, cost_per_call: float = 0.0) -> str:
         text = f"projected calls for {self.steps} step(s): {self.low}-{self.high}"
         if cost_per_call:
-            text += f" (~${self.low * cost_per_call:.4f}-${self.high * cost_per_call:.4f})"
+            text += f" (~${dollars(self.low * cost_per_call)}-${dollars(self.high * cost_per_call)})"
         return text
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 
 from ...engines.base import CallRefused
+from ...engines.usage import dollars
 
 
 class BudgetExceeded(CallRefused):
@@ -34,7 +35,7 @@ class Budget:
         if self.max_calls is not None and self.calls >= self.max_calls:
             return f"--tg-max-calls {self.max_calls} reached ({self.calls} LLM calls made)"
         if self.max_cost is not None and self.cost >= self.max_cost:
-            return f"--tg-max-cost {self.max_cost:g} USD reached ({self.cost:.4f} USD spent)"
+            return f"--tg-max-cost {self.max_cost:g} USD reached ({dollars(self.cost)} USD spent)"
         return None
 
     def reserve(self) -> None:

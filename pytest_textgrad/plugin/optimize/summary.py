@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import pytest
 
+from ...engines.usage import dollars
 from ...optim.search import Search, StepLog, TestOutcome, Tried, diff, project, sentences
 from .records import CandidateRecord
 
@@ -153,7 +154,7 @@ def projection_line(
         high += projection.high - projection.baseline
     line = f"textgrad projection: {steps} step(s) over {len(searches)} prompt file(s): {low}-{high} LLM calls"
     if cost and calls:
-        line += f" (~${low * cost / calls:.4f}-${high * cost / calls:.4f})"
+        line += f" (~${dollars(low * cost / calls)}-${dollars(high * cost / calls)})"
     if max_calls is not None:
         line += f"; --tg-max-calls {max_calls}"
     return line

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...engines.usage import dollars
+
 WIDTH, HEIGHT = 460, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 52, 26, 34
 
@@ -113,7 +115,7 @@ def usage_chart(labels: list[str], calls: list[int], costs: list[float]) -> Char
     xs = _x_positions(chart, len(labels), inset=width / 2 + 8)
     for x, label, n, cost in zip(xs, labels, calls, costs, strict=True):
         y = _y(chart, n, calls_top)
-        title = f"{label}: {n} calls, ${cost:.4f}"
+        title = f"{label}: {n} calls, ${dollars(cost)}"
         chart.bars.append(Bar(x - width / 2, y, width, chart.bottom - y, label, title))
         chart.points.append(Point(x, _y(chart, cost, cost_top), label, cost, title))
     return chart

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ...engines.usage import dollars
 from ...optim import escape_controls
 from ..optimize import StepRecord
 from .model import RunReport
@@ -99,7 +100,7 @@ def one_line(report: RunReport) -> str:
         changed = sum(p.changed for p in report.prompts)
         parts.append(f"{changed} prompt{'' if changed == 1 else 's'} changed")
     total = report.usage_total
-    parts.append(f"{total.calls} LLM call{'' if total.calls == 1 else 's'}, ${total.cost:.4f}")
+    parts.append(f"{total.calls} LLM call{'' if total.calls == 1 else 's'}, ${dollars(total.cost)}")
     return "textgrad: " + "; ".join(parts)
 
 
@@ -163,7 +164,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
             str(totals.cached_calls),
             str(totals.prompt_tokens),
             str(totals.completion_tokens),
-            f"{totals.cost:.4f}",
+            dollars(totals.cost),
         )
     console.print(usage)
     console.print("wall time: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.wall_time.items()))

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...engines.usage import dollars
 from .charts import Chart, step_charts
 from .diffs import Segment, SideRow, inline_diff, side_by_side
 from .model_extras import CandidateDetail, GradientEntry, ReportDetail, StepDetail, TestCell, TestDetail
@@ -96,7 +97,7 @@ class View:
 
 def usd(amount: float) -> str:
     """Dollars with enough decimals that one cheap call does not read as free."""
-    return f"${amount:.4f}" if amount >= 0.01 or amount == 0 else f"${amount:.6f}".rstrip("0")
+    return "$" + dollars(amount)
 
 
 def _cell(

@@ -87,3 +87,15 @@ def test_the_one_parser_reads_text_usage_cost_and_litellm_cache_hits(litellm) ->
     assert parsed == made.model_copy(update={"priced": True})
     set_price("local/smollm2", input_per_token=1.0)
     assert completion_from_response(response, "local/smollm2").cost == 3.0
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(0.0, "0.0000"), (1.5, "1.5000"), (0.01, "0.0100"), (0.0099, "0.0099"), (0.000013, "0.000013"),
+     (0.00012345, "0.00012"), (1e-7, "0.00000010")],
+)
+def test_a_cost_under_a_cent_shows_its_first_digits(amount: float, text: str) -> None:
+    """A budget message said "(0.0000 USD spent)" for a run that had paid for a call."""
+    from pytest_textgrad.engines.usage import dollars
+
+    assert dollars(amount) == text
