@@ -343,7 +343,7 @@ from pytest_textgrad import ScriptedEngine
 
 
 def slow_gradient(text):
-    time.sleep(0.25)
+    time.sleep(0.5)
     return "Ask for OK."
 
 
@@ -373,7 +373,8 @@ def test_ok(tg_prompt, tg_llm, n):
     assert result.ret == 0
     report = read_json(pytester.path / "report.json")
     assert report["usage"]["backward"]["calls"] == 4
-    assert report["wall_time"]["backward"] < 0.75  # four 0.25 s gradient calls, in parallel
+    # four 0.5 s gradient calls: 2 s one after another, 0.5 s in parallel (margin for a loaded machine)
+    assert report["wall_time"]["backward"] < 1.5
 
 
 def test_holdout_tests_guard_but_never_teach(pytester: pytest.Pytester) -> None:
@@ -573,5 +574,5 @@ def tg_engine():
     assert result.ret == 0
     report = read_json(pytester.path / "report.json")
     assert report["usage"]["update"]["calls"] == 2  # one rewrite per prompt, side by side
-    assert 1.0 <= report["wall_time"]["update"] < 1.6  # the sum would be >= 2.0
+    assert 1.0 <= report["wall_time"]["update"] < 1.9  # the sum would be >= 2.0 (margin: a loaded machine)
     assert report["wall_time"]["update"] <= report["wall_time"]["total"]
