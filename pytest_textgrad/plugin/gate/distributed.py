@@ -171,8 +171,9 @@ class SharedBudget(Budget):
             self.calls = int(state.get("calls", 0))
             self.cost = float(state.get("cost", 0.0))
             self.refused = int(state.get("refused", 0))
+            self.held = int(state.get("held", 0))
             yield
-            state = {"calls": self.calls, "cost": self.cost, "refused": self.refused}
+            state = {"calls": self.calls, "cost": self.cost, "refused": self.refused, "held": self.held}
             self.path.write_text(json.dumps(state), encoding="utf-8")
 
     def reserve(self) -> None:
@@ -187,6 +188,10 @@ class SharedBudget(Budget):
     def settle(self, cost: float, billed: bool) -> None:
         with self._shared():
             super().settle(cost, billed)
+
+    def hold(self, calls: int) -> None:
+        with self._shared():
+            super().hold(calls)
 
     @property
     def exhausted(self) -> str | None:

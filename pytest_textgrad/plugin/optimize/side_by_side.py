@@ -74,10 +74,30 @@ class SideBySide:
         return config.k * (1 + -(-batch // config.k)) + config.k * per_test
 
     def _reserve(self: OptimizeRun) -> int:
-        """Calls the final run needs when no response cache replays it (the selection only)."""
-        if self.settings.cache:
-            return 0
-        return sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
+        """Calls the final run needs that no response cache replays (the selection only): all of
+        them without a cache; with one, the calls it does not store (an SDK request to a server
+        other than the local model's, an app litellm call to a hosted model), which the final run
+        makes again whatever the search did."""
+        reserve = 0
+        for nodeid, record in self.baseline.items():
+            if nodeid not in self.selected:
+                continue
+            calls = outcome_of(record).calls
+            if self.settings.cache:
+                new = [c for c in record.calls if not c.cached]
+                # --tg-repeat: the record keeps one sample's calls, ``calls`` counts every sample's
+                calls = -(-calls * sum(not c.cacheable for c in new) // max(1, len(new)))
+            reserve += calls
+        return reserve
+
+    def _hold_for_final_run(self: OptimizeRun, hold: bool) -> None:
+        """Keep the final run's calls (:meth:`_reserve`) out of the search's reach in the run's
+        budget, or give them back. The searches' slices leave them too, but a step's calls come in
+        phases (gradients, proposals, a test's calls) that may go past a slice: without the hold,
+        the final run's calls were refused and tests that passed before the run failed after it."""
+        budget = self.gate.budget
+        if budget is not None and budget.max_calls is not None:
+            budget.hold(self._reserve() if hold else 0)
 
     def _shares(self: OptimizeRun, count: int) -> list[Share]:
         """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
