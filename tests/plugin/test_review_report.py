@@ -3,6 +3,7 @@ writes, and the uncommitted prompt files it names before rewriting them."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -147,3 +148,16 @@ def test_a_vetoed_candidate_is_marked_in_the_report(pytester: pytest.Pytester) -
     vetoed = [c for s in report.steps for c in s.candidates if c.vetoed_by]
     assert [c.reason for c in vetoed] == ["vetoed by a review hook: no long answers"]
     assert 'class="candidate vetoed' in (pytester.path / "run.html").read_text(encoding="utf-8")
+
+
+def test_the_shown_diff_of_a_file_without_a_final_newline_keeps_its_lines_apart(pytester: pytest.Pytester) -> None:
+    support_project(pytester, [GOOD])
+    original = ORIGINAL.rstrip("\n")
+    (pytester.path / "prompts/support.txt").write_text(original, encoding="utf-8")
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report", "r.json")
+    assert result.ret == 0
+    # before: "-<old last line>+<new last line>" on one line, in the terminal and the JSON report
+    old, new = original.splitlines()[-1], GOOD.splitlines()[-1]
+    result.stdout.fnmatch_lines([f"-{old}", "\\ No newline at end of file", f"+{new}", "\\ No newline at end of file"])
+    diff = json.loads((pytester.path / "r.json").read_text(encoding="utf-8"))["prompts"][0]["diff"]
+    assert f"-{old}\n\\ No newline at end of file\n+{new}\n\\ No newline at end of file\n" in diff

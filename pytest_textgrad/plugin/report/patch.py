@@ -8,29 +8,17 @@ line has no line break; we add it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
-from .model import PromptRow
+from .model import NO_NEWLINE, PromptRow, unified_diff
 
-NO_NEWLINE = "\\ No newline at end of file\n"
-
-
-def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
+__all__ = ["NO_NEWLINE", "file_diff", "patch_text"]
 
 
 def file_diff(key: str, old: str, new: str) -> str:
     """One file's diff in the form ``git apply`` takes (``a/`` and ``b/`` prefixes)."""
-    out = []
-    for line in difflib.unified_diff(_lines(old), _lines(new), f"a/{key}", f"b/{key}"):
-        if line.endswith("\n"):
-            out.append(line)
-        else:
-            out.append(line + "\n" + NO_NEWLINE)
-    if not out:
-        return ""
-    return f"diff --git a/{key} b/{key}\n" + "".join(out)
+    body = unified_diff(key, old, new)
+    return f"diff --git a/{key} b/{key}\n" + body if body else ""
 
 
 def patch_text(prompts: Iterable[PromptRow]) -> str:
