@@ -74,21 +74,25 @@ class SideBySide:
         return config.k * (1 + -(-batch // config.k)) + config.k * per_test
 
     def _reserve(self: OptimizeRun) -> int:
-        """Calls the final run needs that no response cache replays (the selection only): all of
-        them without a cache; with one, the calls it does not store (an SDK request to a server
-        other than the local model's, an app litellm call to a hosted model), which the final run
-        makes again whatever the search did."""
-        reserve = 0
+        """Calls the final run needs that no response cache replays (see :meth:`_final_run_needs`)."""
+        return self._final_run_needs()[0]
+
+    def _final_run_needs(self: OptimizeRun) -> tuple[int, float]:
+        """Calls (and their USD) the final run needs that no response cache replays (the selection
+        only): all of them without a cache; with one, the calls it does not store (an SDK request
+        to a server other than the local model's, an app litellm call to a hosted model, an engine
+        without a cache), which the final run makes again whatever the search did."""
+        calls, cost = 0, 0.0
         for nodeid, record in self.baseline.items():
             if nodeid not in self.selected:
                 continue
-            calls = outcome_of(record).calls
-            if self.settings.cache:
-                new = [c for c in record.calls if not c.cached]
-                # --tg-repeat: the record keeps one sample's calls, ``calls`` counts every sample's
-                calls = -(-calls * sum(not c.cacheable for c in new) // max(1, len(new)))
-            reserve += calls
-        return reserve
+            outcome = outcome_of(record)
+            new = [c for c in record.calls if not c.cached]
+            again = [c for c in new if not (self.settings.cache and c.cacheable)]
+            # --tg-repeat: the record keeps one sample's calls, ``outcome.calls`` counts every sample's
+            calls += -(-outcome.calls * len(again) // max(1, len(new)))
+            cost += sum(c.cost for c in again)
+        return calls, cost
 
     def _hold_for_final_run(self: OptimizeRun, hold: bool) -> None:
         """Keep the final run's calls (:meth:`_reserve`) out of the search's reach in the run's
@@ -96,8 +100,9 @@ class SideBySide:
         phases (gradients, proposals, a test's calls) that may go past a slice: without the hold,
         the final run's calls were refused and tests that passed before the run failed after it."""
         budget = self.gate.budget
-        if budget is not None and budget.max_calls is not None:
-            budget.hold(self._reserve() if hold else 0)
+        if budget is not None:
+            calls, cost = self._final_run_needs() if hold else (0, 0.0)
+            budget.hold(calls, cost)
 
     def _shares(self: OptimizeRun, count: int) -> list[Share]:
         """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
@@ -113,7 +118,8 @@ class SideBySide:
             calls = [left // count + (1 if i < left % count else 0) for i in range(count)]
         cost: list[float | None] = [None] * count
         if budget.max_cost is not None:
-            cost = [max(0.0, budget.max_cost - budget.cost) / count] * count
+            left_cost = budget.max_cost - budget.cost - self._final_run_needs()[1]
+            cost = [max(0.0, left_cost) / count] * count
         return list(zip(calls, cost, strict=True))
 
     def _steps(self: OptimizeRun, group: list[str], share: Share, done: Done, errors: dict[str, str]) -> None:
