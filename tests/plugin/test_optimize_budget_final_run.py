@@ -154,3 +154,23 @@ def test_a_task_engine_without_a_cache_keeps_its_final_run(pytester: pytest.Pyte
     )
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-steps", "20", "--tg-max-calls", "10", "-p", "no:randomly")
     _assert_the_passing_tests_still_pass(result)
+
+
+def test_a_budget_that_cannot_pay_the_final_run_says_so_after_the_baseline(pytester: pytest.Pytester) -> None:
+    write_project(
+        pytester,
+        conftest=OPTIMIZER + TASK_ENGINE,
+        tests={"test_shop": TASK_ENGINE_TESTS},
+        prompts={"prompts/support.txt": "You help shoppers.\n"},
+    )
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-max-calls", "4", "-p", "no:randomly")
+    # before: nothing said why tests that passed in the baseline then failed with budget errors
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad baseline: 1 failing",
+            "textgrad: --tg-max-calls 4 leaves 1 call(s) after the baseline, and the final run makes 3 "
+            "again (no response cache replays them): no search, and 2 of the final run's calls will be "
+            "refused (raise it to more than 6)",
+        ]
+    )
+    assert result.ret == 1

@@ -100,9 +100,18 @@ class SideBySide:
         phases (gradients, proposals, a test's calls) that may go past a slice: without the hold,
         the final run's calls were refused and tests that passed before the run failed after it."""
         budget = self.gate.budget
-        if budget is not None:
-            calls, cost = self._final_run_needs() if hold else (0, 0.0)
-            budget.hold(calls, cost)
+        if budget is None:
+            return
+        calls, cost = self._final_run_needs() if hold else (0, 0.0)
+        budget.hold(calls, cost)
+        short = None if budget.max_calls is None else calls - (budget.max_calls - budget.calls)
+        if hold and short is not None and short > 0:
+            self._write_line(
+                f"textgrad: --tg-max-calls {budget.max_calls} leaves {budget.max_calls - budget.calls} "
+                f"call(s) after the baseline, and the final run makes {calls} again (no response cache "
+                f"replays them): no search, and {short} of the final run's calls will be refused "
+                f"(raise it to more than {budget.calls + calls})"
+            )
 
     def _shares(self: OptimizeRun, count: int) -> list[Share]:
         """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
