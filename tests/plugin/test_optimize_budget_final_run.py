@@ -122,6 +122,13 @@ def _assert_the_passing_tests_still_pass(result: pytest.RunResult) -> None:
 def test_sdk_calls_to_a_server_of_the_app_keep_their_final_run(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, budget: tuple[str, ...]
 ) -> None:
+    result = _run_sdk_project(pytester, monkeypatch, "--tg-steps", "20", *budget)
+    _assert_the_passing_tests_still_pass(result)
+    assert (pytester.path / "prompts/support.txt").read_text() == "You help shoppers.\n"
+
+
+def _run_sdk_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> pytest.RunResult:
+    """The shop app (OpenAI SDK, plain tests, tg_prompts) optimized against its loopback server."""
     (pytester.path / "shop").mkdir()
     (pytester.path / "shop/__init__.py").write_text("")
     (pytester.path / "shop/app.py").write_text(textwrap.dedent(APP))
@@ -137,12 +144,26 @@ def test_sdk_calls_to_a_server_of_the_app_keep_their_final_run(
     server = ShopModelServer(namespace["model"])  # type: ignore[arg-type]
     monkeypatch.setenv("SHOP_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
     try:
-        result = pytester.runpytest_inprocess("--tg-optimize", "--tg-steps", "20", *budget, "-p", "no:randomly")
+        return pytester.runpytest_inprocess("--tg-optimize", *args, "-p", "no:randomly")
     finally:
         server.shutdown()
         server.server_close()
-    _assert_the_passing_tests_still_pass(result)
-    assert (pytester.path / "prompts/support.txt").read_text() == "You help shoppers.\n"
+
+
+def test_plain_tests_whose_final_calls_were_refused_are_listed_as_not_measured(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 3 calls in the baseline, 1 left: the final run's second and third calls are refused
+    result = _run_sdk_project(pytester, monkeypatch, "--tg-max-calls", "4")
+    result.assert_outcomes(passed=1, failed=2)
+    # before: only prompt (fixture) tests were listed; these plain tests read "passed -> failed"
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad not measured: 2 tests with blocked LLM calls*",
+            "  BLOCKED test_shop.py::test_greets_again (budget refusal): *",
+            "  BLOCKED test_shop.py::test_window (budget refusal): *",
+        ]
+    )
 
 
 def test_a_task_engine_without_a_cache_keeps_its_final_run(pytester: pytest.Pytester) -> None:
