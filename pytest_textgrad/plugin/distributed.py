@@ -114,14 +114,18 @@ class Controller:
             gate.absorb_report(gate.gate_of(self.config), capture.capture_of(self.config), report)
         elif not active(self.config):
             self.waiting.append(_outcome(report))
+        spent = getattr(report, "tg_usage", None)
+        if spent and self.optimize_dir is None:  # an optimize run's loop takes it (dist_runner)
+            gate, capture = self._wings()
+            gate.absorb_worker(gate.gate_of(self.config), capture.capture_of(self.config), spent)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", {}).get("tg")
         if not output:
             return
-        if self.optimize_dir is not None:  # an optimize run took the usage test by test
-            from .optimize import USAGE_KEYS
+        if self.optimize_dir is not None:  # the loop took the usage test by test (dist_runner)
+            from .gate import USAGE_KEYS
 
             output = {k: v for k, v in output.items() if k not in USAGE_KEYS}
         gate, capture = self._wings()

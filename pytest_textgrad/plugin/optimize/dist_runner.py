@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..capture import capture_of
-from ..gate import ATTRIBUTE, absorb_worker, decode
+from ..gate import ATTRIBUTE, USAGE, absorb_worker, decode
 from ..record import TestRecord, outcome_of
 from .dist_engines import BackwardEngines
 from .dist_passes import SILENCED, Pass, Reports, ignore
 from .dist_sched import PassScheduler
-from .dist_usage import USAGE
 from .runner import Runner
 from .serving import PassRequest
 

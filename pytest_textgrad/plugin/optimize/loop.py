@@ -82,6 +82,9 @@ class OptimizeRun(SearchSetup, SideBySide):
         self.updater = Updater(self.registry, self.wall_time)
         self.evaluator = RegistryEvaluator(self.registry, self.runner, self.settings.learn_from_passing)
         self.interrupted = False
+        self.completed = False
+        """Whether the loop ran to its end: only then are accepted texts left in their files (an
+        interrupted or failed loop puts the originals back)."""
         self.journal = Journal(self.registry.rootdir)
         self.store = SearchStore(self.registry.rootdir)
         self.summary = TriedSummary()
@@ -106,7 +109,7 @@ class OptimizeRun(SearchSetup, SideBySide):
                     self._emit(record)
                     if record.error:
                         break
-            completed = True
+            completed = self.completed = True
         except KeyboardInterrupt:
             self.interrupted = True
             raise
