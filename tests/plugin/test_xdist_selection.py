@@ -1,6 +1,7 @@
-"""``--tg-optimize -n N`` with a selection (``-k``, ``--deselect``, a path): the workers collect the
-project's other tests too (they guard its prompts), but what pytest reports is the selection's run,
-as without ``-n``."""
+"""``--tg-optimize -n N`` with a selection (``-k``, ``--deselect``, a path) or ``-x``: the workers
+collect the project's other tests too (they guard its prompts) and run silent passes whose failures
+are the search's, but what pytest reports (and stops with ``-x``) is the selection's final run, as
+without ``-n``."""
 
 from __future__ import annotations
 
@@ -60,3 +61,28 @@ def test_the_reported_run_of_a_selection_reaches_100_percent(pytester: pytest.Py
     # The two selected tests are the whole reported run: its progress ends at 100 %, not at 2 of the
     # 5 tests the workers collected (40 %), which read as a run cut short.
     result.stdout.fnmatch_lines(["..*[[]100%[]]"])
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_exitfirst_applies_to_the_reported_run_not_to_the_silent_passes(
+    pytester: pytest.Pytester, dry_run: bool
+) -> None:
+    write_project(
+        pytester,
+        conftest=CONFTEST,
+        tests={"test_support": TESTS},
+        prompts={"prompts/support.txt": "You help a shoe shop.\n"},
+    )
+    args = ["-n", "2", "-p", "no:randomly", "--tg-optimize", "--tg-steps", "1", "--tg-edits", "rewrite", "-x"]
+    result = pytester.runpytest_subprocess(*args, *(["--tg-dry-run"] if dry_run else []))
+    text = result.stdout.str()
+    # The baseline's failures happen on the workers: they must not stop them (every worker gone
+    # was an INTERNALERROR, "Unexpectedly no active workers available").
+    assert "INTERNALERROR" not in text, text
+    result.stdout.fnmatch_lines(["textgrad step 1: failing 2 -> 0 | prompts/support.txt accepted*"])
+    if dry_run:  # the reported run has the original prompt: -x stops it at its failures
+        assert result.ret == pytest.ExitCode.TESTS_FAILED, text
+        assert "stopping after" in text, text
+    else:
+        assert result.ret == pytest.ExitCode.OK, text
+        result.assert_outcomes(passed=5)

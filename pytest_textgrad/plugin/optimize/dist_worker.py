@@ -54,6 +54,10 @@ class OptimizeWorker:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        # -x / --maxfail are the controller's: it stops the final pass from the reports it gets. Here
+        # a silent pass's failure counted too, and the worker stopped for good: with every worker
+        # gone the run ended in an INTERNALERROR ("no active workers").
+        config.option.maxfail = 0
         self.reports: dict[str, list[pytest.TestReport]] = {}
         self.selected = 0
         self.item: pytest.Item | None = None
