@@ -96,8 +96,7 @@ class View:
 
 
 def usd(amount: float) -> str:
-    """Dollars with enough decimals that one cheap call does not read as free."""
-    return "$" + dollars(amount)
+    return "$" + dollars(amount)  # enough decimals that one cheap call does not read as free
 
 
 def _cell(
