@@ -76,6 +76,40 @@ def test_a_gate_run_whose_worker_never_ends_still_counts_its_calls_and_names_its
     assert "local/smollm2" not in text
 
 
+CRASHING_PROMPT_TEST = """
+import os
+
+
+def test_first(tg_prompt, tg_llm):
+    assert "30 days" in tg_llm(tg_prompt("prompts/support.txt"), "Can I return shoes?").value
+
+
+def test_crash(tg_prompt, tg_llm):
+    tg_llm(tg_prompt("prompts/support.txt"), "And sandals?")
+    os._exit(3)  # a native crash in the app, say: the worker dies with this prompt test's record
+"""
+
+
+def test_a_prompt_test_that_crashes_its_worker_is_a_failed_prompt_test(pytester: pytest.Pytester) -> None:
+    write_project(
+        pytester,
+        conftest=GATE_CONFTEST,
+        tests={"test_support": CRASHING_PROMPT_TEST},
+        prompts={"prompts/support.txt": "You are the support assistant of a shoe shop.\n"},
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "1", "-p", "no:randomly", "--tg-report", "report.json", "--tg-baseline-save", "base.json"
+    )
+    text = result.stdout.str()
+    assert "crashed while running 'test_support.py::test_crash'" in text, text
+    result.stdout.fnmatch_lines(["*test_support.py::test_crash * failed *"])  # in the prompt tests' table
+    rows = {t["nodeid"]: t for t in read_json(pytester.path / "report.json")["tests"]}
+    assert rows["test_support.py::test_crash"]["after"] == "failed", rows
+    saved = read_json(pytester.path / "base.json")
+    assert saved["tests"]["test_support.py::test_crash"]["outcome"] == "failed", saved
+    assert "test_support.py::test_crash" not in saved.get("plain", {}), saved  # not filed as a plain test
+
+
 OPTIMIZE_CONFTEST = """
 import os
 

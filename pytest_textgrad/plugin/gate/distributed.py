@@ -123,7 +123,12 @@ class WorkerRelay:
         self.deselected = deselected
         self.meter = Meter(capture.book)
         self.introduced = False
-        """Whether a report carried the engine fixture overrides yet."""
+        """Whether a report carried the engine fixture overrides (and the prompt tests) yet."""
+        self.prompt_tests: list[str] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The controller tells a prompt test only by its record: one that crashed its worker has none.
+        self.prompt_tests = [i.nodeid for i in session.items if i.get_closest_marker("textgrad") is not None]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -137,7 +142,8 @@ class WorkerRelay:
         spent = self.meter.take()
         if not self.introduced:
             spent["fixture_sources"] = dict(self.capture.fixture_sources)
-            self.introduced = False
+            spent["prompt_tests"] = list(self.prompt_tests)
+            self.introduced = True
         setattr(report, USAGE, spent)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -145,6 +151,7 @@ class WorkerRelay:
         output: dict[str, Any] = {
             **self.meter.take(),  # what came after the last test (a session fixture's teardown)
             "fixture_sources": dict(self.capture.fixture_sources),
+            "prompt_tests": list(self.prompt_tests),
             "selected": [i.nodeid for i in session.items],
             "deselected": list(self.deselected),
         }
