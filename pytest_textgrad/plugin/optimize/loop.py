@@ -83,8 +83,8 @@ class OptimizeRun(SearchSetup, SideBySide):
         self.evaluator = RegistryEvaluator(self.registry, self.runner, self.settings.learn_from_passing)
         self.interrupted = False
         self.completed = False
-        """Whether the loop ran to its end: only then are accepted texts left in their files (an
-        interrupted or failed loop puts the originals back)."""
+        """Whether the loop ran to its end and wrote the final texts back: an interrupted or failed
+        loop puts the originals back (and the journal does it, when Ctrl-C lands in that write-back)."""
         self.journal = Journal(self.registry.rootdir)
         self.store = SearchStore(self.registry.rootdir)
         self.summary = TriedSummary()
@@ -109,7 +109,7 @@ class OptimizeRun(SearchSetup, SideBySide):
                     self._emit(record)
                     if record.error:
                         break
-            completed = self.completed = True
+            completed = True
         except KeyboardInterrupt:
             self.interrupted = True
             raise
@@ -117,6 +117,7 @@ class OptimizeRun(SearchSetup, SideBySide):
             self.wall_time["tests"] = self.runner.seconds
             if completed:
                 self.registry.finish(keep_accepted=not self.settings.dry_run)
+                self.completed = True  # not when Ctrl-C lands in the write-back: the journal undoes it
                 self.store.clear()
             else:
                 self.registry.restore_originals()
