@@ -156,9 +156,19 @@ def notify_call(record: CallRecord) -> None:
 
 
 def record_of(
-    model: str, messages: list[dict[str, Any]], params: dict[str, Any], completion: Completion
+    model: str,
+    messages: list[dict[str, Any]],
+    params: dict[str, Any],
+    completion: Completion,
+    *,
+    cacheable: bool = False,
 ) -> CallRecord:
     """The :class:`CallRecord` of a finished call, accounted to the current phase."""
     return CallRecord(
-        model=model, messages=messages, params=params, phase=current_phase(), **completion.model_dump()
+        model=model,
+        messages=messages,
+        params=params,
+        phase=current_phase(),
+        cacheable=cacheable,
+        **completion.model_dump(),
     )

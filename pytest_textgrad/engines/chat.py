@@ -177,7 +177,8 @@ class ChatEngine(EngineLM):
             show_interceptors(self.model_string, call.messages, call.asked, reply)
         self.usage.add(reply, current_phase())
         if not call.nested:
-            notify_call(record_of(self.model_string, call.messages, call.asked, reply))
+            stored = call.cache is not None and call.key is not None
+            notify_call(record_of(self.model_string, call.messages, call.asked, reply, cacheable=stored))
         return reply
 
     def complete(self, messages: Messages, **params: Any) -> Completion:

@@ -57,6 +57,9 @@ class CallRecord(Completion):
     params: dict[str, Any] = Field(default_factory=dict)
     """The reply-shaping parameters the caller asked for (engine defaults included)."""
     phase: str = "forward"
+    cacheable: bool = False
+    """The engine's response cache holds this call: made again, it is served from there (a plain
+    ``EngineLM`` subclass or the scripted engine has no cache, so each call is made again)."""
 
 
 class UsageTotals(BaseModel):

@@ -41,6 +41,11 @@ class CallLog:
     the pipeline's data-flow edges (``capture.dataflow`` states the rule)."""
     streamed: bool = False
     """The application asked for a stream (``stream=True``); ``reply`` is the chunks joined."""
+    cacheable: bool = False
+    """The run's response cache answers this call when it is made again (our engines' calls, the
+    local model's through HTTP or litellm). An SDK request to any other host (a vLLM or llama.cpp
+    server, a hosted provider) or an app litellm call to a hosted model is made again each time:
+    the optimize loop keeps such calls of the final run out of the search's budget."""
 
     @property
     def text(self) -> str:

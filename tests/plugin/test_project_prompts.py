@@ -187,3 +187,34 @@ def test_the_files_are_named_beside_a_search_of_another_prompt(pytester: pytest.
     )
     assert (pytester.path / "prompts/notes.md").read_text() == GOOD + "\n"  # the declared one is optimized
     assert support(pytester) == ORIGINAL
+
+
+PROMPTS_MODULE = '''
+"""The app's prompts as module constants (a common layout)."""
+
+SUPPORT = "You are a support assistant for a shoe shop."
+'''
+
+PLAIN_MODULE_TEST = """
+from app import ask
+from prompts import SUPPORT
+
+
+def test_window_from_the_module():
+    assert "30 days" in ask("Can I return them?", system=SUPPORT), "the reply must state the 30-day window"
+"""
+
+
+def test_a_python_module_declared_as_a_prompt_is_named_not_silently_ignored(pytester: pytest.Pytester) -> None:
+    plain_project(pytester, "tg_prompts =\n    prompts/*.txt\n    prompts.py\n", candidates=[GOOD])
+    (pytester.path / "prompts.py").write_text(textwrap.dedent(PROMPTS_MODULE), encoding="utf-8")
+    app = (pytester.path / "app.py").read_text(encoding="utf-8")
+    app = app.replace('def ask(question, prompt="prompts/support.txt"):\n    system = (ROOT / prompt)',
+                      'def ask(question, prompt="prompts/support.txt", system=None):\n    system = system or (ROOT / prompt)')
+    (pytester.path / "app.py").write_text(app, encoding="utf-8")
+    (pytester.path / "tests/test_module.py").write_text(textwrap.dedent(PLAIN_MODULE_TEST), encoding="utf-8")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--tg-optimize")
+    # before: nothing said why prompts.py got no search (imports are not file reads)
+    result.stdout.fnmatch_lines(["textgrad: prompts.py is Python source: the application imports it*not optimized*"])
+    assert "prompts/support.txt is Python source" not in result.stdout.str()
+    assert (pytester.path / "prompts.py").read_text(encoding="utf-8") == textwrap.dedent(PROMPTS_MODULE)

@@ -49,3 +49,19 @@ def test_plain_run_report_from_the_ini_key(pytester: pytest.Pytester) -> None:
     }
     assert not report.prompts[0].changed and report.prompts[0].diff == ""
     result.stdout.fnmatch_lines(["textgrad report written to *reports/tg.json"])
+
+
+def test_the_quiet_line_of_a_dry_run_does_not_read_as_the_final_run(pytester: pytest.Pytester) -> None:
+    support_project(pytester, [GOOD])
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-dry-run", "-q")
+    assert result.ret == 1  # the final run used the original prompt: its tests failed
+    result.assert_outcomes(passed=2, failed=2)
+    # before: "3 passed; ...; 1 prompt changed" beside "2 failed" and an untouched file
+    result.stdout.fnmatch_lines(
+        [
+            "textgrad: 3 prompt tests; 3 passed with the proposed prompts; failing 2 -> 0 in 1 step; "
+            "1 prompt proposed, not written (--tg-dry-run); * LLM calls, $*"
+        ]
+    )
+    assert "prompt changed" not in result.stdout.str()
+    assert (pytester.path / "prompts/support.txt").read_text(encoding="utf-8") == ORIGINAL

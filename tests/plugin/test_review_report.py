@@ -3,6 +3,7 @@ writes, and the uncommitted prompt files it names before rewriting them."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -92,21 +93,32 @@ def test_gate_run_html_shows_critique_calls_and_baseline(pytester: pytest.Pytest
 
 
 # ----- --tg-patch ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("original", [ORIGINAL, ORIGINAL.rstrip("\n")], ids=["newline", "no-final-newline"])
+CRLF = (ORIGINAL + "Answer in English.\n").replace("\n", "\r\n")
+
+
+@pytest.mark.parametrize(
+    "original",
+    [ORIGINAL, ORIGINAL.rstrip("\n"), CRLF, "\ufeff" + CRLF.rstrip("\r\n")],
+    ids=["newline", "no-final-newline", "crlf", "bom-crlf-no-final-newline"],
+)
 def test_dry_run_patch_applies_with_git(pytester: pytest.Pytester, original: str) -> None:
     support_project(pytester, [GOOD])
-    (pytester.path / "prompts/support.txt").write_text(original, encoding="utf-8")
+    path = pytester.path / "prompts/support.txt"
+    path.write_bytes(original.encode("utf-8"))
     _git_repo(pytester.path)
     result = pytester.runpytest_inprocess("--tg-optimize", "--tg-dry-run", "--tg-patch", "p.diff")
-    assert (pytester.path / "prompts/support.txt").read_text(encoding="utf-8") == original  # dry run
+    assert path.read_bytes() == original.encode("utf-8")  # dry run
     result.stdout.fnmatch_lines(["textgrad patch written to *p.diff"])
     patch = (pytester.path / "p.diff").read_text(encoding="utf-8")
     assert patch.startswith("diff --git a/prompts/support.txt b/prompts/support.txt\n")
+    # before session 9 (v2) a CRLF file's patch held "\n" context lines: "patch does not apply"
     _git(pytester.path, "apply", "--check", "p.diff")
     _git(pytester.path, "apply", "p.diff")
-    # the patch writes what the run would write: the original's trailing-newline convention kept (issue 16)
-    expected = GOOD + "\n" if original.endswith("\n") else GOOD
-    assert (pytester.path / "prompts/support.txt").read_text(encoding="utf-8") == expected
+    # the patch writes what the run would write: the original's BOM, line endings and trailing
+    # newline kept (issue 16)
+    newline = "\r\n" if "\r\n" in original else "\n"
+    expected = GOOD.replace("\n", newline) + (newline if original.endswith("\n") else "")
+    assert path.read_bytes() == (("\ufeff" if original.startswith("\ufeff") else "") + expected).encode("utf-8")
 
 
 def test_patch_is_empty_when_nothing_was_accepted(pytester: pytest.Pytester) -> None:
@@ -147,3 +159,16 @@ def test_a_vetoed_candidate_is_marked_in_the_report(pytester: pytest.Pytester) -
     vetoed = [c for s in report.steps for c in s.candidates if c.vetoed_by]
     assert [c.reason for c in vetoed] == ["vetoed by a review hook: no long answers"]
     assert 'class="candidate vetoed' in (pytester.path / "run.html").read_text(encoding="utf-8")
+
+
+def test_the_shown_diff_of_a_file_without_a_final_newline_keeps_its_lines_apart(pytester: pytest.Pytester) -> None:
+    support_project(pytester, [GOOD])
+    original = ORIGINAL.rstrip("\n")
+    (pytester.path / "prompts/support.txt").write_text(original, encoding="utf-8")
+    result = pytester.runpytest_inprocess("--tg-optimize", "--tg-report", "r.json")
+    assert result.ret == 0
+    # before: "-<old last line>+<new last line>" on one line, in the terminal and the JSON report
+    old, new = original.splitlines()[-1], GOOD.splitlines()[-1]
+    result.stdout.fnmatch_lines([f"-{old}", "\\ No newline at end of file", f"+{new}", "\\ No newline at end of file"])
+    diff = json.loads((pytester.path / "r.json").read_text(encoding="utf-8"))["prompts"][0]["diff"]
+    assert f"-{old}\n\\ No newline at end of file\n+{new}\n\\ No newline at end of file\n" in diff

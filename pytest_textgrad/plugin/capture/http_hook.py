@@ -226,7 +226,8 @@ class HttpHook:
             priced=priced,
             phase=current_phase(),
         )
-        recording.observe(record, "http", streamed=parsed.streamed)
+        local = exchange.request.host == LOCAL_HOST
+        recording.observe(record, "http", streamed=parsed.streamed, cacheable=local)
 
 
 def _price(parsed: ParsedCall, exchange: Exchange) -> tuple[float, bool]:

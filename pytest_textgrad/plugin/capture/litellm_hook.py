@@ -192,4 +192,5 @@ class LitellmHook:
             phase=current_phase(),
             **completion.model_dump(),
         )
-        recording.observe(record, "litellm")
+        local = model == "local" or model.startswith("local/")
+        recording.observe(record, "litellm", cacheable=local)

@@ -205,7 +205,9 @@ _books_lock = threading.Lock()
 _listener_installed = False
 
 
-def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> CallLog:
+def observe(
+    record: CallRecord, source: Source, *, streamed: bool = False, cacheable: bool = False
+) -> CallLog:
     """A finished call: count it in the run's usage and record it against the current test."""
     log = CallLog(
         model=record.model,
@@ -218,6 +220,7 @@ def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> Ca
         cost=record.cost,
         cached=record.cached,
         streamed=streamed,
+        cacheable=cacheable,
     )
     with _books_lock:
         books = list(_books)
@@ -237,7 +240,7 @@ def observe(record: CallRecord, source: Source, *, streamed: bool = False) -> Ca
 
 def _on_engine_call(record: CallRecord) -> None:
     if not in_app_litellm_call.get():
-        observe(record, "engine")
+        observe(record, "engine", cacheable=record.cacheable)
 
 
 def activate(book: UsageBook) -> None:

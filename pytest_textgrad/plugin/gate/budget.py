@@ -29,13 +29,20 @@ class Budget:
         self.calls = 0
         self.cost = 0.0
         self.refused = 0
+        self.held = 0
+        """Calls kept back for a later part of the run: an optimize run's final pass, which makes
+        again the calls no response cache replays, must not find them spent by the search."""
+        self.held_cost = 0.0
+        """USD kept back, likewise."""
         self._lock = threading.Lock()
 
     def _reason(self) -> str | None:
-        if self.max_calls is not None and self.calls >= self.max_calls:
-            return f"--tg-max-calls {self.max_calls} reached ({self.calls} LLM calls made)"
-        if self.max_cost is not None and self.cost >= self.max_cost:
-            return f"--tg-max-cost {self.max_cost:g} USD reached ({dollars(self.cost)} USD spent)"
+        if self.max_calls is not None and self.calls >= self.max_calls - self.held:
+            kept = f", the other {self.held} kept for the final run" if self.held else ""
+            return f"--tg-max-calls {self.max_calls} reached ({self.calls} LLM calls made{kept})"
+        if self.max_cost is not None and self.cost >= self.max_cost - self.held_cost:
+            kept = f", the other {dollars(self.held_cost)} kept for the final run" if self.held_cost else ""
+            return f"--tg-max-cost {self.max_cost:g} USD reached ({dollars(self.cost)} USD spent{kept})"
         return None
 
     def reserve(self) -> None:
@@ -54,6 +61,13 @@ class Budget:
     def _count_refusal(self) -> None:
         with self._lock:
             self.refused += 1
+
+    def hold(self, calls: int, cost: float = 0.0) -> None:
+        """Keep ``calls`` and ``cost`` USD of the limits back (0 gives them back): until then a call
+        that would leave less is refused, as a call over the limit is."""
+        with self._lock:
+            self.held = max(0, calls)
+            self.held_cost = max(0.0, cost)
 
     def settle(self, cost: float, billed: bool) -> None:
         """A reserved call finished: add its cost, or give the reservation back if nothing was billed."""

@@ -188,8 +188,11 @@ class SharedBudget(Budget):
             self.calls = int(state.get("calls", 0))
             self.cost = float(state.get("cost", 0.0))
             self.refused = int(state.get("refused", 0))
+            self.held = int(state.get("held", 0))
+            self.held_cost = float(state.get("held_cost", 0.0))
             yield
             state = {"calls": self.calls, "cost": self.cost, "refused": self.refused}
+            state.update(held=self.held, held_cost=self.held_cost)
             self.path.write_text(json.dumps(state), encoding="utf-8")
 
     def reserve(self) -> None:
@@ -204,6 +207,10 @@ class SharedBudget(Budget):
     def settle(self, cost: float, billed: bool) -> None:
         with self._shared():
             super().settle(cost, billed)
+
+    def hold(self, calls: int, cost: float = 0.0) -> None:
+        with self._shared():
+            super().hold(calls, cost)
 
     @property
     def exhausted(self) -> str | None:

@@ -30,9 +30,17 @@ def guards_of(key: str, users: Mapping[str, set[str]], order: Mapping[str, int])
     return sorted(users.get(key, set()), key=lambda n: order.get(n, len(order)))
 
 
-def unreachable(key: str, observer: Observer | None) -> str | None:
+def unreachable(key: str, observer: Observer | None, used: bool = True) -> str | None:
     """Why a rewrite of ``key`` cannot reach the code under test, or None: the file was read before
-    any test ran (at import) and never during one, so the application keeps its own copy."""
+    any test ran (at import) and never during one, so the application keeps its own copy; or it is
+    a Python module no test's calls carried (``tg_prompts = ["app/prompts.py"]``: its prompts are
+    constants made when it was imported; imports are not reads, so nothing else would say so)."""
+    if key.endswith((".py", ".pyw")) and not used:
+        return (
+            f"{key} is Python source: the application imports it, so its prompts are module "
+            "constants made at import and a rewritten file cannot reach them; not optimized (keep "
+            "each prompt in a text file the application reads when it uses it)"
+        )
     if observer is None or not observer.cached(key):
         return None
     return (

@@ -102,6 +102,7 @@ class OptimizeRun(SearchSetup, SideBySide):
         try:
             with sigterm_as_interrupt():
                 self._baseline()
+                self._hold_for_final_run(True)
                 for number in range(1, self.settings.steps + 1):
                     if not self._searchable():
                         break
@@ -114,6 +115,7 @@ class OptimizeRun(SearchSetup, SideBySide):
             self.interrupted = True
             raise
         finally:
+            self._hold_for_final_run(False)
             self.wall_time["tests"] = self.runner.seconds
             if completed:
                 self.registry.finish(keep_accepted=not self.settings.dry_run)
@@ -154,7 +156,7 @@ class OptimizeRun(SearchSetup, SideBySide):
     def _report_guards(self, outside: list[str]) -> None:
         """Say once which prompts are not optimized, and which tests outside the selection guard."""
         for prompt in self.registry.all():
-            why = unreachable(prompt.key, self.capture.observer)
+            why = unreachable(prompt.key, self.capture.observer, used=prompt.key in self.users)
             if why is not None:
                 self.unreachable[prompt.key] = why
                 self._write_line(f"textgrad: {why}")

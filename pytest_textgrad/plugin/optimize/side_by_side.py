@@ -74,10 +74,44 @@ class SideBySide:
         return config.k * (1 + -(-batch // config.k)) + config.k * per_test
 
     def _reserve(self: OptimizeRun) -> int:
-        """Calls the final run needs when no response cache replays it (the selection only)."""
-        if self.settings.cache:
-            return 0
-        return sum(outcome_of(r).calls for n, r in self.baseline.items() if n in self.selected)
+        """Calls the final run needs that no response cache replays (see :meth:`_final_run_needs`)."""
+        return self._final_run_needs()[0]
+
+    def _final_run_needs(self: OptimizeRun) -> tuple[int, float]:
+        """Calls (and their USD) the final run needs that no response cache replays (the selection
+        only): all of them without a cache; with one, the calls it does not store (an SDK request
+        to a server other than the local model's, an app litellm call to a hosted model, an engine
+        without a cache), which the final run makes again whatever the search did."""
+        calls, cost = 0, 0.0
+        for nodeid, record in self.baseline.items():
+            if nodeid not in self.selected:
+                continue
+            outcome = outcome_of(record)
+            new = [c for c in record.calls if not c.cached]
+            again = [c for c in new if not (self.settings.cache and c.cacheable)]
+            # --tg-repeat: the record keeps one sample's calls, ``outcome.calls`` counts every sample's
+            calls += -(-outcome.calls * len(again) // max(1, len(new)))
+            cost += sum(c.cost for c in again)
+        return calls, cost
+
+    def _hold_for_final_run(self: OptimizeRun, hold: bool) -> None:
+        """Keep the final run's calls (:meth:`_reserve`) out of the search's reach in the run's
+        budget, or give them back. The searches' slices leave them too, but a step's calls come in
+        phases (gradients, proposals, a test's calls) that may go past a slice: without the hold,
+        the final run's calls were refused and tests that passed before the run failed after it."""
+        budget = self.gate.budget
+        if budget is None:
+            return
+        calls, cost = self._final_run_needs() if hold else (0, 0.0)
+        budget.hold(calls, cost)
+        short = None if budget.max_calls is None else calls - (budget.max_calls - budget.calls)
+        if hold and short is not None and short > 0:
+            self._write_line(
+                f"textgrad: --tg-max-calls {budget.max_calls} leaves {budget.max_calls - budget.calls} "
+                f"call(s) after the baseline, and the final run makes {calls} again (no response cache "
+                f"replays them): no search, and {short} of the final run's calls will be refused "
+                f"(raise it to more than {budget.calls + calls})"
+            )
 
     def _shares(self: OptimizeRun, count: int) -> list[Share]:
         """Each of ``count`` groups' slice of what is left of the run's budget (calls, cost): equal
@@ -93,7 +127,8 @@ class SideBySide:
             calls = [left // count + (1 if i < left % count else 0) for i in range(count)]
         cost: list[float | None] = [None] * count
         if budget.max_cost is not None:
-            cost = [max(0.0, budget.max_cost - budget.cost) / count] * count
+            left_cost = budget.max_cost - budget.cost - self._final_run_needs()[1]
+            cost = [max(0.0, left_cost) / count] * count
         return list(zip(calls, cost, strict=True))
 
     def _steps(self: OptimizeRun, group: list[str], share: Share, done: Done, errors: dict[str, str]) -> None:

@@ -105,9 +105,10 @@ def _html_text(config: pytest.Config, exit_status: int) -> str:
 
 
 def _patch_text(config: pytest.Config, exit_status: int) -> str:
+    from ..capture import capture_of
     from .patch import patch_text
 
-    return patch_text(build(config, exit_status).prompts)
+    return patch_text(capture_of(config).registry.all())
 
 
 def summarize(terminalreporter: pytest.TerminalReporter, config: pytest.Config, exit_status: int) -> None:

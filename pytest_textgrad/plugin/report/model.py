@@ -129,12 +129,19 @@ class RunReport(BaseModel):
     """The run was stopped (Ctrl-C, SIGTERM): its tests and usage are those it reached."""
 
 
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
 def unified_diff(key: str, old: str, new: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{key}", f"b/{key}"
-        )
-    )
+    """``old`` -> ``new`` as a unified diff (``a/`` and ``b/`` prefixes). A last line without a line
+    break gets git's ``\\ No newline at end of file`` marker: ``difflib`` writes none, so such a
+    ``-`` line ran into the next ``+`` line in the terminal, the JSON report and the patch."""
+    out = []
+    for line in difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{key}", f"b/{key}"
+    ):
+        out.append(line if line.endswith("\n") else line + "\n" + NO_NEWLINE)
+    return "".join(out)
 
 
 def _sampling(gate: Gate, nodeid: str) -> dict[str, object]:

@@ -97,8 +97,12 @@ def one_line(report: RunReport) -> str:
     """The summary under ``-q``: one line."""
     tests = report.tests
     counts = {o: sum(t.after == o for t in tests) for o in ("passed", "failed", "skipped")}
+    dry = report.mode == "dry-run"
     parts = [f"{len(tests)} prompt test{'' if len(tests) == 1 else 's'}"]
-    parts.append(", ".join(f"{n} {o}" for o, n in counts.items() if n) or "none ran")
+    outcomes = ", ".join(f"{n} {o}" for o, n in counts.items() if n) or "none ran"
+    # a dry run's "after" is what the proposed prompts achieved; the files (and the run's exit
+    # status) keep the originals, so the line must not read as the final run's outcome
+    parts.append(f"{outcomes} with the proposed prompts" if dry and tests else outcomes)
     if report.mode != "test" and report.steps:
         steps = len(report.steps) - 1
         parts.append(
@@ -106,11 +110,13 @@ def one_line(report: RunReport) -> str:
             f"in {steps} step{'' if steps == 1 else 's'}"
         )
         changed = sum(p.changed for p in report.prompts)
-        unwritten = changed and not any(p.written for p in report.prompts)
-        parts.append(
-            f"{changed} prompt{'' if changed == 1 else 's'} changed"
-            + (f", not written ({_why_not_written(report)})" if unwritten else "")
-        )
+        if dry:
+            done = "proposed, not written (--tg-dry-run)"
+        elif changed and not any(p.written for p in report.prompts):
+            done = f"changed, not written ({_why_not_written(report)})"
+        else:
+            done = "changed"
+        parts.append(f"{changed} prompt{'' if changed == 1 else 's'} {done}")
     total = report.usage_total
     parts.append(f"{total.calls} LLM call{'' if total.calls == 1 else 's'}, ${dollars(total.cost)}")
     return "textgrad: " + "; ".join(parts)
