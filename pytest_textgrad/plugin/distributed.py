@@ -43,6 +43,10 @@ class Controller:
         """The collected tests in collection order (as a worker collected them)."""
         self.waiting: list[SimpleNamespace] = []
         """Outcomes of reports logged before the wings came up (they count for the baseline)."""
+        self.prompt_tests: set[str] = set()
+        """The prompt tests the workers collected (a crashed test's worker sends no record of it)."""
+        self.crashed: dict[str, str] = {}
+        """Tests that crashed their worker (gate runs), and xdist's words for it."""
         self.optimize_dir: Path | None = None
         if config.getoption("tg_optimize", False) or _ini_optimize(config):
             self.optimize_dir = Path(tempfile.mkdtemp(prefix="pytest-textgrad-optimize-"))
@@ -90,8 +94,29 @@ class Controller:
         if not self.order:
             self.order = list(ids)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+        if self.optimize_dir is None:  # an optimize run's passes file it themselves (dist_runner)
+            self.crashed[crashitem] = str(report.longrepr)
+
+    def _file_crashed(self) -> None:
+        """A prompt test that crashed its worker is a failed prompt test (table, reports, baseline),
+        not a plain one: its record died with the worker."""
+        crashed = [n for n in self.crashed if n in self.prompt_tests]
+        if not crashed:
+            return
+        from .record import Samples, TestRecord
+
+        gate, _ = self._wings()
+        state = gate.gate_of(self.config)
+        for nodeid in crashed:
+            if nodeid not in state.records:
+                state.finished(TestRecord(nodeid, outcome="failed", feedback=self.crashed[nodeid]))
+                state.stats[nodeid] = Samples(samples=1, counted=1)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
+        self._file_crashed()
         # Records arrive in completion order; a sequential run lists them in collection order.
         if not active(self.config):
             return
@@ -114,14 +139,21 @@ class Controller:
             gate.absorb_report(gate.gate_of(self.config), capture.capture_of(self.config), report)
         elif not active(self.config):
             self.waiting.append(_outcome(report))
+        spent = getattr(report, "tg_usage", None)
+        if spent:
+            self.prompt_tests.update(spent.get("prompt_tests", ()))
+        if spent and self.optimize_dir is None:  # an optimize run's loop takes it (dist_runner)
+            gate, capture = self._wings()
+            gate.absorb_worker(gate.gate_of(self.config), capture.capture_of(self.config), spent)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", {}).get("tg")
         if not output:
             return
-        if self.optimize_dir is not None:  # an optimize run took the usage test by test
-            from .optimize import USAGE_KEYS
+        self.prompt_tests.update(output.get("prompt_tests", ()))
+        if self.optimize_dir is not None:  # the loop took the usage test by test (dist_runner)
+            from .gate import USAGE_KEYS
 
             output = {k: v for k, v in output.items() if k not in USAGE_KEYS}
         gate, capture = self._wings()

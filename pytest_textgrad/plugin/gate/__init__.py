@@ -5,7 +5,8 @@ Public API: :func:`activate` / :func:`gate_of` (the run's :class:`Gate` under it
 key), :func:`deactivate`, :func:`run_samples` and :func:`gradient_worthy` (repeats, used by the
 optimize loop), :func:`record_of` (a test's record after a run, plain tests included),
 :func:`set_properties`; under pytest-xdist :func:`absorb_report`, :func:`absorb_worker` and
-:func:`share_budget` (the controller's side of ``distributed``). Internals: ``gate`` (interceptor
+:func:`share_budget` (the controller's side of ``distributed``), and :data:`USAGE` (the report
+attribute with a test's usage on its worker; ``usage``). Internals: ``gate`` (interceptor
 and records), ``hooks`` (the one makereport wrapper), ``feedback`` (the one place feedback text is
 built), ``repeat``, ``baseline``, ``budget``, ``distributed`` (records and budget across workers).
 """
@@ -27,9 +28,13 @@ from .hooks import GateHooks
 from .repeat import Repeater, gradient_worthy, run_samples
 from .returns import ReturnedFeedback
 from .run_settings import impose
+from .usage import KEYS as USAGE_KEYS
+from .usage import USAGE
 
 __all__ = [
     "ATTRIBUTE",
+    "USAGE",
+    "USAGE_KEYS",
     "Gate",
     "GateHooks",
     "absorb_report",

@@ -7,8 +7,10 @@ attribute (``tg_record``), which pytest's report serialization (``pytest_report_
 copies the report's ``__dict__``) sends to the controller, where :func:`absorb_report` files it as a
 sequential run would have. What is not per test (usage by phase, engine fixture overrides,
 cassettes written, cassettes no collected test uses) goes once per worker in xdist's
-``workeroutput`` (:func:`absorb_worker`). The budget is one file under a file lock
-(:class:`SharedBudget`), shared by every process of the run.
+``workeroutput`` (:func:`absorb_worker`), except the usage, which travels test by test
+(:mod:`.usage`: a crashed or interrupted worker sends no ``workeroutput``), with the engine fixture
+overrides on the first report (the run's header names them even when no worker ends). The budget
+is one file under a file lock (:class:`SharedBudget`), shared by every process of the run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..capture import Capture, PhaseTotals, unused_cassettes
 from ..record import BlockedCall, CallLog, Samples, TestRecord
 from .budget import Budget
 from .hooks import collected_paths
+from .usage import USAGE, Meter
 
 if TYPE_CHECKING:
     from .gate import Gate
@@ -118,23 +121,37 @@ class WorkerRelay:
         self.gate = gate
         self.capture = capture
         self.deselected = deselected
+        self.meter = Meter(capture.book)
+        self.introduced = False
+        """Whether a report carried the engine fixture overrides (and the prompt tests) yet."""
+        self.prompt_tests: list[str] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The controller tells a prompt test only by its record: one that crashed its worker has none.
+        self.prompt_tests = [i.nodeid for i in session.items if i.get_closest_marker("textgrad") is not None]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # tryfirst: before xdist's worker hook serializes the report and sends it.
+        if report.when != "teardown":
+            return
         record = self.gate.records.get(report.nodeid)
-        if report.when == "teardown" and record is not None:
+        if record is not None:
             samples = self.gate.stats.get(report.nodeid, record.samples)
             setattr(report, ATTRIBUTE, encode(record, samples))
+        spent = self.meter.take()
+        if not self.introduced:
+            spent["fixture_sources"] = dict(self.capture.fixture_sources)
+            spent["prompt_tests"] = list(self.prompt_tests)
+            self.introduced = True
+        setattr(report, USAGE, spent)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        gate, book = self.gate, self.capture.book
+        gate = self.gate
         output: dict[str, Any] = {
-            "book": {phase: asdict(totals) for phase, totals in book.by_phase.items()},
-            "models": list(book.models),
-            "calls_by_model": dict(book.calls_by_model),
-            "cached_by_model": dict(book.cached_by_model),
+            **self.meter.take(),  # what came after the last test (a session fixture's teardown)
             "fixture_sources": dict(self.capture.fixture_sources),
+            "prompt_tests": list(self.prompt_tests),
             "selected": [i.nodeid for i in session.items],
             "deselected": list(self.deselected),
         }

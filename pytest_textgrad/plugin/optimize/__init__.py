@@ -17,7 +17,6 @@ from ..capture import Capture
 from ..gate import Gate
 from . import garbage
 from .dist_sched import PassScheduler
-from .dist_usage import KEYS as USAGE_KEYS
 from .dist_worker import DIRECTORY
 from .dist_worker import register as register_worker
 from .loop import OptimizeRun
@@ -26,7 +25,6 @@ from .review import CandidateReview
 
 __all__ = [
     "DIRECTORY",
-    "USAGE_KEYS",
     "CandidateRecord",
     "CandidateReview",
     "GradientRecord",

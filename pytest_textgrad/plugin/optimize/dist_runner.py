@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..capture import capture_of
-from ..gate import ATTRIBUTE, absorb_worker, decode
+from ..gate import ATTRIBUTE, USAGE, absorb_worker, decode
 from ..record import TestRecord, outcome_of
 from .dist_engines import BackwardEngines
 from .dist_passes import SILENCED, Pass, Reports, ignore
 from .dist_sched import PassScheduler
-from .dist_usage import USAGE
 from .runner import Runner
 from .serving import PassRequest
 
@@ -167,6 +166,9 @@ class DistRunner(Runner):
         if self.registry is not None:
             for prompt in self.registry.all():
                 prompt.variable.reset_gradients()
+        # The workers' collection holds the guards outside the selection too (xdist counted them in
+        # its "N items"); the progress of the reported run counts the selection, as without -n.
+        session.testscollected = len(self.items)
         collector = Reports()
         session.config.pluginmanager.register(collector, "textgrad-final-outcomes")
         try:

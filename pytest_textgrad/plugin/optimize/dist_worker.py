@@ -33,7 +33,6 @@ from ..capture import capture_of
 from ..gate import gate_of, record_of
 from ..prompts import project_prompts
 from ..record import RECORD
-from . import dist_usage as usage
 from . import garbage
 from .quiet import collect_project
 
@@ -55,10 +54,13 @@ class OptimizeWorker:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        # -x / --maxfail are the controller's: it stops the final pass from the reports it gets. Here
+        # a silent pass's failure counted too, and the worker stopped for good: with every worker
+        # gone the run ended in an INTERNALERROR ("no active workers").
+        config.option.maxfail = 0
         self.reports: dict[str, list[pytest.TestReport]] = {}
         self.selected = 0
         self.item: pytest.Item | None = None
-        self.usage: dict[str, Any] = {}
 
     # ----- collection --------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -119,7 +121,6 @@ class OptimizeWorker:
         interactor.item_index = index
         item.stash[RECORD] = None
         self.item = item
-        self.usage = usage.state(capture_of(self.config).book)
         self.reports.pop(item.nodeid, None)
         started = time.perf_counter()
         item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
@@ -157,9 +158,6 @@ class OptimizeWorker:
         if item is None or item.nodeid != report.nodeid:
             return
         reports = [r for r in self.reports.get(report.nodeid, []) if r.outcome != "rerun"]
-        now = usage.state(capture_of(self.config).book)
-        setattr(report, usage.USAGE, usage.delta(self.usage, now))
-        self.usage = now
         record = record_of(item, reports)  # fills a failed record's feedback as the sequential loop does
         registry = capture_of(self.config).registry
         record.registrations = {

@@ -82,6 +82,9 @@ class OptimizeRun(SearchSetup, SideBySide):
         self.updater = Updater(self.registry, self.wall_time)
         self.evaluator = RegistryEvaluator(self.registry, self.runner, self.settings.learn_from_passing)
         self.interrupted = False
+        self.completed = False
+        """Whether the loop ran to its end and wrote the final texts back: an interrupted or failed
+        loop puts the originals back (and the journal does it, when Ctrl-C lands in that write-back)."""
         self.journal = Journal(self.registry.rootdir)
         self.store = SearchStore(self.registry.rootdir)
         self.summary = TriedSummary()
@@ -116,6 +119,7 @@ class OptimizeRun(SearchSetup, SideBySide):
             self.wall_time["tests"] = self.runner.seconds
             if completed:
                 self.registry.finish(keep_accepted=not self.settings.dry_run)
+                self.completed = True  # not when Ctrl-C lands in the write-back: the journal undoes it
                 self.store.clear()
             else:
                 self.registry.restore_originals()

@@ -213,7 +213,8 @@ def build(config: pytest.Config, exit_status: int | None) -> RunReport:
                 path=prompt.key,
                 role=prompt.role,
                 changed=prompt.changed,
-                written=prompt.changed and run is not None and not settings.dry_run,
+                # on disk only once the loop ran to its end: Ctrl-C puts the originals back
+                written=prompt.changed and run is not None and run.completed and not settings.dry_run,
                 original=prompt.original,
                 final=final,
                 diff=unified_diff(prompt.key, prompt.original, final) if prompt.changed else "",

@@ -85,6 +85,14 @@ def _outcome(value: str | None) -> Text:
     return Text(value, style=colours[value]) if value in colours else Text("-")
 
 
+def _why_not_written(report: RunReport) -> str:
+    """Why an accepted change is not in its file: a dry run, or a loop that stopped before its end
+    (Ctrl-C, SIGTERM, an error), which puts every original back and keeps the search to resume."""
+    if report.mode == "dry-run":
+        return "--tg-dry-run"
+    return "the run stopped early and put the original back; --tg-resume continues the search"
+
+
 def one_line(report: RunReport) -> str:
     """The summary under ``-q``: one line."""
     tests = report.tests
@@ -102,7 +110,12 @@ def one_line(report: RunReport) -> str:
             f"in {steps} step{'' if steps == 1 else 's'}"
         )
         changed = sum(p.changed for p in report.prompts)
-        done = "proposed, not written (--tg-dry-run)" if dry else "changed"
+        if dry:
+            done = "proposed, not written (--tg-dry-run)"
+        elif changed and not any(p.written for p in report.prompts):
+            done = f"changed, not written ({_why_not_written(report)})"
+        else:
+            done = "changed"
         parts.append(f"{changed} prompt{'' if changed == 1 else 's'} {done}")
     total = report.usage_total
     parts.append(f"{total.calls} LLM call{'' if total.calls == 1 else 's'}, ${dollars(total.cost)}")
@@ -152,7 +165,7 @@ def render(report: RunReport, *, width: int, color: bool) -> str:
     for prompt in report.prompts:
         if not prompt.changed:
             continue
-        state = "written" if prompt.written else "not written (--tg-dry-run)"
+        state = "written" if prompt.written else f"not written ({_why_not_written(report)})"
         console.print(Text.assemble((prompt.path, "bold"), f" ({prompt.role}): {state}"))
         for line in escape_controls(prompt.diff).splitlines():  # ESC, BEL... shown, never obeyed
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan"

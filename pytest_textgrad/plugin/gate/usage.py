@@ -1,10 +1,12 @@
-"""A worker's LLM usage, test by test: what travels on each teardown report of an optimize run.
+"""A worker's LLM usage, test by test: what travels on each teardown report under pytest-xdist.
 
-Why: the loop reports usage as it goes (calls so far, each step's usage), from the controller's
-usage book. A gate run under ``-n`` sends each worker's book once, at its end; an optimize run needs
-it as the tests end, so each test's teardown report carries what the worker's book gained during the
-test (:data:`USAGE`, in the shape of ``workeroutput["tg"]``, so ``gate.absorb_worker`` adds it), and
-the workers' end-of-run books are then left out (``distributed.Controller``).
+Why: each test's teardown report carries what the worker's usage book gained during the test
+(:data:`USAGE`, in the shape of ``workeroutput["tg"]``, so ``gate.absorb_worker`` adds it). A worker's
+end-of-run output (``workeroutput``) never arrives from a worker that crashed, nor from any worker
+once Ctrl-C stops the controller: a gate run counted only the books sent at the end, so an
+interrupted run reported 0 LLM calls and a crashed worker's calls were lost. An optimize run's loop
+needs the usage as the tests end anyway (calls so far, each step's usage). The end-of-run output
+then carries only what came after the worker's last test (:class:`Meter`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,20 @@ USAGE = "tg_usage"
 """The report attribute with the usage a test's run added on its worker."""
 KEYS = ("book", "models", "calls_by_model", "cached_by_model")
 """The ``workeroutput["tg"]`` keys an optimize run takes test by test instead."""
+
+
+class Meter:
+    """What a worker's usage book gained since the last time it was read."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self.last = state(book)
+
+    def take(self) -> dict[str, Any]:
+        """The usage since the previous :meth:`take` (or since the meter started)."""
+        now = state(self.book)
+        spent, self.last = delta(self.last, now), now
+        return spent
 
 
 def state(book: Any) -> dict[str, Any]:
