@@ -166,8 +166,7 @@ class DistRunner(Runner):
         if self.registry is not None:
             for prompt in self.registry.all():
                 prompt.variable.reset_gradients()
-        # The workers' collection holds the guards outside the selection too (xdist counted them in
-        # its "N items"); the progress of the reported run counts the selection, as without -n.
+        # the progress counts the selection, as without -n (the workers collected the guards too)
         session.testscollected = len(self.items)
         collector = Reports()
         session.config.pluginmanager.register(collector, "textgrad-final-outcomes")
