@@ -166,8 +166,7 @@ class DistRunner(Runner):
         if self.registry is not None:
             for prompt in self.registry.all():
                 prompt.variable.reset_gradients()
-        # the progress counts the selection, as without -n (the workers collected the guards too)
-        session.testscollected = len(self.items)
+        session.testscollected = len(self.items)  # the selection (the workers collected guards too)
         collector = Reports()
         session.config.pluginmanager.register(collector, "textgrad-final-outcomes")
         try:
