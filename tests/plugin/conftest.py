@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_http.conftest import LoopbackServer
 
 import pytest_textgrad.plugin.capture
 import pytest_textgrad.plugin.gate
@@ -105,3 +107,14 @@ def test_b(tg_prompt, tg_llm):
 mentions the 30 days window."""
 
 TWO_SHOP_PROMPTS = {"prompts/a.txt": "You help shop A.\n", "prompts/b.txt": "You help shop B.\n"}
+
+
+@pytest.fixture
+def shop_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
+    """A loopback server speaking OpenAI's wire, its URL in ``$SHOP_BASE_URL`` (where the test
+    projects' apps send their SDK and ``requests`` calls)."""
+    instance = LoopbackServer()
+    monkeypatch.setenv("SHOP_BASE_URL", instance.url)
+    yield instance
+    if instance._thread.is_alive():
+        instance.stop()

@@ -6,7 +6,6 @@ no request leave, whatever the call path."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpcore  # noqa: F401 - see below
@@ -78,15 +77,6 @@ def test_three_ways(tg_prompt, tg_calls):
 CASSETTE = "cassettes/test_app/test_three_ways.json"
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    instance = LoopbackServer()
-    monkeypatch.setenv("SHOP_BASE_URL", instance.url)
-    yield instance
-    if instance._thread.is_alive():
-        instance.stop()
-
-
 def project(pytester: pytest.Pytester, tests: str = TESTS) -> None:
     write_project(
         pytester,
@@ -98,12 +88,12 @@ def project(pytester: pytest.Pytester, tests: str = TESTS) -> None:
 
 
 def test_sdk_calls_are_recorded_linked_and_replayed_with_nothing_listening(
-    pytester: pytest.Pytester, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, shop_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project(pytester)
     result = pytester.runpytest_inprocess("--tg-record-mode", "once")
     result.assert_outcomes(passed=1)
-    assert len(server.received) == 3
+    assert len(shop_server.received) == 3
     raw = (pytester.path / CASSETTE).read_text()
     assert "sk-planted-app-key" not in raw and "server-secret-cookie" not in raw
     interactions = read_json(pytester.path / CASSETTE)["interactions"]
@@ -113,14 +103,14 @@ def test_sdk_calls_are_recorded_linked_and_replayed_with_nothing_listening(
     assert interactions[2]["http"]["body"]["text"].startswith("data: ")  # the raw stream, for replay
     assert interactions[0]["request"]["body"]["messages"][0]["content"].startswith("You are the support")
 
-    server.stop()
+    shop_server.stop()
     monkeypatch.setenv("EXPECT_REPLAYED", "1")
     pytester.runpytest_inprocess("--tg-record-mode", "none").assert_outcomes(passed=1)
-    assert len(server.received) == 3
+    assert len(shop_server.received) == 3
 
 
 def test_replay_only_without_a_recording_stops_the_request_with_the_miss_message(
-    pytester: pytest.Pytester, server: LoopbackServer
+    pytester: pytest.Pytester, shop_server: LoopbackServer
 ) -> None:
     project(pytester)
     result = pytester.runpytest_inprocess("--tg-record-mode", "none")
@@ -131,7 +121,7 @@ def test_replay_only_without_a_recording_stops_the_request_with_the_miss_message
             '*pytest --tg-record-mode=once --tg-record-failing "test_app.py::test_three_ways"*',
         ]
     )
-    assert server.received == [] and "Connection error" not in result.stdout.str()
+    assert shop_server.received == [] and "Connection error" not in result.stdout.str()
 
     pytester.runpytest_inprocess("--tg-record-mode", "once").assert_outcomes(passed=1)
     (pytester.path / "prompts/support.txt").write_text("You are the support assistant of a boot shop.\n")
@@ -145,11 +135,11 @@ def test_replay_only_without_a_recording_stops_the_request_with_the_miss_message
             '*+*"content": "You are the support assistant of a boot shop.\\n"*',
         ]
     )
-    assert len(server.received) == 3
+    assert len(shop_server.received) == 3
 
 
 def test_replay_only_lets_no_request_leave_a_run_without_prompt_tests(
-    pytester: pytest.Pytester, server: LoopbackServer
+    pytester: pytest.Pytester, shop_server: LoopbackServer
 ) -> None:
     """The plugin once stayed asleep in a run that collected no prompt test, so ``none`` was ignored."""
     plain = "from shop import ask\n\n\ndef test_plain():\n    assert ask('hi?')\n"
@@ -159,20 +149,20 @@ def test_replay_only_lets_no_request_leave_a_run_without_prompt_tests(
         result = pytester.runpytest_inprocess(*args)
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*RequestStopped: pytest-textgrad: POST http*was not sent*"])
-        assert server.received == []
+        assert shop_server.received == []
     (pytester.path / "tox.ini").write_text("[pytest]\n")
     pytester.runpytest_inprocess().assert_outcomes(passed=1)  # without it, the plugin stays out of the way
-    assert len(server.received) == 1
+    assert len(shop_server.received) == 1
 
 
-def test_http_calls_count_against_the_budget(pytester: pytest.Pytester, server: LoopbackServer) -> None:
+def test_http_calls_count_against_the_budget(pytester: pytest.Pytester, shop_server: LoopbackServer) -> None:
     project(pytester)
     result = pytester.runpytest_inprocess("--tg-max-calls", "2")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*HttpBudgetExceeded: pytest-textgrad: LLM budget exhausted: --tg-max-calls 2*"]
     )
-    assert len(server.received) == 2
+    assert len(shop_server.received) == 2
 
 
 LITELLM_TESTS = """
@@ -221,18 +211,18 @@ def test_every_entry_point_is_stopped():
 
 
 def test_litellm_over_http_is_one_call_and_replay_only_stops_every_entry_point(
-    pytester: pytest.Pytester, server: LoopbackServer, litellm_module: Any
+    pytester: pytest.Pytester, shop_server: LoopbackServer, litellm_module: Any
 ) -> None:
     project(pytester, tests=LITELLM_TESTS)
     pytester.runpytest_inprocess("--tg-record-mode", "once", "-k", "test_once").assert_outcomes(passed=1)
     (interaction,) = read_json(pytester.path / "cassettes/test_app/test_once.json")["interactions"]
     assert interaction["response"]["text"] == "echo: hello"
-    assert len(server.received) == 1
+    assert len(shop_server.received) == 1
 
-    server.stop()
+    shop_server.stop()
     result = pytester.runpytest_inprocess("--tg-record-mode", "none", "-p", "no:randomly")
     result.assert_outcomes(passed=3)
-    assert len(server.received) == 1
+    assert len(shop_server.received) == 1
     assert json.dumps(interaction).count("sk-planted") == 0
 
 

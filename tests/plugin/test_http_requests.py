@@ -4,8 +4,6 @@ replayed with nothing listening, counted by the budget, and stopped in a replay-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests  # noqa: F401 - imported once for the in-process runs to share
 from capture_http.conftest import LoopbackServer
@@ -61,15 +59,6 @@ CASSETTE = "cassettes/test_app/test_requests.json"
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
-    instance = LoopbackServer()
-    monkeypatch.setenv("SHOP_BASE_URL", instance.url)
-    yield instance
-    if instance._thread.is_alive():
-        instance.stop()
-
-
-@pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     write_project(
         pytester,
@@ -82,32 +71,32 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_requests_calls_are_recorded_and_replayed_with_nothing_listening(
-    project: pytest.Pytester, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, shop_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project.runpytest_inprocess("--tg-record-mode", "once").assert_outcomes(passed=1)
-    assert len(server.received) == 2
+    assert len(shop_server.received) == 2
     raw = (project.path / CASSETTE).read_text()
     assert "sk-planted-app-key" not in raw
     interactions = read_json(project.path / CASSETTE)["interactions"]
     assert [i["response"]["streamed"] for i in interactions] == [False, True]
 
-    server.stop()
+    shop_server.stop()
     monkeypatch.setenv("EXPECT_REPLAYED", "1")
     project.runpytest_inprocess("--tg-record-mode", "none").assert_outcomes(passed=1)
-    assert len(server.received) == 2
+    assert len(shop_server.received) == 2
 
 
 def test_requests_calls_are_budgeted_and_stopped_without_a_recording(
-    project: pytest.Pytester, server: LoopbackServer
+    project: pytest.Pytester, shop_server: LoopbackServer
 ) -> None:
     result = project.runpytest_inprocess("--tg-max-calls", "1", "--tg-no-cache")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*HttpBudgetExceeded: pytest-textgrad: LLM budget exhausted: --tg-max-calls 1*"]
     )
-    assert len(server.received) == 1
+    assert len(shop_server.received) == 1
 
     result = project.runpytest_inprocess("--tg-record-mode", "none")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*HttpCassetteMiss: pytest-textgrad: no cassette for this test*"])
-    assert len(server.received) == 1
+    assert len(shop_server.received) == 1
